@@ -1,0 +1,196 @@
+//===- Parser.cpp - ANTLR lexer/parser driver and error reporting --------===//
+//
+// The only place ANTLR runs. Syntax errors are turned into Frond diagnostics
+// by an error listener; any exception the runtime throws is caught here.
+// Before parsing, a token pre-scan rejects nesting deeper than kMaxNesting:
+// ANTLR's recursive descent (and its recursive parse-tree destructor) would
+// otherwise overflow the stack on hostile input.
+//
+//===----------------------------------------------------------------------===//
+#include "frond/lang/Parser.h"
+#include "AstBuilder.h"
+
+#include "FrondLexer.h"
+#include "FrondParser.h"
+#include "antlr4-runtime.h"
+
+#include <fstream>
+#include <set>
+#include <pthread.h>
+#include <sstream>
+
+using namespace frond;
+
+namespace {
+
+/// Quotes a token's text for a message, escaping anything unprintable.
+std::string describeToken(const antlr4::Token *tok) {
+  if (!tok || tok->getType() == antlr4::Token::EOF)
+    return "end of file";
+  std::string text = tok->getText(), out;
+  if (text.size() > 40)
+    text = text.substr(0, 40) + "...";
+  for (unsigned char c : text) {
+    if (c >= 32 && c < 127)
+      out += c;
+    else {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return "'" + out + "'";
+}
+
+/// Collects syntax errors as diagnostics; stops the parse after too many.
+class DiagListener : public antlr4::BaseErrorListener {
+public:
+  DiagListener(DiagEngine &d, std::shared_ptr<const std::string> f)
+      : diags(d), file(std::move(f)) {}
+
+  void syntaxError(antlr4::Recognizer *recognizer, antlr4::Token *tok,
+                   size_t line, size_t col, const std::string &,
+                   std::exception_ptr) override {
+    Loc loc{file, unsigned(line), unsigned(col + 1)};
+    auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+    std::string what = describeToken(tok);
+    if (tok && tok->getText() == "\"") {
+      auto &d = diags.error(loc, "unterminated string literal");
+      d.fix = "close the string with '\"' on the same line";
+    } else if (tok && tok->getType() == FrondLexer::ERRCHAR) {
+      auto &d = diags.error(loc, "unexpected character " + what);
+      d.fix = "remove it; comments start with '#'";
+    } else {
+      auto &d = diags.error(loc, "syntax error: unexpected " + what);
+      if (parser) {
+        std::string exp = parser->getExpectedTokens().toString(
+            parser->getVocabulary());
+        if (exp.size() > 160)
+          exp = exp.substr(0, 157) + "...";
+        d.expected = exp;
+      }
+    }
+    if (diags.tooMany())
+      throw antlr4::ParseCancellationException("too many errors");
+  }
+
+private:
+  DiagEngine &diags;
+  std::shared_ptr<const std::string> file;
+};
+
+/// Rejects input whose nesting would make the recursive parser too deep.
+/// Counts brackets and runs of prefix/right-associative operators.
+bool checkNesting(antlr4::CommonTokenStream &tokens, DiagEngine &diags,
+                  const std::shared_ptr<const std::string> &file) {
+  unsigned depth = 0, chain = 0;
+  for (antlr4::Token *t : tokens.getTokens()) {
+    std::string s = t->getText();
+    bool opener = s == "(" || s == "[" || s == "{";
+    bool closer = s == ")" || s == "]" || s == "}";
+    if (opener)
+      ++depth;
+    else if (closer && depth > 0)
+      --depth;
+    // Every operator deepens the parse tree (ANTLR nests left-recursive
+    // contexts), so long operator chains count too; they reset at the
+    // boundaries of a statement or argument.
+    static const std::set<std::string> ops = {
+        "+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "==",
+        "!=", "and", "or", "not", "as", "."};
+    static const std::set<std::string> resets = {"=", "+=", "-=", "*=", "{",
+                                                 "}", ";", ","};
+    if (ops.count(s))
+      ++chain;
+    else if (resets.count(s))
+      chain = 0;
+    if (depth + chain / 4 > kMaxNesting) {
+      auto &d = diags.error(Loc{file, unsigned(t->getLine()),
+                                unsigned(t->getCharPositionInLine() + 1)},
+                            "nesting is too deep");
+      d.expected = "at most " + std::to_string(kMaxNesting) +
+                   " nested brackets or operators";
+      d.fix = "split the expression into named intermediate values";
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<ast::Module> frond::parseSpec(const std::string &path,
+                                              const std::string &text,
+                                              DiagEngine &diags) {
+  auto file = diags.addFile(path, text);
+  auto module = std::make_unique<ast::Module>();
+  module->path = path;
+  if (text.size() > kMaxSpecBytes) {
+    auto &d = diags.error(Loc{file, 1, 1}, "file is too large to be a spec");
+    d.expected = "at most " + std::to_string(kMaxSpecBytes >> 20) + " MiB";
+    d.found = std::to_string(text.size()) + " bytes";
+    d.fix = "check that the path names a .spec file";
+    return module;
+  }
+  if (text.find('\0') != std::string::npos) {
+    size_t at = text.find('\0');
+    unsigned line = 1 + std::count(text.begin(), text.begin() + at, '\n');
+    auto &d = diags.error(Loc{file, line, 1}, "file contains a NUL byte; it is not a text spec");
+    d.fix = "check that the path names a .spec file";
+    return module;
+  }
+  try {
+    antlr4::ANTLRInputStream input(text);
+    FrondLexer lexer(&input);
+    lexer.removeErrorListeners();
+    antlr4::CommonTokenStream tokens(&lexer);
+    tokens.fill();
+    if (!checkNesting(tokens, diags, file))
+      return module;
+    FrondParser parser(&tokens);
+    DiagListener listener(diags, file);
+    parser.removeErrorListeners();
+    parser.addErrorListener(&listener);
+    FrondParser::FileContext *tree = parser.file();
+    if (!diags.hasErrors())
+      buildAst(tree, file, *module, diags);
+  } catch (antlr4::ParseCancellationException &) {
+    // Too many errors: what was collected is reported.
+  } catch (std::exception &e) {
+    diags.error(Loc{file, 1, 1}, std::string("internal parser failure: ") + e.what());
+  } catch (...) {
+    diags.error(Loc{file, 1, 1}, "internal parser failure");
+  }
+  return module;
+}
+
+std::unique_ptr<ast::Module> frond::parseSpecFile(const std::string &path,
+                                                  DiagEngine &diags) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    auto &d = diags.error("cannot open '" + path + "'");
+    d.fix = "check the path; spec files end in .spec";
+    return nullptr;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parseSpec(path, ss.str(), diags);
+}
+
+void frond::runOnLargeStack(const std::function<void()> &fn) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, size_t(512) << 20);
+  pthread_t thread;
+  auto *arg = const_cast<std::function<void()> *>(&fn);
+  auto trampoline = [](void *p) -> void * {
+    (*static_cast<std::function<void()> *>(p))();
+    return nullptr;
+  };
+  if (pthread_create(&thread, &attr, trampoline, arg) != 0) {
+    fn(); // Could not make a thread: run here rather than not at all.
+  } else {
+    pthread_join(thread, nullptr);
+  }
+  pthread_attr_destroy(&attr);
+}

@@ -1,0 +1,19 @@
+# lit configuration for Frond's FileCheck tests.
+import os
+import lit.formats
+
+config.name = "Frond"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".spec", ".mlir", ".test", ".toml"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.frond_obj_root, "tests", "lit")
+
+config.environment["FROND_STDLIB"] = os.path.join(config.frond_src_root, "stdlib")
+config.substitutions.append(("%frond_src", config.frond_src_root))
+config.substitutions.append(("%stdlib", os.path.join(config.frond_src_root, "stdlib")))
+config.substitutions.append(("%experiments", os.path.join(config.frond_src_root, "experiments")))
+config.environment["PATH"] = os.pathsep.join(
+    [config.frond_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+for feature in config.frond_features:
+    config.available_features.add(feature)

@@ -1,0 +1,224 @@
+//===- frond.cpp - the Frond command-line driver --------------------------===//
+//
+//   frond check FILE      parse + semantic checks (exit 0 clean, 1 errors)
+//   frond print FILE      canonical pretty-print
+//   frond explain FILE    the resolved model: structure, shapes, parameters
+//   frond config          the resolved run configuration
+//   frond help builtins   the language's primitives
+//
+// Every command reads run configuration (frond.toml, --config, --set).
+//
+//===----------------------------------------------------------------------===//
+#include "frond/lang/Loader.h"
+#include "frond/lang/Parser.h"
+#include "frond/lang/Printer.h"
+#include "frond/lang/Sema.h"
+#include "frond/runtime/RunConfig.h"
+
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+using namespace frond;
+
+namespace {
+
+const char *kUsage = R"(usage: frond <command> [options] FILE
+
+commands:
+  check FILE       parse and check a spec; exit 0 when clean, 1 on errors
+  print FILE       print a spec in canonical form
+  explain FILE     show the resolved model: attention, components, parameter
+                   counts, heads, losses, caches, training settings
+  config           print the resolved run configuration (TOML)
+  help [builtins]  this text, or the list of the language's functions
+
+options:
+  --config FILE    run configuration (default: ./frond.toml when present)
+  --set KEY=VALUE  override a configuration value, e.g. --set model.layers=4
+                   or --set train.steps=500 (repeatable)
+  --experiment N   which experiment of the file (default: the first)
+  --variant V      explain a variant instead of the base experiment
+  --stdlib DIR     standard library directory (default: found automatically)
+  -h, --help       help for a command: frond <command> --help
+)";
+
+const std::map<std::string, std::string> kCommandHelp = {
+    {"check", "usage: frond check [--config F] [--set K=V]... FILE\n\n"
+              "Parses FILE and its imports and checks names, shapes, masks, losses,\n"
+              "experiments, variants and sweeps. Errors are printed as\n"
+              "file:line:col: error: ... with the source line and a fix.\n"
+              "Exit status: 0 clean, 1 errors, 2 bad command line.\n"},
+    {"print", "usage: frond print FILE\n\n"
+              "Prints FILE in canonical form (comments are not kept). Printing the\n"
+              "output again gives the same text.\n"},
+    {"explain", "usage: frond explain [--experiment N] [--variant V] [--set K=V]... FILE\n\n"
+                "Elaborates the experiment's model and prints its inputs, recursion,\n"
+                "attention layers, every component with its parameter count and\n"
+                "whether it trains, heads, losses, caches and settings.\n"},
+    {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
+               "Prints the resolved run configuration as TOML, with the origin of\n"
+               "each value.\n"},
+    {"help", "usage: frond help [builtins]\n"},
+};
+
+struct Options {
+  std::string command, file, configPath, experiment, variant, stdlib;
+  std::vector<std::string> sets;
+  bool help = false;
+};
+
+int usageError(const std::string &msg) {
+  std::fprintf(stderr, "frond: error: %s\n(see frond --help)\n", msg.c_str());
+  return 2;
+}
+
+Value toValue(const ConfigValue &v) {
+  if (auto *i = std::get_if<int64_t>(&v)) return Value::ofInt(*i);
+  if (auto *f = std::get_if<double>(&v)) return Value::ofFloat(*f);
+  if (auto *b = std::get_if<bool>(&v)) return Value::ofBool(*b);
+  if (auto *s = std::get_if<std::string>(&v)) return Value::ofStr(*s);
+  Value l;
+  l.kind = Value::List;
+  for (auto &s : std::get<std::vector<std::string>>(v))
+    l.list.push_back(Value::ofStr(s));
+  return l;
+}
+
+/// Loads the run configuration; returns false (after printing) on errors.
+bool loadConfig(const Options &o, RunConfig &cfg, std::vector<Override> &ov) {
+  std::vector<ConfigError> errs;
+  if (!loadRunConfig(o.configPath, o.sets, cfg, errs)) {
+    for (auto &e : errs)
+      std::fprintf(stderr, "%s\n", e.str().c_str());
+    return false;
+  }
+  for (const char *section : {"model", "train", "data"})
+    for (auto &[k, v, origin] : cfg.overrides(section))
+      ov.push_back({std::string(section) + "." + k, toValue(v), origin});
+  return true;
+}
+
+int printDiagnostics(const DiagEngine &d) {
+  std::string out = d.render();
+  std::fputs(out.c_str(), stderr);
+  if (d.hasErrors())
+    std::fprintf(stderr, "%u error%s\n", d.errorCount(), d.errorCount() == 1 ? "" : "s");
+  return d.hasErrors() ? 1 : 0;
+}
+
+int runCommand(const Options &o) {
+  if (o.command == "help") {
+    if (o.file == "builtins") {
+      std::fputs(builtinsHelp().c_str(), stdout);
+      return 0;
+    }
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  RunConfig cfg;
+  std::vector<Override> overrides;
+  if (!loadConfig(o, cfg, overrides))
+    return 1;
+  if (o.command == "config") {
+    std::fputs(cfg.dump(true).c_str(), stdout);
+    return 0;
+  }
+  if (o.file.empty())
+    return usageError("'" + o.command + "' needs a spec FILE");
+
+  DiagEngine diags;
+  if (o.command == "print") {
+    auto m = parseSpecFile(o.file, diags);
+    if (diags.hasErrors() || !m)
+      return printDiagnostics(diags);
+    std::fputs(printModule(*m).c_str(), stdout);
+    return 0;
+  }
+  Program program;
+  program.stdlibDir = !o.stdlib.empty() ? o.stdlib : cfg.getString("paths.stdlib", "");
+  program.load(o.file, diags);
+  if (diags.hasErrors())
+    return printDiagnostics(diags);
+  if (o.command == "check") {
+    checkProgram(program, diags, overrides);
+    int rc = printDiagnostics(diags);
+    if (rc == 0)
+      std::printf("%s: ok\n", o.file.c_str());
+    return rc;
+  }
+  if (o.command == "explain") {
+    auto inst = resolveExperiment(program, o.experiment, o.variant, diags, overrides);
+    if (!inst)
+      return printDiagnostics(diags) ? 1 : 1;
+    printDiagnostics(diags);
+    std::fputs(explainText(*inst).c_str(), stdout);
+    return 0;
+  }
+  return usageError("unknown command '" + o.command + "'");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    auto value = [&](std::string &slot) -> bool {
+      size_t eq = a.find('=');
+      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+        slot = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size())
+        return false;
+      slot = args[++i];
+      return true;
+    };
+    auto is = [&](const char *flag) {
+      return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
+    };
+    if (a == "-h" || a == "--help") {
+      o.help = true;
+    } else if (is("--config")) {
+      if (!value(o.configPath)) return usageError("--config needs a FILE");
+    } else if (a == "--set") {
+      std::string s;
+      if (!value(s)) return usageError("--set needs KEY=VALUE");
+      o.sets.push_back(s);
+    } else if (a.rfind("--set=", 0) == 0) {
+      o.sets.push_back(a.substr(6));
+    } else if (is("--variant")) {
+      if (!value(o.variant)) return usageError("--variant needs a name");
+    } else if (is("--experiment")) {
+      if (!value(o.experiment)) return usageError("--experiment needs a name");
+    } else if (is("--stdlib")) {
+      if (!value(o.stdlib)) return usageError("--stdlib needs a directory");
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usageError("unknown option '" + a + "'");
+    } else if (o.command.empty()) {
+      o.command = a;
+    } else if (o.file.empty()) {
+      o.file = a;
+    } else {
+      return usageError("unexpected argument '" + a + "'");
+    }
+  }
+  if (o.command.empty() || (o.help && o.command == "help")) {
+    std::fputs(kUsage, o.command.empty() && !o.help ? stderr : stdout);
+    return o.command.empty() && !o.help ? 2 : 0;
+  }
+  if (o.help) {
+    auto it = kCommandHelp.find(o.command);
+    if (it == kCommandHelp.end())
+      return usageError("unknown command '" + o.command + "'");
+    std::fputs(it->second.c_str(), stdout);
+    return 0;
+  }
+  int rc = 0;
+  runOnLargeStack([&] { rc = runCommand(o); });
+  std::fflush(stdout);
+  return rc;
+}
