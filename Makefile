@@ -1,0 +1,31 @@
+# Frond: two set-up commands, each self-sufficient on a fresh Debian 12 as root.
+#   make run   install what is missing, build, run the default experiment
+#   make test  install what is missing, build, run every test
+BUILD ?= build
+BUILD_TYPE ?= Release
+FROND := $(BUILD)/bin/frond
+
+.PHONY: all run test deps configure build clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD)
+
+run: build
+	$(FROND) check experiments/baseline.spec
+	$(FROND) explain experiments/baseline.spec
+
+test: build
+	python3 tests/run_all.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
