@@ -117,6 +117,34 @@ bool checkNesting(antlr4::CommonTokenStream &tokens, DiagEngine &diags,
   return true;
 }
 
+/// Offset of the first byte that is not part of well-formed UTF-8, or npos.
+/// ANTLR's input stream would otherwise throw on it.
+size_t firstInvalidUtf8(const std::string &s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+               : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+      return i;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
+        return i;
+    if (len == 3) {
+      unsigned char c1 = s[i + 1];
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
+        return i; // Overlong form or a UTF-16 surrogate.
+    }
+    if (len == 4) {
+      unsigned char c1 = s[i + 1];
+      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
+        return i;
+    }
+    i += len;
+  }
+  return std::string::npos;
+}
+
 } // namespace
 
 std::unique_ptr<ast::Module> frond::parseSpec(const std::string &path,
@@ -137,6 +165,14 @@ std::unique_ptr<ast::Module> frond::parseSpec(const std::string &path,
     unsigned line = 1 + std::count(text.begin(), text.begin() + at, '\n');
     auto &d = diags.error(Loc{file, line, 1}, "file contains a NUL byte; it is not a text spec");
     d.fix = "check that the path names a .spec file";
+    return module;
+  }
+  if (size_t bad = firstInvalidUtf8(text); bad != std::string::npos) {
+    unsigned line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
+    size_t bol = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    unsigned col = bad - (bol == std::string::npos ? 0 : bol + 1) + 1;
+    auto &d = diags.error(Loc{file, line, col}, "file is not valid UTF-8 text");
+    d.fix = "check that the path names a .spec file, and save it as UTF-8";
     return module;
   }
   try {

@@ -185,6 +185,8 @@ bool frond::checkProgram(const Program &program, DiagEngine &diags,
     auto *x = dyn_cast<ExperimentDecl>(d.get());
     if (!x)
       continue;
+    if (diags.tooMany())
+      break;
     anyExperiment = true;
     Elaborator E(program, diags);
     ExperimentInstance base;
