@@ -27,7 +27,11 @@ name
   : ID | 'mask' | 'score' | 'model' | 'block' | 'input' | 'param' | 'head'
   | 'loss' | 'cache' | 'let' | 'experiment' | 'variant' | 'sweep' | 'group'
   | 'adapter' | 'import' | 'repeat' | 'recur' | 'return' | 'tied' | 'init'
-  | 'from' | 'at' | 'in' | 'if' | 'else' ;
+  | 'from' | 'at' | 'in' | 'if' | 'else' | 'parallel' ;
+// Names usable in expressions: identifiers and the keywords that make
+// natural parameter names (a block parameter called `mask`).
+ident : ID | 'mask' | 'score' | 'model' | 'input' | 'param' | 'head' | 'loss'
+      | 'cache' | 'block' ;
 
 modelDecl  : 'model' ID '(' paramList? ')' body ;
 blockDecl  : 'block' ID '(' paramList? ')' body ;
@@ -37,7 +41,7 @@ letDecl    : 'let' ID '=' expr ;
 experimentDecl : 'experiment' ID '{' setting* '}' ;
 
 paramList  : param (',' param)* ','? ;
-param      : ID ('=' expr)? ;
+param      : name ('=' expr)? ;
 idList     : ID (',' ID)* ;
 
 body : '{' stmt* '}' ;
@@ -67,7 +71,7 @@ adapterDecl : 'adapter' ID 'at' dotted '=' expr ;
 setting
   : dotted '=' expr                                            # keySetting
   | ID '{' setting* '}'                                        # sectionSetting
-  | 'variant' ID '{' setting* '}'                              # variantSetting
+  | 'variant' name '{' setting* '}'                            # variantSetting
   | 'sweep' dotted 'in' expr                                   # sweepSetting
   | 'group' ID '(' exprList ')' '{' setting* '}'               # groupSetting
   | adapterDecl                                                # adapterSetting
@@ -80,7 +84,7 @@ expr
   | expr '(' argList? ')'                                      # callExpr
   | expr '[' sliceList ']'                                     # indexExpr
   | expr '.' name                                              # memberExpr
-  | expr 'as' ID                                               # asExpr
+  | expr 'as' name                                             # asExpr
   | <assoc=right> expr '**' expr                               # powExpr
   | op=('-' | 'not') expr                                      # unaryExpr
   | expr op=('*' | '/' | '//' | '%') expr                      # mulExpr
@@ -92,7 +96,7 @@ expr
 
 primary
   : INT | FLOAT | STRING | 'true' | 'false' | 'none'
-  | ID
+  | ident
   | '(' expr ')'
   | '[' exprList? ']'
   | 'parallel' '{' expr (SEP? expr)* SEP? '}'

@@ -100,7 +100,7 @@ public:
     if (!ctx)
       return;
     for (auto *p : ctx->param())
-      out.push_back({p->ID()->getText(), loc(p->ID()),
+      out.push_back({p->name()->getText(), loc(p->name()),
                      p->expr() ? expr(p->expr()) : nullptr});
   }
 
@@ -243,8 +243,8 @@ public:
       children(c->setting());
     } else if (auto *c = dynamic_cast<P::VariantSettingContext *>(ctx)) {
       s.kind = Setting::Variant;
-      s.key = {c->ID()->getText()};
-      s.loc = loc(c->ID());
+      s.key = {c->name()->getText()};
+      s.loc = loc(c->name());
       children(c->setting());
     } else if (auto *c = dynamic_cast<P::SweepSettingContext *>(ctx)) {
       s.kind = Setting::Sweep;
@@ -306,7 +306,7 @@ public:
     if (auto *c = dynamic_cast<P::OrExprContext *>(ctx))
       return binary(c, "or", c->expr(0), c->expr(1));
     if (auto *c = dynamic_cast<P::AsExprContext *>(ctx))
-      return std::make_unique<AsExpr>(loc(c->ID()), expr(c->expr()), c->ID()->getText());
+      return std::make_unique<AsExpr>(loc(c->name()), expr(c->expr()), c->name()->getText());
     return std::make_unique<NoneExpr>(loc(ctx));
   }
 
@@ -354,7 +354,7 @@ public:
       return std::make_unique<FloatExpr>(l, std::strtod(t->getText().c_str(), nullptr), t->getText());
     if (auto *t = c->STRING())
       return std::make_unique<StrExpr>(l, unescape(t->getText()));
-    if (auto *t = c->ID())
+    if (auto *t = c->ident())
       return std::make_unique<NameExpr>(l, t->getText());
     std::string first = c->getStart()->getText();
     if (first == "true" || first == "false")

@@ -206,6 +206,18 @@ Value attention(E &e, const Bound &b) {
   }
   if (b["pos"].kind == Value::Pos)
     info.pos = b["pos"].str();
+  if (b["kv_pos"].kind == Value::Pos)
+    info.flags.push_back("kv_pos " + b["kv_pos"].str());
+  for (const char *flag : {"capture", "faithful"}) {
+    const Value &f = b[flag];
+    if (f.kind != Value::Bool) {
+      e.error(b.loc(flag), std::string("'") + flag + "' of attention must be true or false").found =
+          f.describe();
+      return Value::invalid();
+    }
+    if (f.b)
+      info.flags.push_back(std::string(flag) == "capture" ? "captures scores" : "faithful");
+  }
   const Value &qkn = b["qk_norm"];
   if (!(qkn.kind == Value::Bool || (qkn.kind == Value::Str && qkn.s == "weightless"))) {
     auto &diag = e.error(b.loc("qk_norm"), "invalid qk_norm");
@@ -357,7 +369,7 @@ std::map<std::string, Builtin> makeBuiltins() {
   };
 
   // --- layers with parameters ---------------------------------------------
-  model("embed", {"ids", "vocab", "dim"}, [](E &e, const Bound &b) -> Value {
+  model("embed", {"ids", "vocab", "dim", "init=none"}, [](E &e, const Bound &b) -> Value {
     const Value &ids = b["ids"];
     if (!e.expectTensor(ids, b.loc("ids"), "'ids' of embed"))
       return Value::invalid();
@@ -376,7 +388,7 @@ std::map<std::string, Builtin> makeBuiltins() {
     s.push_back(known(b["dim"].i));
     return Value::tensor(s, "float");
   }, "token/segment embedding table [vocab, dim]");
-  model("linear", {"x", "out", "bias=true", "rank=none", "act=\"none\""}, linear,
+  model("linear", {"x", "out", "bias=true", "rank=none", "act=\"none\"", "init=none"}, linear,
         "x W^T + b; rank = r factorises it as W2 act(W1 x)");
   model("rmsnorm", {"x", "weight=true", "eps=1e-6"}, [](E &e, const Bound &b) -> Value {
     long long d;
@@ -405,7 +417,7 @@ std::map<std::string, Builtin> makeBuiltins() {
         {"x", "heads", "kv_heads=none", "head_dim=none", "kind=\"softmax\"", "mask=none",
          "score=none", "pos=none", "kv=none", "kv_pos=none", "qk_norm=false", "bias=false",
          "out_bias=none", "capture=false", "a_layers=2", "a_dense=2", "a_dff=none",
-         "faithful=false"},
+         "faithful=false", "init=none", "out_init=none"},
         attention,
         "multi-head attention; kind softmax|linear|relaxed_linear|aft|power_law; "
         "kv = source tensor for partial/cross attention");
@@ -466,7 +478,25 @@ std::map<std::string, Builtin> makeBuiltins() {
     s.push_back(known(x.shape.back().size * x.shape[x.shape.size() - 2].size));
     return Value::tensor(s, "float");
   }, "[..., n, D] -> [..., n*D]");
-  model("cumsum", {"x", "dim=1"}, reduce, "cumulative sum along dim");
+  model("cumsum", {"x", "dim=1"}, [](E &e, const Bound &b) {
+    e.hasCumsum = true;
+    return reduce(e, b);
+  }, "cumulative sum along dim (a recurrence: `cache state` keeps its running sum)");
+  model("unsqueeze", {"x", "dim"}, [](E &e, const Bound &b) -> Value {
+    const Value &x = b["x"];
+    if (!e.expectTensor(x, b.loc("x"), "'x' of unsqueeze") || !e.expectInt(b["dim"], b.loc("dim"), "'dim'"))
+      return Value::invalid();
+    long long r = x.shape.size() + 1, k = b["dim"].i < 0 ? b["dim"].i + r : b["dim"].i;
+    if (k < 0 || k >= r) {
+      auto &d = e.error(b.loc("dim"), "dimension out of range");
+      d.expected = "a position in a tensor of rank " + std::to_string(r);
+      d.found = std::to_string(b["dim"].i);
+      return Value::invalid();
+    }
+    Shape s = x.shape;
+    s.insert(s.begin() + k, known(1));
+    return Value::tensor(s, x.s);
+  }, "insert a dimension of size 1");
   model("softmax", {"x", "dim=-1"}, reduce, "softmax along dim");
   model("mean", {"x", "dim=none"}, reduce, "mean (all elements when dim is none)");
   model("sum", {"x", "dim=none"}, reduce, "sum (all elements when dim is none)");
@@ -572,6 +602,10 @@ std::map<std::string, Builtin> makeBuiltins() {
   cfg("normal", "init", {"std=0.02", "mean=0.0"}, "normal initialisation");
   cfg("uniform", "init", {"lo", "hi"}, "uniform initialisation");
   cfg("alibi_slopes", "init", {}, "ALiBi's geometric head slopes");
+  cfg("xavier_uniform", "init", {"gain=1.0"}, "Xavier/Glorot uniform");
+  cfg("xavier_normal", "init", {"gain=1.0"}, "Xavier/Glorot normal");
+  cfg("torch_default", "init", {}, "PyTorch's default for the layer (U(+-1/sqrt(fan_in)))");
+  cfg("identity", "init", {"scale=1.0", "noise=0.0"}, "scale * I + noise * N(0, 1) (PALM's Fp bootstrap)");
 
   // --- experiment configuration --------------------------------------------
   cfg("adamw", "optimizer", {"lr", "weight_decay=0.0", "betas=[]", "eps=1e-8"}, "AdamW");
@@ -582,7 +616,8 @@ std::map<std::string, Builtin> makeBuiltins() {
        "momentum_warmup=0", "momentum_start=0.85", "fallback=none"},
       "Muon (Newton-Schulz orthogonalised momentum); fallback optimizer for embeddings, head, 1-D");
   cfg("cosine", "schedule", {"warmup=0", "min_lr=0.0"}, "linear warmup then cosine decay");
-  cfg("wsd", "schedule", {"warmup=0", "decay=0.2", "min_lr=0.0"}, "warmup-stable-decay");
+  cfg("wsd", "schedule", {"warmup=0", "decay=0.2", "min_lr=0.0", "decay_shape=\"linear\""},
+      "warmup-stable-decay; decay_shape linear or cosine (Palm's cooldown)");
   cfg("linear_decay", "schedule", {"warmup=0", "min_lr=0.0"}, "linear warmup then linear decay");
   cfg("flat", "schedule", {"warmup=0"}, "linear warmup then constant");
   cfg("clip_norm", "clip", {"max"}, "clip gradients by global norm");
@@ -597,7 +632,7 @@ std::map<std::string, Builtin> makeBuiltins() {
       "in-context classification: demos then a query (dual-form experiments)");
   for (const char *m : {"perplexity", "accuracy", "source_ablation", "rec2ftp"})
     cfg(m, "metric", {}, "evaluation metric");
-  cfg("sim_aou", "metric", {"against=\"finetuned\""},
+  cfg("sim_aou", "metric", {"against=\"finetuned\"", "states=\"residual\""},
       "SimAOU: cosine of ICL and fine-tuning updates of hidden states");
   cfg("sim_am", "metric", {"against=\"finetuned\""},
       "SimAM: cosine of pre-softmax attention rows, ICL vs fine-tuned");

@@ -484,18 +484,28 @@ Value Elaborator::index(const Value &base, const IndexExpr &e, const ScopePtr &s
     }
     Dim nd;
     bool loKnown = !s.lo || loV != LLONG_MIN, hiKnown = !s.hi || hiV != LLONG_MIN;
-    if (loKnown && hiKnown && d.known()) {
+    // Names of symbolic sizes: a compound bound is parenthesised.
+    auto term = [](const std::string &t) {
+      return t.find(' ') == std::string::npos ? t : "(" + t + ")";
+    };
+    if (!s.lo && !s.hi) {
+      nd = d; // x[:, ...] keeps the dimension as it is.
+    } else if (loKnown && hiKnown && d.known()) {
       long long a = s.lo ? std::clamp(norm(loV), 0LL, d.size) : 0;
       long long b = s.hi ? std::clamp(norm(hiV), 0LL, d.size) : d.size;
       nd.size = std::max(0LL, b - a);
     } else if (loKnown && hiKnown && !s.lo && hiV >= 0) {
       nd.size = hiV; // x[:, :n] on a symbolic length.
+    } else if (loKnown && !s.hi && loV < 0) {
+      nd.size = -loV; // x[:, -n:] on a symbolic length: the last n.
+    } else if (loKnown && hiKnown && loV >= 0 && hiV >= 0) {
+      nd.size = std::max(0LL, hiV - loV);
     } else if (!s.lo) {
-      nd.name = hi;
+      nd.name = hiKnown && hiV < 0 ? d.str() + " - " + std::to_string(-hiV) : hi;
     } else if (!s.hi) {
-      nd.name = d.str() + " - " + lo;
+      nd.name = d.str() + " - " + term(lo);
     } else {
-      nd.name = hi + " - " + lo;
+      nd.name = term(hi) + " - " + term(lo);
     }
     out.push_back(nd);
   }
@@ -587,10 +597,18 @@ Value Elaborator::call(const CallExpr &c, const ScopePtr &scope) {
   // Resolve user-defined callees (blocks, masks, models) before builtins.
   Value fn;
   bool user = false;
+  auto callable = [](const Value &v) {
+    return v.kind == Value::Block || v.kind == Value::Mask || v.kind == Value::Score ||
+           v.kind == Value::Model || v.kind == Value::Invalid;
+  };
   if (auto *n = dyn_cast<NameExpr>(c.callee.get())) {
-    if (Value *v = scope->find(n->name)) {
+    // A local that is not callable (a parameter named `heads`) does not hide
+    // the builtin of the same name.
+    Value *v = scope->find(n->name);
+    if (v && (callable(*v) || !builtins().count(n->name))) {
       fn = *v;
       user = true;
+    } else if (v) {
     } else if (module && module->lookup(n->name)) {
       fn = global(*module->lookup(n->name), c.loc);
       user = true;
@@ -672,6 +690,15 @@ Value Elaborator::call(const CallExpr &c, const ScopePtr &scope) {
   for (auto &[k, v] : b.v)
     if (v.kind == Value::Invalid)
       return Value::invalid();
+  for (const char *k : {"init", "out_init"})
+    if (auto iv = b.v.find(k); iv != b.v.end() && iv->second.kind != Value::None &&
+                               !(iv->second.kind == Value::Config && iv->second.s == "init")) {
+      auto &d = error(b.loc(k), std::string("'") + k + "' of " + name + " must be an initialiser");
+      d.expected = "zeros(), ones(), constant(v), normal(std), uniform(lo, hi), xavier_uniform(), "
+                   "xavier_normal(), torch_default() or identity(scale, noise)";
+      d.found = iv->second.describe();
+      return Value::invalid();
+    }
   const CallExpr *savedCall = currentCall;
   currentCall = &c;
   Value r = it->second.fn(*this, b);
@@ -685,8 +712,10 @@ std::string Elaborator::openScope(const std::string &base, const CallExpr *c) {
   std::string name = base;
   if (!c)
     c = currentCall;
+  bool named = false;
   if (c && c == hintCall && !hintName.empty()) {
     name = hintName;
+    named = true;
     hintCall = nullptr; // Consumed: inner calls get their own names.
   } else {
     int n = counters[scopeString()][base]++;
@@ -694,6 +723,7 @@ std::string Elaborator::openScope(const std::string &base, const CallExpr *c) {
       name += "_" + std::to_string(n);
   }
   scopePath.push_back(name);
+  scopeLog.push_back({scopeString(), base, named});
   return scopeString();
 }
 
@@ -757,18 +787,20 @@ Value Elaborator::callBlock(const Value &fn, const CallArgs &args) {
   auto local = std::make_shared<Scope>();
   local->parent = scope;
   local->vars["__return"] = Value::invalid();
-  bool hasReturn = false;
-  for (auto &s : block->body)
-    if (isa<ReturnStmt>(s.get()))
-      hasReturn = true;
+  bool savedReturning = returning;
+  returning = false;
   execBody(block->body, local);
+  bool hasReturn = returning;
+  returning = savedReturning;
   Value r = local->vars["__return"];
   closeScope();
   callStack.pop_back();
   module = saved;
-  if (!hasReturn) {
-    auto &d = error(block->loc, "block '" + block->name + "' does not return a value");
-    d.fix = "end the block with `return <expr>`";
+  if (!hasReturn && !diags.tooMany()) {
+    auto &d = error(args.call ? args.call->loc : block->loc,
+                    "block '" + block->name + "' does not return a value");
+    d.found = "no `return` was reached; block declared at " + block->loc.str();
+    d.fix = "end every path of the block with `return <expr>`";
   }
   return r;
 }

@@ -125,10 +125,17 @@ public:
   std::string hintName;
   std::vector<PendingAdapter> adapters;
   std::vector<const ast::Decl *> callStack;
+  /// Every parameter scope opened: path, builtin name, named by `as`?
+  struct ScopeRecord { std::string path, base; bool named; };
+  std::vector<ScopeRecord> scopeLog;
+  /// A head's own tensors (its projection), for `tied` / `init from`.
+  std::map<std::string, std::vector<std::string>> headParams;
   std::set<const ast::Decl *> letsInProgress;
   std::map<const ast::Decl *, Value> letCache;
   std::string component; ///< Overrides the component label ("head", "adapter")
   int maskDepth = 0;
+  bool returning = false; ///< A block's `return` ran: skip the rest
+  bool hasCumsum = false; ///< A recurrence built from primitives (cache state)
   bool hasPowerLaw = false;
 };
 

@@ -32,11 +32,13 @@ const std::map<std::string, Want> &schema() {
       {"train.eval_every", Want::PosInt}, {"train.checkpoint_every", Want::PosInt},
       {"train.trainable", Want::StrList}, {"train.frozen", Want::StrList},
       {"train.label_smoothing", Want::Number}, {"train.dtype", Want::Str},
+      {"train.init_from", Want::Str},
       {"eval.batches", Want::PosInt}, {"eval.every", Want::PosInt},
       {"generate.max_tokens", Want::PosInt}, {"generate.temperature", Want::Number},
       {"generate.top_k", Want::Int}, {"generate.top_p", Want::Number},
       {"generate.greedy", Want::Bool}, {"generate.top_p_style", Want::Str},
       {"generate.repetition_penalty", Want::Number}, {"generate.min_length", Want::Int},
+      {"generate.faithful", Want::Bool},
   };
   return s;
 }

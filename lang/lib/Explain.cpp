@@ -69,6 +69,7 @@ std::string frond::explainText(const ExperimentInstance &e) {
       if (!a.pos.empty()) os << ", pos " << a.pos;
       if (!a.kvSource.empty()) os << ", K/V from source " << a.kvSource;
       if (a.qkNorm) os << ", qk-norm";
+      for (auto &f : a.flags) os << ", " << f;
       os << "\n";
     }
   }
@@ -87,13 +88,16 @@ std::string frond::explainText(const ExperimentInstance &e) {
     tensors[o] += 1;
     kind[o] = p.component + (p.tiedTo.empty() ? "" : " (tied to " + owner(p.tiedTo) + ")");
   }
-  os << "  " << std::left << std::setw(40) << "name" << std::setw(28) << "kind"
+  size_t nameWidth = 40;
+  for (auto &o : order)
+    nameWidth = std::max(nameWidth, o.size() + 2);
+  os << "  " << std::left << std::setw(nameWidth) << "name" << std::setw(28) << "kind"
      << std::right << std::setw(12) << "params" << "  trainable\n";
   for (auto &o : order) {
     std::string t = trainable[o] == count[o] ? "yes" : trainable[o] == 0 ? "no" : "partly";
     if (count[o] == 0)
       t = "-";
-    os << "  " << std::left << std::setw(40) << o << std::setw(28) << kind[o] << std::right
+    os << "  " << std::left << std::setw(nameWidth) << o << std::setw(28) << kind[o] << std::right
        << std::setw(12) << grouped(count[o]) << "  " << t << "\n";
   }
 

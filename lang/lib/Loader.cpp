@@ -55,7 +55,7 @@ std::string Program::findStdlib() {
 bool Program::load(const std::string &path, DiagEngine &diags) {
   if (stdlibDir.empty())
     stdlibDir = findStdlib();
-  rootDir = std::string(llvm::sys::path::parent_path(path));
+  rootDir = path == "-" ? "." : std::string(llvm::sys::path::parent_path(path));
   if (rootDir.empty())
     rootDir = ".";
   unsigned before = diags.errorCount();

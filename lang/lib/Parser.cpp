@@ -15,6 +15,7 @@
 #include "antlr4-runtime.h"
 
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <pthread.h>
 #include <sstream>
@@ -202,6 +203,11 @@ std::unique_ptr<ast::Module> frond::parseSpec(const std::string &path,
 
 std::unique_ptr<ast::Module> frond::parseSpecFile(const std::string &path,
                                                   DiagEngine &diags) {
+  if (path == "-") { // Standard input.
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return parseSpec("<stdin>", ss.str(), diags);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     auto &d = diags.error("cannot open '" + path + "'");

@@ -89,7 +89,7 @@ static void checkNoShadow(Elaborator &E, const ScopePtr &scope,
 
 void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
   for (auto &sp : body) {
-    if (diags.tooMany())
+    if (diags.tooMany() || returning)
       return;
     const Stmt &s = *sp;
     switch (s.getKind()) {
@@ -132,7 +132,8 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
         if (init.kind != Value::Invalid &&
             !(init.kind == Value::Config && init.s == "init")) {
           auto &d = error(p.init->loc, "parameter '" + p.name + "' has an invalid initialiser");
-          d.expected = "zeros(), ones(), constant(v), normal(std), uniform(lo, hi) or alibi_slopes()";
+          d.expected = "an initialiser: zeros(), ones(), constant(v), normal(std), uniform(lo, hi), "
+                       "alibi_slopes(), xavier_normal(), ...";
           d.found = init.describe();
         }
       }
@@ -168,7 +169,11 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
         break;
       }
       std::string label = r.label.empty() ? (r.shared ? "recur" : "layers") : r.label;
-      if (inst)
+      std::string entry = std::string(r.shared ? "recur " : "repeat ") +
+                          std::to_string(n.i) + " as " + label;
+      if (inst && std::find_if(inst->recursion.begin(), inst->recursion.end(),
+                               [&](const std::string &x) { return x.rfind(entry + " ", 0) == 0; }) ==
+                      inst->recursion.end())
         inst->recursion.push_back(std::string(r.shared ? "recur " : "repeat ") +
                                   std::to_string(n.i) + " as " + label +
                                   (r.shared ? " (shared weights)" : " (separate weights)"));
@@ -222,16 +227,12 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
     case Stmt::Head: {
       auto &h = llvm::cast<HeadStmt>(s);
       checkNoShadow(*this, scope, h.name, h.loc, "head");
-      size_t first = inst ? inst->params.size() : 0;
+      size_t first = inst ? inst->params.size() : 0, logStart = scopeLog.size();
       hintName = h.name;
       hintCall = dyn_cast<CallExpr>(h.value.get());
       Value v = eval(*h.value, scope);
       hintCall = nullptr;
       hintName.clear();
-      if (inst)
-        for (size_t k = first; k < inst->params.size(); ++k)
-          if (inst->params[k].path.rfind(h.name + ".", 0) == 0)
-            inst->params[k].component = "head";
       if (v.kind != Value::Invalid && v.kind != Value::Tensor) {
         auto &d = error(h.value->loc, "head '" + h.name + "' must be a tensor of logits");
         d.found = v.describe();
@@ -239,19 +240,40 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
       scope->vars[h.name] = v;
       if (!inst)
         break;
+      // The head's own tensors are its projection: the last linear (or
+      // embedding) call in its expression; a final norm or softcap around
+      // it stays separate. An unnamed projection takes the head's name.
+      std::vector<ParamInfo *> mine;
+      for (size_t k = scopeLog.size(); k-- > logStart;) {
+        auto &rec = scopeLog[k];
+        if (rec.base != "linear" && rec.base != "embed")
+          continue;
+        std::string renamed = scopeString().empty() ? h.name : scopeString() + "." + h.name;
+        for (size_t q = first; q < inst->params.size(); ++q) {
+          auto &p = inst->params[q];
+          if (p.path.rfind(rec.path + ".", 0) != 0)
+            continue;
+          if (!rec.named)
+            p.path = renamed + p.path.substr(rec.path.size());
+          p.component = "head";
+          mine.push_back(&p);
+        }
+        break;
+      }
+      for (auto *p : mine)
+        headParams[h.name].push_back(p->path);
       HeadInfo info{h.name, v.shape, "", ""};
       if (h.link != HeadStmt::None) {
         // The target: an earlier head, or a named parameter scope (`as tok`).
-        std::vector<ParamInfo *> mine, theirs;
-        // The head's own tensors are those of its outermost call, which is
-        // named after the head; inner calls (a final norm) stay untied.
-        for (size_t k = first; k < inst->params.size(); ++k)
-          if (inst->params[k].path.rfind(h.name + ".", 0) == 0)
-            mine.push_back(&inst->params[k]);
+        std::vector<ParamInfo *> theirs;
+        auto it = headParams.find(h.linkTarget);
         std::string prefix = h.linkTarget + ".";
         for (size_t k = 0; k < first; ++k) {
           auto &p = inst->params[k];
-          if (p.path.rfind(prefix, 0) == 0)
+          bool match = it != headParams.end()
+                           ? std::count(it->second.begin(), it->second.end(), p.path) > 0
+                           : p.path.rfind(prefix, 0) == 0;
+          if (match)
             theirs.push_back(&p);
         }
         const char *how = h.link == HeadStmt::Tied ? "tie" : "initialise";
@@ -264,6 +286,13 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
           std::string guess = closestName(h.linkTarget, known);
           d.fix = guess.empty() ? "name the source with `as " + h.linkTarget + "` or declare that head first"
                                 : "did you mean '" + guess + "'?";
+          break;
+        }
+        if (mine.empty()) {
+          auto &d = error(h.linkLoc, std::string("cannot ") + how + " head '" + h.name +
+                                         "': its expression has no linear projection");
+          d.fix = "write the head as linear(...), e.g. head " + h.name + " = linear(x, vocab) tied " +
+                  h.linkTarget;
           break;
         }
         // Pair tensors in order; a bias the target lacks stays the head's own.
@@ -335,15 +364,26 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
     case Stmt::Return: {
       auto &r = llvm::cast<ReturnStmt>(s);
       Value v = eval(*r.value, scope);
-      if (Value *slot = scope->find("__return"))
+      if (Value *slot = scope->find("__return")) {
         *slot = v;
-      else
+        returning = true; // Nothing after a return runs.
+      } else
         error(r.loc, "'return' is only allowed in a block").fix =
             "models produce outputs with head and loss statements";
       break;
     }
-    case Stmt::Adapter:
-      break; // Collected before elaboration (instantiate).
+    case Stmt::Adapter: {
+      // Collected before elaboration (instantiate); inside an `if` it would
+      // apply or not depending on a flag, which adapters do not support.
+      bool collected = false;
+      for (auto &a : adapters)
+        collected |= a.stmt == &s;
+      if (!collected) {
+        auto &d = error(s.loc, "an adapter cannot be declared inside 'if'");
+        d.fix = "declare it at the top of the model, or add it in a variant: variant v { adapter ... }";
+      }
+      break;
+    }
     case Stmt::Assign: {
       auto &a = llvm::cast<AssignStmt>(s);
       Value v = eval(*a.value, scope);
@@ -406,6 +446,9 @@ bool Elaborator::instantiate(
   module = ref.module;
   scopePath.clear();
   counters.clear();
+  scopeLog.clear();
+  headParams.clear();
+  hasCumsum = false;
   adapters = std::move(extra);
   collectAdapters(model->body, ref.module, adapters);
   hasPowerLaw = false;
@@ -471,8 +514,8 @@ bool Elaborator::instantiate(
       need = "power_law attention";
     else if (c == "source_kv" && !partial)
       need = "a partial/cross attention (attention(..., kv = source))";
-    else if (c == "state" && !recurrent)
-      need = "linear, relaxed_linear or aft attention";
+    else if (c == "state" && !recurrent && !hasCumsum)
+      need = "a recurrence: linear, relaxed_linear or aft attention, or a cumsum";
     else if (c == "kv" && !anyAttention)
       need = "an attention";
     if (need) {

@@ -1,5 +1,6 @@
 # lit configuration for Frond's FileCheck tests.
 import os
+import sys
 import lit.formats
 
 config.name = "Frond"
@@ -17,3 +18,10 @@ config.environment["PATH"] = os.pathsep.join(
     [config.frond_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 for feature in config.frond_features:
     config.available_features.add(feature)
+
+# %python runs helper scripts with the interpreter running lit; %exitcode
+# runs a command, merges its output and prints "exit code: N" last (lit's
+# `not` only says "non-zero").
+config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(
+    ("%exitcode", sys.executable + " " + os.path.join(config.test_source_root, "Inputs", "exit-code.py")))

@@ -4,8 +4,11 @@
 // pass can be tested with `frond-opt %s -pass | FileCheck %s`.
 //
 //===----------------------------------------------------------------------===//
+#include "frond/Dialect/Frond/IR/FrondDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -13,7 +16,11 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   mlir::DialectRegistry registry;
-  registry.insert<mlir::func::FuncDialect, mlir::arith::ArithDialect>();
+  // frond, plus what its attention regions are written in (arith, math,
+  // tensor) and the function that holds a model forward (func).
+  registry.insert<mlir::frond::FrondDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect,
+                  mlir::tensor::TensorDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Frond optimizer driver\n", registry));
 }

@@ -40,6 +40,7 @@ struct AttentionInfo {
   std::string mask, score, pos;
   std::string kvSource; ///< Shape of the K/V source for partial/cross attention
   bool qkNorm = false;
+  std::vector<std::string> flags; ///< "captures scores", "faithful", ...
   Loc loc;
 };
 

@@ -1,0 +1,159 @@
+//===- AttentionOp.cpp - frond.attention ----------------------------------===//
+//
+// Operand shapes (head grouping, head dims, the power-law metric) and the
+// signatures of the `mask` and `score` regions. Region errors point at the
+// offending block argument or yield.
+//
+//===----------------------------------------------------------------------===//
+#include "frond/Dialect/Frond/IR/FrondOps.h"
+#include "ShapeUtils.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace mlir::frond;
+using namespace mlir::frond::detail;
+
+Type AttentionOp::getScoreType(Type elementType) {
+  MLIRContext *ctx = elementType.getContext();
+  return elementType.isF64() ? Type(Float64Type::get(ctx))
+                             : Type(Float32Type::get(ctx));
+}
+
+LogicalResult AttentionOp::verify() {
+  auto q = getQ().getType();
+  auto k = getK().getType();
+  auto v = getV().getType();
+  if (failed(verifyRank(*this, "q", q, 4, "[b, h, tq, D]")) ||
+      failed(verifyRank(*this, "k", k, 4, "[b, hkv, tk, D]")) ||
+      failed(verifyRank(*this, "v", v, 4, "[b, hkv, tk, Dv]")) ||
+      failed(verifySameElementType(*this, "q", q, "k", k)) ||
+      failed(verifySameElementType(*this, "q", q, "v", v)) ||
+      failed(verifyDimsMatch(*this, "the batch (b)", "q", q, 0, "k", k, 0)) ||
+      failed(verifyDimsMatch(*this, "the batch (b)", "k", k, 0, "v", v, 0)) ||
+      failed(verifyDimsMatch(*this, "the key/value heads (hkv)", "k", k, 1,
+                             "v", v, 1)) ||
+      failed(verifyDimsMatch(*this, "the key length (tk)", "k", k, 2, "v", v,
+                             2)) ||
+      failed(verifyDimsMatch(*this, "the head dim (D)", "q", q, 3, "k", k, 3)))
+    return failure();
+
+  int64_t h = q.getDimSize(1), hkv = k.getDimSize(1);
+  if (!isDynamic(h) && !isDynamic(hkv) && (hkv == 0 || h % hkv != 0))
+    return emitOpError() << "expects the query heads (h = " << h
+                         << ") to be a multiple of the key/value heads (hkv = "
+                         << hkv << "): q is " << q << ", k is " << k;
+
+  AttentionKind kind = getKind();
+  if (kind == AttentionKind::Aft &&
+      failed(verifyDimsMatch(*this, "the head dims for 'aft' (D == Dv)", "q",
+                             q, 3, "v", v, 3)))
+    return failure();
+
+  if (Value metricValue = getMetric()) {
+    if (kind != AttentionKind::PowerLaw)
+      return emitOpError() << "takes a 'metric' operand only for 'power_law', "
+                              "not for '"
+                           << stringifyAttentionKind(kind) << "'";
+    auto g = cast<RankedTensorType>(metricValue.getType());
+    if (failed(verifyRank(*this, "metric", g, 4, "[b, h, D, D]")) ||
+        failed(verifySameElementType(*this, "metric", g, "q", q)) ||
+        failed(verifyDimsMatch(*this, "the batch (b)", "metric", g, 0, "q", q,
+                               0)) ||
+        failed(verifyDimsMatch(*this, "the query heads (h)", "metric", g, 1,
+                               "q", q, 1)) ||
+        failed(verifyDimsMatch(*this, "the head dim (D)", "metric", g, 2, "q",
+                               q, 3)) ||
+        failed(verifyDimsMatch(*this, "the head dim (D)", "metric", g, 3, "k",
+                               k, 3)))
+      return failure();
+  } else if (kind == AttentionKind::PowerLaw) {
+    return emitOpError() << "expects a 'metric' operand G [b, h, D, D] for "
+                            "'power_law'";
+  }
+
+  SmallVector<int64_t> shape = {q.getDimSize(0), h, q.getDimSize(2),
+                                v.getDimSize(3)};
+  return verifyResultType(*this, getType(), shape, q.getElementType(),
+                          "q [b, h, tq, D] and v [b, hkv, tk, Dv]");
+}
+
+/// Checks the entry block of a non-empty region: `leading` block arguments
+/// (named by `names`), then one per capture, and a `frond.yield` of
+/// `yieldType`.
+static LogicalResult verifyRegion(AttentionOp op, Region &region,
+                                  StringRef regionName,
+                                  ArrayRef<std::pair<StringRef, Type>> leading,
+                                  Type yieldType) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  auto captures = op.getCaptures();
+  size_t expected = leading.size() + captures.size();
+  if (block.getNumArguments() != expected) {
+    std::string sig;
+    llvm::raw_string_ostream os(sig);
+    for (auto [i, arg] : llvm::enumerate(leading))
+      os << (i ? ", " : "") << arg.first << ": " << arg.second;
+    return op.emitOpError()
+           << "expects the '" << regionName << "' region to take "
+           << expected << " arguments (" << sig << ", then one per capture: "
+           << captures.size() << "), found " << block.getNumArguments();
+  }
+  for (auto [i, arg] : llvm::enumerate(block.getArguments())) {
+    bool isCapture = i >= leading.size();
+    Type want = isCapture ? captures[i - leading.size()].getType()
+                          : leading[i].second;
+    if (arg.getType() == want)
+      continue;
+    InFlightDiagnostic diag = emitError(arg.getLoc())
+                              << "'frond.attention' '" << regionName
+                              << "' region argument #" << i << " (";
+    if (isCapture)
+      diag << "capture #" << i - leading.size();
+    else
+      diag << leading[i].first;
+    diag << ") must be " << want << ", found " << arg.getType();
+    diag.attachNote(op.getLoc()) << "in this attention op";
+    return diag;
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op.emitOpError() << "expects the '" << regionName
+                            << "' region to end with 'frond.yield'";
+  if (yield.getValue().getType() != yieldType)
+    return yield.emitOpError()
+           << "in the '" << regionName << "' region must yield " << yieldType
+           << ", found " << yield.getValue().getType();
+  return success();
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  MLIRContext *ctx = getContext();
+  Type index = IndexType::get(ctx);
+  Type i1 = IntegerType::get(ctx, 1);
+  Type score = getScoreType();
+  if (failed(verifyRegion(*this, getMask(), "mask",
+                          {{"b", index}, {"h", index}, {"q", index},
+                           {"k", index}},
+                          i1)))
+    return failure();
+  return verifyRegion(*this, getScore(), "score",
+                      {{"s", score},
+                       {"b", index},
+                       {"h", index},
+                       {"q", index},
+                       {"k", index}},
+                      score);
+}
+
+void AttentionOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  if (region.empty())
+    return;
+  SmallVector<StringRef> names = {"b", "h", "q", "k"};
+  if (&region == &getScore())
+    names.insert(names.begin(), "s");
+  for (auto [i, arg] : llvm::enumerate(region.getArguments()))
+    setNameFn(arg, i < names.size() ? names[i] : "cap");
+}
