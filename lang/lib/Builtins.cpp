@@ -186,7 +186,7 @@ Value attention(E &e, const Bound &b) {
       bool first = true;
       for (auto &[k, f] : v.fields) {
         s += (first ? "" : ", ") + k + " = " +
-             (f.kind == Value::Tensor ? f.describe() : f.str());
+             (f.kind == Value::Tensor && f.display.empty() ? f.describe() : f.str());
         first = false;
       }
       s += ")";
@@ -561,7 +561,7 @@ std::map<std::string, Builtin> makeBuiltins() {
     v.s = "rope";
     for (auto &[k, f] : b.v)
       if (f.kind != Value::None)
-        v.fields[k] = f.kind == Value::Tensor ? Value::ofStr("per-sample") : f;
+        v.fields[k] = f;
     return v;
   }, "rotary positions: half (NeoX), interleaved pairs, or truncated (Palm)");
   model("rotary", {"x", "pos"}, [](E &e, const Bound &b) -> Value {

@@ -126,8 +126,13 @@ Value Elaborator::eval(const Expr &e, const ScopePtr &scope) {
   case Expr::None: return Value::none();
   case Expr::Name: {
     auto &n = llvm::cast<NameExpr>(e);
-    if (Value *v = scope->find(n.name))
-      return *v;
+    if (Value *v = scope->find(n.name)) {
+      if (v->kind != Value::Tensor || !v->display.empty())
+        return *v;
+      Value named = *v; // Remember the name for messages and `explain`.
+      named.display = n.name;
+      return named;
+    }
     if (module)
       if (const GlobalRef *g = module->lookup(n.name))
         return global(*g, e.loc);

@@ -402,7 +402,9 @@ public:
         bool any = false;
         for (auto &q : params)
           any |= globMatch(p.s, q.path);
-        if (!any) {
+        // A variant may remove what a pattern names (a baseline without the
+        // adapter); only the base experiment must match every pattern.
+        if (!any && out.variant.empty()) {
           auto &d = E.error(at, std::string(what) + " pattern \"" + p.s + "\" matches no parameter");
           d.fix = "see the parameter names with `frond explain`";
         }
@@ -427,6 +429,13 @@ public:
       for (auto &p : params)
         if (matchesAny(pats, p.path))
           p.trainable = false;
+    }
+    if (!params.empty() && out.model.trainableParams() == 0) {
+      auto it = values.find("train.trainable");
+      auto &d = E.error(it != values.end() ? it->second.second : exp.loc,
+                        "nothing is trainable" +
+                            (out.variant.empty() ? std::string() : " in variant '" + out.variant + "'"));
+      d.fix = "adjust train.trainable / train.frozen so at least one parameter trains";
     }
     for (auto *g : groups) {
       Value list;

@@ -484,6 +484,10 @@ bool Elaborator::instantiate(
     scope->vars[p.name] = v;
     out.args.push_back({p.name, v});
   }
+  // Adapters declared in the model body see the model's parameters.
+  for (auto &a : adapters)
+    if (!a.scope && a.module == ref.module)
+      a.scope = scope;
   execBody(model->body, scope);
 
   // Whole-model checks.

@@ -80,7 +80,7 @@ std::string Value::str() const {
       out += (k ? ", " : "") + list[k].str();
     return out + "]";
   }
-  case Tensor: return "tensor" + shapeStr(shape);
+  case Tensor: return display.empty() ? "tensor" + shapeStr(shape) : display;
   case Config:
   case Pos: {
     std::string out = display.empty() ? s : display;

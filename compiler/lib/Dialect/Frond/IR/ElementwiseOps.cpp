@@ -84,7 +84,7 @@ LogicalResult SelectOp::verify() {
 LogicalResult SoftcapOp::verify() {
   double cap = getCap().convertToDouble();
   if (!(cap > 0.0))
-    return emitOpError() << "expects cap > 0, found " << cap;
+    return emitOpError() << "expects cap > 0, found " << formatDouble(cap);
   return success();
 }
 
@@ -95,8 +95,8 @@ LogicalResult ClampOp::verify() {
     return emitOpError() << "expects at least one of 'min' and 'max'";
   if (min && max && min->convertToDouble() > max->convertToDouble())
     return emitOpError() << "expects min <= max, found min = "
-                         << min->convertToDouble()
-                         << " and max = " << max->convertToDouble();
+                         << formatDouble(min->convertToDouble())
+                         << " and max = " << formatDouble(max->convertToDouble());
   return success();
 }
 

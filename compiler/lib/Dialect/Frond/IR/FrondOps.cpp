@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cstdio>
+
 using namespace mlir;
 using namespace mlir::frond;
 
@@ -23,6 +25,12 @@ namespace mlir::frond::detail {
 
 std::string extentStr(int64_t extent) {
   return isDynamic(extent) ? "?" : std::to_string(extent);
+}
+
+std::string formatDouble(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
 }
 
 std::optional<SmallVector<int64_t>>

@@ -95,7 +95,7 @@ static LogicalResult verifyNorm(Operation *op, RankedTensorType x,
     return failure();
   if (eps.isNegative() || eps.isNaN())
     return op->emitOpError() << "expects eps >= 0, found "
-                             << eps.convertToDouble();
+                             << formatDouble(eps.convertToDouble());
   return success();
 }
 
@@ -134,9 +134,9 @@ LogicalResult RopeOp::verify() {
   double theta = getTheta().convertToDouble();
   double scale = getScale().convertToDouble();
   if (!(theta > 0.0))
-    return emitOpError() << "expects theta > 0, found " << theta;
+    return emitOpError() << "expects theta > 0, found " << formatDouble(theta);
   if (!(scale > 0.0))
-    return emitOpError() << "expects scale > 0, found " << scale;
+    return emitOpError() << "expects scale > 0, found " << formatDouble(scale);
   return success();
 }
 
@@ -177,6 +177,7 @@ LogicalResult CrossEntropyOp::verify() {
       return failure();
   double eps = getLabelSmoothing().convertToDouble();
   if (!(eps >= 0.0 && eps <= 1.0))
-    return emitOpError() << "expects label_smoothing in [0, 1], found " << eps;
+    return emitOpError() << "expects label_smoothing in [0, 1], found "
+                         << formatDouble(eps);
   return success();
 }

@@ -27,6 +27,9 @@ inline bool compatible(int64_t a, int64_t b) {
 /// An extent as MLIR types print it ("?" when dynamic).
 std::string extentStr(int64_t extent);
 
+/// A double as a person would write it: 30, -1, 1e-06, 0.5.
+std::string formatDouble(double value);
+
 /// Numpy broadcast of two shapes (aligned on the right). A dynamic extent
 /// broadcasts against anything, taking the other side's static extent when
 /// that is not 1. Returns nullopt and sets `badDim` (counted from the right,
