@@ -43,6 +43,50 @@ std::string describeToken(const antlr4::Token *tok) {
   return "'" + out + "'";
 }
 
+/// The tokens the parser could accept, in words: keywords that are also
+/// valid names fold into "a name", literals into "a number" / "a string".
+std::string describeExpected(antlr4::Parser &parser) {
+  antlr4::misc::IntervalSet set = parser.getExpectedTokens();
+  const antlr4::dfa::Vocabulary &vocab = parser.getVocabulary();
+  bool name = set.contains(static_cast<ssize_t>(FrondLexer::ID));
+  std::vector<std::string> words;
+  auto add = [&](const std::string &w) {
+    if (std::find(words.begin(), words.end(), w) == words.end())
+      words.push_back(w);
+  };
+  // Where an expression may start, say so instead of listing its tokens.
+  bool expression = name && set.contains(static_cast<ssize_t>(FrondLexer::INT));
+  static const std::set<std::string> starters = {"'('", "'['", "'-'"};
+  for (ssize_t t : set.toList()) {
+    std::string lit = vocab.getLiteralName(t);
+    bool keyword = lit.size() > 2 && std::isalpha(static_cast<unsigned char>(lit[1]));
+    if (expression && (t == FrondLexer::ID || keyword || t == FrondLexer::INT ||
+                       t == FrondLexer::FLOAT || t == FrondLexer::STRING || starters.count(lit)))
+      add("an expression");
+    else if (t == FrondLexer::ID || (name && keyword))
+      add("a name");
+    else if (t == FrondLexer::INT || t == FrondLexer::FLOAT)
+      add("a number");
+    else if (t == FrondLexer::STRING)
+      add("a string");
+    else if (t == antlr4::Token::EOF)
+      add("end of file");
+    else if (t == FrondLexer::ERRCHAR || t == FrondLexer::WS || t == FrondLexer::COMMENT)
+      continue;
+    else
+      add(lit.empty() ? vocab.getDisplayName(t) : lit);
+  }
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (out.size() > 120) {
+      out += ", ...";
+      break;
+    }
+    out += (i ? (i + 1 == words.size() ? " or " : ", ") : "") + words[i];
+  }
+  return out;
+}
+
 /// Collects syntax errors as diagnostics; stops the parse after too many.
 class DiagListener : public antlr4::BaseErrorListener {
 public:
@@ -63,13 +107,8 @@ public:
       d.fix = "remove it; comments start with '#'";
     } else {
       auto &d = diags.error(loc, "syntax error: unexpected " + what);
-      if (parser) {
-        std::string exp = parser->getExpectedTokens().toString(
-            parser->getVocabulary());
-        if (exp.size() > 160)
-          exp = exp.substr(0, 157) + "...";
-        d.expected = exp;
-      }
+      if (parser)
+        d.expected = describeExpected(*parser);
     }
     if (diags.tooMany())
       throw antlr4::ParseCancellationException("too many errors");
@@ -184,11 +223,30 @@ std::unique_ptr<ast::Module> frond::parseSpec(const std::string &path,
     tokens.fill();
     if (!checkNesting(tokens, diags, file))
       return module;
+    // Two-stage parse: the fast SLL mode with bail-out succeeds on almost
+    // every valid file; only when it fails is the file re-parsed in full LL
+    // mode with error recovery, which also produces the diagnostics.
     FrondParser parser(&tokens);
-    DiagListener listener(diags, file);
     parser.removeErrorListeners();
-    parser.addErrorListener(&listener);
-    FrondParser::FileContext *tree = parser.file();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    FrondParser::FileContext *tree = nullptr;
+    try {
+      tree = parser.file();
+    } catch (antlr4::ParseCancellationException &) {
+      tree = nullptr;
+    }
+    DiagListener listener(diags, file);
+    if (!tree) {
+      tokens.seek(0);
+      parser.reset();
+      parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+          antlr4::atn::PredictionMode::LL);
+      parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+      parser.addErrorListener(&listener);
+      tree = parser.file();
+    }
     if (!diags.hasErrors())
       buildAst(tree, file, *module, diags);
   } catch (antlr4::ParseCancellationException &) {
