@@ -171,6 +171,22 @@ func.func @binary_pow_int(%a: tensor<4xi64>, %b: tensor<4xi64>) {
 
 // -----
 
+func.func @binary_mask_arithmetic(%a: tensor<4xi1>, %b: tensor<4xi1>) {
+  // expected-error @+1 {{'frond.binary' op expects numeric operands for 'add', found 'tensor<4xi1>' (use 'and'/'or' on masks)}}
+  %0 = frond.binary add %a, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @binary_and_float(%a: tensor<4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'frond.binary' op expects integer or i1 operands for 'and', found 'tensor<4xf32>'}}
+  %0 = frond.binary and %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
 func.func @binary_element_types(%a: tensor<4xf32>, %b: tensor<4xf16>) {
   // expected-error @+1 {{expects lhs and rhs to have the same element type, found 'tensor<4xf32>' and 'tensor<4xf16>'}}
   %0 = frond.binary add %a, %b : (tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
@@ -555,6 +571,19 @@ func.func @attention_score_yield_type(%q: tensor<?x4x?x16xf64>) {
         %f = arith.truncf %s : f64 to f32
         // expected-error @+1 {{'frond.yield' op in the 'score' region must yield 'f64', found 'f32'}}
         frond.yield %f : f32
+      }
+  return
+}
+
+// -----
+
+func.func @attention_mask_without_yield(%q: tensor<?x4x?x16xf32>) {
+  %0 = frond.attention softmax %q, %q, %q scale = 0.25
+      : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
+      mask {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        // expected-error @+1 {{block with no terminator}}
+        %c = arith.cmpi ule, %j, %i : index
       }
   return
 }

@@ -94,7 +94,8 @@ func.func @unary(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // CHECK-LABEL: func.func @binary
 func.func @binary(%x: tensor<?x?x64xf32>, %y: tensor<64xf32>, %s: tensor<f32>,
-                  %i: tensor<?x?xi64>, %j: tensor<?x1xi64>) -> tensor<?x?xi64> {
+                  %i: tensor<?x?xi64>, %j: tensor<?x1xi64>,
+                  %m: tensor<?x?xi1>, %n: tensor<?x1xi1>) -> tensor<?x?xi64> {
   // CHECK: frond.binary add %{{.*}}, %{{.*}} : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
   %0 = frond.binary add %x, %y : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
   // CHECK: frond.binary sub %{{.*}}, %{{.*}} : (tensor<f32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
@@ -109,6 +110,10 @@ func.func @binary(%x: tensor<?x?x64xf32>, %y: tensor<64xf32>, %s: tensor<f32>,
   %5 = frond.binary max %4, %x : (tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
   // CHECK: frond.binary min %{{.*}}, %{{.*}} : (tensor<?x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi64>
   %6 = frond.binary min %i, %j : (tensor<?x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi64>
+  // CHECK: frond.binary and %{{.*}}, %{{.*}} : (tensor<?x?xi1>, tensor<?x1xi1>) -> tensor<?x?xi1>
+  %7 = frond.binary and %m, %n : (tensor<?x?xi1>, tensor<?x1xi1>) -> tensor<?x?xi1>
+  // CHECK: frond.binary or %{{.*}}, %{{.*}} : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  %8 = frond.binary or %7, %m : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
   return %6 : tensor<?x?xi64>
 }
 

@@ -117,7 +117,8 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
     diag.attachNote(op.getLoc()) << "in this attention op";
     return diag;
   }
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  // The generic verifier has already required a terminator; stay safe anyway.
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield)
     return op.emitOpError() << "expects the '" << regionName
                             << "' region to end with 'frond.yield'";

@@ -45,7 +45,17 @@ LogicalResult BinaryOp::verify() {
   auto rhs = getRhs().getType();
   if (failed(verifySameElementType(*this, "lhs", lhs, "rhs", rhs)))
     return failure();
-  if (getKind() == BinaryKind::Pow && !isa<FloatType>(lhs.getElementType()))
+  Type element = lhs.getElementType();
+  BinaryKind kind = getKind();
+  bool logical = kind == BinaryKind::And || kind == BinaryKind::Or;
+  if (logical && !isa<IntegerType>(element))
+    return emitOpError() << "expects integer or i1 operands for '"
+                         << stringifyBinaryKind(kind) << "', found " << lhs;
+  if (!logical && element.isInteger(1))
+    return emitOpError() << "expects numeric operands for '"
+                         << stringifyBinaryKind(kind) << "', found " << lhs
+                         << " (use 'and'/'or' on masks)";
+  if (kind == BinaryKind::Pow && !isa<FloatType>(element))
     return emitOpError() << "expects float operands for 'pow', found " << lhs;
   auto shape = verifyBroadcast(*this, {"lhs", "rhs"}, {lhs, rhs});
   if (failed(shape))

@@ -125,7 +125,7 @@ LogicalResult verifyDimInRange(Operation *op, StringRef attrName, int64_t dim,
 
 LogicalResult verifyDynamicSizes(Operation *op, RankedTensorType type,
                                  ValueRange sizes) {
-  if (static_cast<int64_t>(sizes.size()) == type.getNumDynamicDims())
+  if (sizes.size() == static_cast<size_t>(type.getNumDynamicDims()))
     return success();
   return op->emitOpError() << "expects one dynamic size per '?' in " << type
                            << " (" << type.getNumDynamicDims() << "), found "
@@ -150,7 +150,7 @@ parseSliceBound(OpAsmParser &parser,
     operand = value;
     return success();
   }
-  int64_t bound;
+  int64_t bound = 0;
   OptionalParseResult hasInt = parser.parseOptionalInteger(bound);
   if (hasInt.has_value()) {
     if (failed(*hasInt))

@@ -48,7 +48,9 @@ def Frond_BinaryKind : Frond_I32Enum<"BinaryKind", "elementwise binary function"
   I32EnumAttrCase<"Div", 3, "div">,
   I32EnumAttrCase<"Pow", 4, "pow">,
   I32EnumAttrCase<"Max", 5, "max">,
-  I32EnumAttrCase<"Min", 6, "min">
+  I32EnumAttrCase<"Min", 6, "min">,
+  I32EnumAttrCase<"And", 7, "and">,
+  I32EnumAttrCase<"Or", 8, "or">
 ]>;
 def Frond_BinaryKindAttr : Frond_EnumAttr<Frond_BinaryKind, "binary_kind">;
 

@@ -206,18 +206,19 @@ def Frond_BinaryOp : Frond_Op<"binary", [Pure]> {
   let summary = "elementwise binary function with numpy broadcasting";
   let description = [{
     `result = kind(lhs, rhs)` for `add`, `sub`, `mul`, `div`, `pow`, `max`,
-    `min`. Shapes broadcast as in numpy (aligned on the right; an extent of
-    1 stretches; a rank-0 tensor is a scalar). Operands and result share
-    one element type; `pow` needs floats; integer `div` rounds towards zero.
+    `min` on numbers, and `and`, `or` on integers and `i1` masks. Shapes
+    broadcast as in numpy (aligned on the right; an extent of 1 stretches; a
+    rank-0 tensor is a scalar). Operands and result share one element type;
+    `pow` needs floats; integer `div` rounds towards zero.
 
     ```mlir
     %y = frond.binary mul %x, %half
         : (tensor<?x?x64xf32>, tensor<f32>) -> tensor<?x?x64xf32>
     ```
   }];
-  let arguments = (ins Frond_BinaryKindAttr:$kind, Frond_NumTensor:$lhs,
-                       Frond_NumTensor:$rhs);
-  let results = (outs Frond_NumTensor:$result);
+  let arguments = (ins Frond_BinaryKindAttr:$kind, Frond_Tensor:$lhs,
+                       Frond_Tensor:$rhs);
+  let results = (outs Frond_Tensor:$result);
   let assemblyFormat = [{
     custom<EnumKeyword>($kind) $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
