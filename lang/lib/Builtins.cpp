@@ -10,6 +10,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+
 using namespace frond;
 
 namespace {
@@ -65,16 +67,29 @@ Value withLast(const Value &x, long long n) {
 /// (mask and score bodies compute on scalars).
 Value elementwise(E &e, const Bound &b) {
   const Value &x = b["x"];
+  Value out;
   if (x.kind == Value::Tensor) {
     if (x.s == "bool") {
       auto &d = e.error(b.loc("x"), b.fn + " needs a numeric tensor");
       d.found = x.describe();
       return Value::invalid();
     }
-    return Value::tensor(x.shape, "float");
+    out = Value::tensor(x.shape, "float");
+  } else if (x.isNumber()) {
+    out = Value::tensor({}, "float");
   }
-  if (x.isNumber())
-    return Value::tensor({}, "float");
+  if (out.kind == Value::Tensor) {
+    int in = e.use(x, b.loc("x"));
+    if (b.fn == "softcap")
+      return e.record(out, "softcap", {in}, {{"cap", Value::ofFloat(b["cap"].num())}}, b.callLoc);
+    if (b.fn == "clamp")
+      return e.record(out, "clamp", {in},
+                      {{"min", Value::ofFloat(b["lo"].num())}, {"max", Value::ofFloat(b["hi"].num())}},
+                      b.callLoc);
+    if (b.fn == "dropout") // Identity at evaluation; training adds the mask.
+      return e.record(out, "dropout", {in}, {{"p", Value::ofFloat(b["p"].num())}}, b.callLoc);
+    return e.record(out, "unary", {in}, {{"kind", Value::ofStr(b.fn)}}, b.callLoc);
+  }
   auto &d = e.error(b.loc("x"), b.fn + " needs a tensor or a number");
   d.found = x.describe();
   return Value::invalid();
@@ -98,20 +113,118 @@ Value linear(E &e, const Bound &b) {
   if (!isStr(e, b, "act", {"none", "relu2", "relu", "gelu", "silu"}))
     return Value::invalid();
   e.openScope("linear", nullptr);
+  int w = -1, w1 = -1, w2 = -1, bn = -1;
   if (rank.kind == Value::None) {
-    e.addParam("weight", {known(out), known(in)}, "linear", b.callLoc);
+    w = e.addParam("weight", {known(out), known(in)}, "linear", b.callLoc);
   } else {
     if (!e.expectInt(rank, b.loc("rank"), "'rank' of linear", 1)) {
       e.closeScope();
       return Value::invalid();
     }
-    e.addParam("w1", {known(rank.i), known(in)}, "linear", b.callLoc);
-    e.addParam("w2", {known(out), known(rank.i)}, "linear", b.callLoc);
+    w1 = e.addParam("w1", {known(rank.i), known(in)}, "linear", b.callLoc);
+    w2 = e.addParam("w2", {known(out), known(rank.i)}, "linear", b.callLoc);
   }
   if (bias.b)
-    e.addParam("bias", {known(out)}, "linear", b.callLoc);
+    bn = e.addParam("bias", {known(out)}, "linear", b.callLoc);
   e.closeScope();
-  return withLast(b["x"], out);
+  int x = e.use(b["x"], b.loc("x"));
+  if (rank.kind == Value::None)
+    return e.record(withLast(b["x"], out), "linear", {x, w, bn}, {}, b.callLoc);
+  Value r = e.record(withLast(b["x"], out), "lowrank_linear", {x, w1, w2},
+                     {{"activation", b["act"]}}, b.callLoc);
+  if (bn >= 0)
+    r = e.record(withLast(b["x"], out), "binary", {r.node, bn}, {{"kind", Value::ofStr("add")}}, b.callLoc);
+  return r;
+}
+
+/// The node of the attention parameter `name` (registered by attention()).
+int attnParam(E &e, size_t base, const std::string &path, const std::string &name) {
+  for (size_t k = base; k < e.inst->params.size(); ++k)
+    if (e.inst->params[k].path == path + "." + name)
+      return k < e.paramNodes.size() ? e.paramNodes[k] : -1;
+  // Shared weights (recur): registered by an earlier iteration.
+  for (size_t k = 0; k < e.inst->params.size(); ++k)
+    if (e.inst->params[k].path == path + "." + name)
+      return k < e.paramNodes.size() ? e.paramNodes[k] : -1;
+  return -1;
+}
+
+/// Records attention as its parts: projections, heads, optional QK-norm
+/// and RoPE, the `attention` core with mask/score regions (and, for
+/// power_law, PLDR's metric network), then the output projection.
+Value applyRope(E &e, const Value &x, const Value &pos, Loc at);
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at);
+
+Value recordAttention(E &e, const Bound &b, const AttentionInfo &info, size_t base, long long dk) {
+  const Value &x = b["x"];
+  Loc at = b.callLoc;
+  long long H = info.heads, Hkv = info.kvHeads, D = info.headDim;
+  long long d = x.shape.back().size;
+  auto P = [&](const char *n) { return attnParam(e, base, info.path, n); };
+  const Value &kvIn = b["kv"].kind == Value::Tensor ? b["kv"] : x;
+  auto shapeWith = [](const Value &v, std::vector<Dim> tail, size_t keep) {
+    Shape s(v.shape.begin(), v.shape.begin() + keep);
+    s.insert(s.end(), tail.begin(), tail.end());
+    return s;
+  };
+  auto proj = [&](const Value &in, const char *w, const char *bias, long long rows) {
+    return e.record(Value::tensor(shapeWith(in, {known(rows)}, in.shape.size() - 1), "float"),
+                    "linear", {e.use(in, at), P(w), P(bias)}, {}, at);
+  };
+  auto heads = [&](const Value &v, long long n) {
+    return e.record(Value::tensor(shapeWith(v, {known(n), known(D)}, v.shape.size() - 1), "float"),
+                    "split_heads", {e.use(v, at)}, {{"heads", Value::ofInt(n)}}, at);
+  };
+  Value q = heads(proj(x, "wq", "bq", H * D), H);
+  Value k = heads(proj(kvIn, "wk", "bk", Hkv * D), Hkv);
+  Value v = heads(proj(kvIn, "wv", "bv", Hkv * D), Hkv);
+  if (info.qkNorm) {
+    q = e.record(q, "rms_norm", {e.use(q, at), P("q_norm")}, {{"eps", Value::ofFloat(1e-6)}}, at);
+    k = e.record(k, "rms_norm", {e.use(k, at), P("k_norm")}, {{"eps", Value::ofFloat(1e-6)}}, at);
+  }
+  if (b["pos"].kind == Value::Pos)
+    q = applyRope(e, q, b["pos"], at);
+  const Value &kpos = b["kv"].kind == Value::Tensor ? b["kv_pos"] : b["pos"];
+  if (kpos.kind == Value::Pos)
+    k = applyRope(e, k, kpos, at);
+  auto transpose = [&](const Value &t) {
+    Shape s = t.shape;
+    std::swap(s[1], s[2]);
+    Value perm;
+    perm.kind = Value::List;
+    for (long long i : {0, 2, 1, 3})
+      perm.list.push_back(Value::ofInt(i));
+    return e.record(Value::tensor(s, "float"), "transpose", {e.use(t, at)}, {{"permutation", perm}}, at);
+  };
+  q = transpose(q);
+  k = transpose(k);
+  v = transpose(v);
+  std::vector<int> operands = {q.node, k.node, v.node, -1};
+  std::string kind = info.kind;
+  if (kind == "power_law")
+    operands[3] = e.use(recordMetric(e, q, info, base, at), at);
+  // Regions: the mask first, then the score, sharing one capture list.
+  auto mask = std::make_unique<graph::Graph>();
+  auto score = std::make_unique<graph::Graph>();
+  if (b["mask"].kind == Value::Mask)
+    e.checkMaskValue(b["mask"], false, b.loc("mask"), mask.get());
+  score->captures = mask->captures;
+  if (b["score"].kind == Value::Score)
+    e.checkMaskValue(b["score"], true, b.loc("score"), score.get());
+  for (int c : score->captures)
+    operands.push_back(c);
+  Shape outShape = q.shape;
+  Value core = e.record(Value::tensor(outShape, "float"), "attention", operands,
+                        {{"kind", Value::ofStr(kind)},
+                         {"scale", Value::ofFloat(1.0 / std::sqrt(double(D)))},
+                         {"kv_source", Value::ofBool(b["kv"].kind == Value::Tensor)}},
+                        at);
+  e.graph->nodes[core.node].regions.push_back(std::move(mask));
+  e.graph->nodes[core.node].regions.push_back(std::move(score));
+  Value merged = e.record(Value::tensor(shapeWith(x, {known(H * D)}, x.shape.size() - 1), "float"),
+                          "merge_heads", {e.use(transpose(core), at)}, {}, at);
+  (void)dk;
+  return e.record(withLast(x, d), "linear", {merged.node, P("wo"), P("bo")}, {}, at);
 }
 
 Value attention(E &e, const Bound &b) {
@@ -230,7 +343,8 @@ Value attention(E &e, const Bound &b) {
   bool outBias = b["out_bias"].kind == Value::Bool ? b["out_bias"].b : bias;
 
   std::string comp = kv.kind != Value::None ? "partial attention" : "attention";
-  info.path = e.openScope("attention", b.callLoc.valid() ? nullptr : nullptr);
+  size_t paramBase = e.inst ? e.inst->params.size() : 0;
+  info.path = e.openScope("attention", nullptr);
   e.addParam("wq", {known(H * D), known(d)}, comp, b.callLoc);
   e.addParam("wk", {known(Hkv * D), known(dk)}, comp, b.callLoc);
   e.addParam("wv", {known(Hkv * D), known(dk)}, comp, b.callLoc);
@@ -277,7 +391,9 @@ Value attention(E &e, const Bound &b) {
   e.closeScope();
   if (e.inst)
     e.inst->attentions.push_back(info);
-  return withLast(x, d);
+  if (!e.graph)
+    return withLast(x, d);
+  return recordAttention(e, b, info, paramBase, dk);
 }
 
 Value crossEntropy(E &e, const Bound &b) {
@@ -306,15 +422,33 @@ Value crossEntropy(E &e, const Bound &b) {
   }
   if (!positiveNumber(e, b, "smoothing", true))
     return Value::invalid();
-  return Value::tensor({}, "float");
+  if (b["shift"].kind != Value::Bool || b["ignore"].kind != Value::Int) {
+    auto &d = e.error(b.callLoc, "cross_entropy needs shift = true/false and an integer ignore index");
+    d.found = "shift " + b["shift"].describe() + ", ignore " + b["ignore"].describe();
+    return Value::invalid();
+  }
+  return e.record(Value::tensor({}, "float"), "cross_entropy",
+                  {e.use(logits, b.loc("logits")), e.use(targets, b.loc("targets"))},
+                  {{"ignore_index", b["ignore"]}, {"label_smoothing", Value::ofFloat(b["smoothing"].num())},
+                   {"shift", b["shift"]}},
+                  b.callLoc);
 }
 
 Value reduce(E &e, const Bound &b) {
   const Value &x = b["x"];
   if (!e.expectTensor(x, b.loc("x"), "'x' of " + b.fn))
     return Value::invalid();
-  if (b["dim"].kind == Value::None)
-    return Value::tensor({}, "float");
+  int in = e.use(x, b.loc("x"));
+  if (b["dim"].kind == Value::None) {
+    std::vector<Value> all;
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      all.push_back(Value::ofInt(i));
+    Value dims;
+    dims.kind = Value::List;
+    dims.list = all;
+    return e.record(Value::tensor({}, "float"), "reduce", {in},
+                    {{"kind", Value::ofStr(b.fn)}, {"dims", dims}}, b.callLoc);
+  }
   if (!e.expectInt(b["dim"], b.loc("dim"), "'dim'"))
     return Value::invalid();
   long long r = x.shape.size(), k = b["dim"].i < 0 ? b["dim"].i + r : b["dim"].i;
@@ -325,9 +459,38 @@ Value reduce(E &e, const Bound &b) {
     return Value::invalid();
   }
   Shape s = x.shape;
-  if (b.fn == "mean" || b.fn == "sum")
+  if (b.fn == "mean" || b.fn == "sum") {
     s.erase(s.begin() + k);
-  return Value::tensor(s, "float");
+    Value dims;
+    dims.kind = Value::List;
+    dims.list = {Value::ofInt(k)};
+    return e.record(Value::tensor(s, "float"), "reduce", {in},
+                    {{"kind", Value::ofStr(b.fn)}, {"dims", dims}}, b.callLoc);
+  }
+  return e.record(Value::tensor(s, b.fn == "cumsum" ? x.s : "float"), b.fn, {in},
+                  {{"dim", Value::ofInt(k)}}, b.callLoc);
+}
+
+/// PLDR's metric: A = LN(qᵀq) through a residual GLU network, then
+/// A_LM = iSwiGLU(W A + b) + 1e-9, A_P = A_LM ** P, G = alpha A_P + beta.
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at);
+
+/// Rotates x [b, t, h, D] by a rope() encoding: positions are 0..t-1, or
+/// restart at the encoding's `restart_at` (PALM's separate positions).
+Value applyRope(E &e, const Value &x, const Value &pos, Loc at) {
+  if (!e.graph)
+    return x;
+  Value restart = pos.fields.count("restart_at") ? pos.fields.at("restart_at") : Value::none();
+  Shape bt(x.shape.begin(), x.shape.begin() + std::min<size_t>(2, x.shape.size()));
+  Value positions = e.record(Value::tensor(bt, "int"), "positions",
+                             {e.use(x, at), e.use(restart, at)}, {}, at);
+  auto num = [&](const char *k, double dflt) {
+    return Value::ofFloat(pos.fields.count(k) ? pos.fields.at(k).num() : dflt);
+  };
+  Value layout = pos.fields.count("layout") ? pos.fields.at("layout") : Value::ofStr("half");
+  return e.record(Value::tensor(x.shape, "float"), "rope", {e.use(x, at), positions.node},
+                  {{"layout", layout}, {"theta", num("theta", 10000.0)}, {"scale", num("scale", 1.0)}},
+                  at);
 }
 
 /// A configuration object (optimizer, schedule, data, metric, init...):
@@ -356,6 +519,62 @@ BuiltinFn config(std::string category) {
   };
 }
 
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at) {
+  long long D = info.headDim;
+  auto P = [&](const std::string &n) { return attnParam(e, base, info.path, n); };
+  Shape dd = {q.shape[0], q.shape[1], known(D), known(D)};
+  auto node = [&](const std::string &op, std::vector<int> ops, std::map<std::string, Value> attrs = {}) {
+    return e.record(Value::tensor(dd, "float"), op, std::move(ops), std::move(attrs), at);
+  };
+  auto bin = [&](const char *k, const Value &a, int bnode) {
+    return node("binary", {e.use(a, at), bnode}, {{"kind", Value::ofStr(k)}});
+  };
+  Shape qt = {q.shape[0], q.shape[1], q.shape[3], q.shape[2]};
+  Value perm;
+  perm.kind = Value::List;
+  for (long long i : {0, 1, 3, 2})
+    perm.list.push_back(Value::ofInt(i));
+  Value qT = e.record(Value::tensor(qt, "float"), "transpose", {e.use(q, at)}, {{"permutation", perm}}, at);
+  Value a = node("matmul", {qT.node, e.use(q, at)});
+  Value eps = Value::ofFloat(1e-6);
+  a = node("layer_norm", {a.node, P("a_norm.weight"), P("a_norm.bias")}, {{"eps", eps}});
+  for (int l = 0;; ++l) {
+    std::string p = "a_res." + std::to_string(l);
+    if (P(p + ".norm.weight") < 0)
+      break;
+    Value z = a;
+    for (int g = 0;; ++g) {
+      std::string w = p + ".glu" + std::to_string(g);
+      if (P(w + ".w1") < 0)
+        break;
+      auto lin = [&](const Value &in, const std::string &wn, const std::string &bn, long long rows) {
+        Shape s = dd;
+        s.back() = known(rows);
+        return e.record(Value::tensor(s, "float"), "linear", {e.use(in, at), P(wn), P(bn)}, {}, at);
+      };
+      long long dff = 0;
+      for (auto &prm : e.inst->params)
+        if (prm.path == info.path + "." + w + ".w1")
+          dff = prm.shape[0].size;
+      Value g1 = lin(z, w + ".w1", w + ".b1", dff);
+      Value g2 = lin(z, w + ".w2", w + ".b2", dff);
+      Value act = e.record(g1, "unary", {g1.node}, {{"kind", Value::ofStr("silu")}}, at);
+      Value prod = e.record(g1, "binary", {act.node, g2.node}, {{"kind", Value::ofStr("mul")}}, at);
+      z = lin(prod, w + ".w3", w + ".b3", D);
+    }
+    a = bin("add", a, z.node);
+    a = node("layer_norm", {a.node, P(p + ".norm.weight"), P(p + ".norm.bias")}, {{"eps", eps}});
+  }
+  Value wa = node("matmul", {P("plga_w"), a.node});
+  wa = bin("add", wa, P("plga_b"));
+  Value sig = node("unary", {wa.node}, {{"kind", Value::ofStr("silu")}});
+  Value alm = bin("mul", wa, sig.node);
+  alm = bin("add", alm, e.use(Value::ofFloat(1e-9), at));
+  Value ap = bin("pow", alm, P("plga_p"));
+  Value g = node("matmul", {P("plga_alpha"), ap.node});
+  return bin("add", g, P("plga_beta"));
+}
+
 std::map<std::string, Builtin> makeBuiltins() {
   std::map<std::string, Builtin> t;
   auto model = [&](const char *n, std::vector<std::string> sig, BuiltinFn fn, const char *doc) {
@@ -382,11 +601,12 @@ std::map<std::string, Builtin> makeBuiltins() {
         !e.expectInt(b["dim"], b.loc("dim"), "'dim' of embed", 1))
       return Value::invalid();
     e.openScope("embed", nullptr);
-    e.addParam("weight", {known(b["vocab"].i), known(b["dim"].i)}, "embedding", b.callLoc);
+    int table = e.addParam("weight", {known(b["vocab"].i), known(b["dim"].i)}, "embedding", b.callLoc);
     e.closeScope();
     Shape s = ids.shape;
     s.push_back(known(b["dim"].i));
-    return Value::tensor(s, "float");
+    return e.record(Value::tensor(s, "float"), "embedding", {e.use(ids, b.loc("ids")), table}, {},
+                    b.callLoc);
   }, "token/segment embedding table [vocab, dim]");
   model("linear", {"x", "out", "bias=true", "rank=none", "act=\"none\"", "init=none"}, linear,
         "x W^T + b; rank = r factorises it as W2 act(W1 x)");
@@ -394,24 +614,29 @@ std::map<std::string, Builtin> makeBuiltins() {
     long long d;
     if (!width(e, b, "x", d))
       return Value::invalid();
+    int w = -1;
     if (b["weight"].kind == Value::Bool && b["weight"].b) {
       e.openScope("rmsnorm", nullptr);
-      e.addParam("weight", {known(d)}, "norm", b.callLoc);
+      w = e.addParam("weight", {known(d)}, "norm", b.callLoc);
       e.closeScope();
     }
-    return Value::tensor(b["x"].shape, "float");
+    return e.record(Value::tensor(b["x"].shape, "float"), "rms_norm", {e.use(b["x"], b.loc("x")), w},
+                    {{"eps", Value::ofFloat(b["eps"].num())}}, b.callLoc);
   }, "RMS normalisation over the last dimension");
   model("layernorm", {"x", "affine=true", "eps=1e-5"}, [](E &e, const Bound &b) -> Value {
     long long d;
     if (!width(e, b, "x", d))
       return Value::invalid();
+    int w = -1, bias = -1;
     if (b["affine"].kind == Value::Bool && b["affine"].b) {
       e.openScope("layernorm", nullptr);
-      e.addParam("weight", {known(d)}, "norm", b.callLoc);
-      e.addParam("bias", {known(d)}, "norm", b.callLoc);
+      w = e.addParam("weight", {known(d)}, "norm", b.callLoc);
+      bias = e.addParam("bias", {known(d)}, "norm", b.callLoc);
       e.closeScope();
     }
-    return Value::tensor(b["x"].shape, "float");
+    return e.record(Value::tensor(b["x"].shape, "float"), "layer_norm",
+                    {e.use(b["x"], b.loc("x")), w, bias}, {{"eps", Value::ofFloat(b["eps"].num())}},
+                    b.callLoc);
   }, "layer normalisation over the last dimension");
   model("attention",
         {"x", "heads", "kv_heads=none", "head_dim=none", "kind=\"softmax\"", "mask=none",
@@ -442,14 +667,29 @@ std::map<std::string, Builtin> makeBuiltins() {
     return elementwise(e, b);
   }, "dropout (identity at evaluation)");
   pure("where", {"cond", "a", "b"}, [](E &e, const Bound &b) -> Value {
+    // Shapes and types as for a + b, broadcast with the condition; the
+    // recording below replaces the nodes those checks would add.
+    graph::Graph *saved = e.graph;
+    e.graph = nullptr;
     Value ab = e.binary("+", b["a"], b["b"], b.callLoc);
-    return e.binary("*", ab, b["cond"].kind == Value::Tensor
-                                 ? Value::tensor(b["cond"].shape, "int")
-                                 : Value::ofInt(1), b.callLoc);
+    Value r = e.binary("*", ab, b["cond"].kind == Value::Tensor
+                                    ? Value::tensor(b["cond"].shape, "int")
+                                    : Value::ofInt(1), b.callLoc);
+    e.graph = saved;
+    if (r.kind == Value::Tensor)
+      r.s = ab.kind == Value::Tensor ? ab.s : r.s;
+    return e.record(r, "select", {e.use(b["cond"], b.loc("cond")), e.use(b["a"], b.loc("a")),
+                                  e.use(b["b"], b.loc("b"))}, {}, b.callLoc);
   }, "elementwise choice");
   for (const char *n : {"min", "max"})
-    pure(n, {"a", "b"}, [](E &e, const Bound &b) { return e.binary("+", b["a"], b["b"], b.callLoc); },
-         "elementwise minimum/maximum");
+    pure(n, {"a", "b"}, [](E &e, const Bound &b) {
+      graph::Graph *saved = e.graph;
+      e.graph = nullptr;
+      Value r = e.binary("+", b["a"], b["b"], b.callLoc);
+      e.graph = saved;
+      return e.record(r, "binary", {e.use(b["a"], b.loc("a")), e.use(b["b"], b.loc("b"))},
+                      {{"kind", Value::ofStr(b.fn)}}, b.callLoc);
+    }, "elementwise minimum/maximum");
   model("heads", {"x", "n"}, [](E &e, const Bound &b) -> Value {
     long long d;
     if (!width(e, b, "x", d) || !e.expectInt(b["n"], b.loc("n"), "'n' of heads", 1))
@@ -463,7 +703,8 @@ std::map<std::string, Builtin> makeBuiltins() {
     Shape s = b["x"].shape;
     s.back() = known(b["n"].i);
     s.push_back(known(d / b["n"].i));
-    return Value::tensor(s, "float");
+    return e.record(Value::tensor(s, "float"), "split_heads", {e.use(b["x"], b.loc("x"))},
+                    {{"heads", b["n"]}}, b.callLoc);
   }, "[..., n*D] -> [..., n, D]");
   model("merge", {"x"}, [](E &e, const Bound &b) -> Value {
     const Value &x = b["x"];
@@ -476,7 +717,7 @@ std::map<std::string, Builtin> makeBuiltins() {
     }
     Shape s(x.shape.begin(), x.shape.end() - 2);
     s.push_back(known(x.shape.back().size * x.shape[x.shape.size() - 2].size));
-    return Value::tensor(s, "float");
+    return e.record(Value::tensor(s, "float"), "merge_heads", {e.use(x, b.loc("x"))}, {}, b.callLoc);
   }, "[..., n, D] -> [..., n*D]");
   model("cumsum", {"x", "dim=1"}, [](E &e, const Bound &b) {
     e.hasCumsum = true;
@@ -495,7 +736,8 @@ std::map<std::string, Builtin> makeBuiltins() {
     }
     Shape s = x.shape;
     s.insert(s.begin() + k, known(1));
-    return Value::tensor(s, x.s);
+    return e.record(Value::tensor(s, x.s), "unsqueeze", {e.use(x, b.loc("x"))},
+                    {{"dim", Value::ofInt(k)}}, b.callLoc);
   }, "insert a dimension of size 1");
   model("softmax", {"x", "dim=-1"}, reduce, "softmax along dim");
   model("mean", {"x", "dim=none"}, reduce, "mean (all elements when dim is none)");
@@ -518,7 +760,8 @@ std::map<std::string, Builtin> makeBuiltins() {
     s[k] = x.shape[k].known() && y.shape[k].known()
                ? known(x.shape[k].size + y.shape[k].size)
                : Dim{x.shape[k].str() + " + " + y.shape[k].str(), -1};
-    return Value::tensor(s, x.s);
+    return e.record(Value::tensor(s, x.s), "concat", {e.use(x, b.loc("a")), e.use(y, b.loc("b"))},
+                    {{"dim", Value::ofInt(k)}}, b.callLoc);
   }, "concatenate along dim");
 
   // --- positions ----------------------------------------------------------
@@ -543,12 +786,16 @@ std::map<std::string, Builtin> makeBuiltins() {
   model("segment", {"ids", "boundary"}, [=](E &e, const Bound &b) -> Value {
     if (!intIds(e, b) || !lengthArg(e, b, "boundary"))
       return Value::invalid();
-    return Value::tensor(b["ids"].shape, "int");
+    return e.record(Value::tensor(b["ids"].shape, "int"), "segment",
+                    {e.use(b["ids"], b.loc("ids")), e.use(b["boundary"], b.loc("boundary"))}, {},
+                    b.callLoc);
   }, "0 before the boundary (source), 1 from it on (target)");
   model("positions", {"ids", "restart_at=none"}, [=](E &e, const Bound &b) -> Value {
     if (!intIds(e, b) || !lengthArg(e, b, "restart_at"))
       return Value::invalid();
-    return Value::tensor(b["ids"].shape, "int");
+    return e.record(Value::tensor(b["ids"].shape, "int"), "positions",
+                    {e.use(b["ids"], b.loc("ids")), e.use(b["restart_at"], b.loc("restart_at"))}, {},
+                    b.callLoc);
   }, "0..t-1, restarting from 0 at restart_at (separate positional encoding)");
   pure("rope", {"theta=10000.0", "layout=\"half\"", "restart_at=none", "scale=1.0"},
        [=](E &e, const Bound &b) -> Value {
@@ -578,7 +825,7 @@ std::map<std::string, Builtin> makeBuiltins() {
       d.found = x.describe();
       return Value::invalid();
     }
-    return x;
+    return applyRope(e, x, pos, b.callLoc);
   }, "apply a rope() encoding to [b, t, h, D]");
 
   // --- losses -------------------------------------------------------------
@@ -592,6 +839,7 @@ std::map<std::string, Builtin> makeBuiltins() {
       d.fix = "use attention(..., kind = \"power_law\") or remove the DAG loss";
       return Value::invalid();
     }
+    e.unsupported(b.callLoc, "the DAG loss");
     return Value::tensor({}, "float");
   }, "PLDR DAG regulariser mean |log(tr(expm(M∘M))/D)| over layers");
 

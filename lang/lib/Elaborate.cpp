@@ -55,6 +55,57 @@ bool Elaborator::expectInt(const Value &v, Loc at, const std::string &what,
 }
 
 //===----------------------------------------------------------------------===//
+// Graph recording
+//===----------------------------------------------------------------------===//
+
+Value Elaborator::record(Value result, const std::string &op, std::vector<int> operands,
+                         std::map<std::string, Value> attrs, Loc at) {
+  if (!graph || result.kind == Value::Invalid)
+    return result;
+  graph::Node n;
+  n.op = op;
+  n.operands = std::move(operands);
+  n.attrs = std::move(attrs);
+  n.shape = result.shape;
+  n.dtype = result.kind == Value::Tensor ? result.s : "float";
+  n.loc = at;
+  result.node = graph->add(std::move(n));
+  result.graphOf = graph;
+  return result;
+}
+
+int Elaborator::use(const Value &v, Loc at) {
+  if (!graph)
+    return -1;
+  if (v.kind == Value::Int || v.kind == Value::Float || v.kind == Value::Bool) {
+    Value c = Value::tensor({}, v.kind == Value::Float ? "float" : v.kind == Value::Int ? "int" : "bool");
+    return record(c, "constant", {}, {{"value", v}}, at).node;
+  }
+  if (v.kind != Value::Tensor || v.node < 0)
+    return -1;
+  if (v.graphOf == graph)
+    return v.node;
+  // A tensor of the enclosing graph read inside a mask/score region.
+  auto &caps = graph->captures;
+  for (size_t i = 0; i < caps.size(); ++i)
+    if (caps[i] == v.node)
+      for (size_t k = 0; k < graph->nodes.size(); ++k)
+        if (graph->nodes[k].op == "capture" && graph->nodes[k].attrs.at("index").i == long(i))
+          return int(k);
+  graph->captures.push_back(v.node);
+  Value c = v;
+  c.node = -1;
+  return record(c, "capture", {}, {{"index", Value::ofInt(caps.size() - 1)}}, at).node;
+}
+
+void Elaborator::unsupported(Loc at, const std::string &what) {
+  if (!graph)
+    return;
+  auto &d = error(at, what + " cannot be compiled yet");
+  d.fix = "`frond check` and `frond explain` accept it; code generation for it is not implemented";
+}
+
+//===----------------------------------------------------------------------===//
 // Names and globals
 //===----------------------------------------------------------------------===//
 
@@ -192,7 +243,9 @@ Value Elaborator::eval(const Expr &e, const ScopePtr &scope) {
       if (v.kind == Value::Bool)
         return Value::ofBool(!v.b);
       if (v.kind == Value::Tensor && v.s == "bool")
-        return v;
+        return record(Value::tensor(v.shape, "bool"), "select",
+                      {use(v, e.loc), use(Value::ofBool(false), e.loc), use(Value::ofBool(true), e.loc)},
+                      {}, e.loc);
       auto &d = error(e.loc, "'not' needs a boolean");
       d.found = v.describe();
       return Value::invalid();
@@ -202,7 +255,8 @@ Value Elaborator::eval(const Expr &e, const ScopePtr &scope) {
     if (v.kind == Value::Float)
       return Value::ofFloat(-v.f);
     if (v.kind == Value::Tensor && v.s != "bool")
-      return v;
+      return record(Value::tensor(v.shape, v.s), "unary", {use(v, e.loc)},
+                    {{"kind", Value::ofStr("neg")}}, e.loc);
     auto &d = error(e.loc, "cannot negate " + v.describe());
     d.expected = "a number or a numeric tensor";
     return Value::invalid();
@@ -410,7 +464,25 @@ Value Elaborator::binary(const std::string &op, const Value &a, const Value &b,
   std::string dtype = (cmp || logical) ? "bool"
                       : (ta->s == "float" || tb->s == "float" || op == "/") ? "float"
                       : "int";
-  return Value::tensor(out, dtype);
+  Value r = Value::tensor(out, dtype);
+  if (!graph)
+    return r;
+  static const std::map<std::string, std::pair<const char *, const char *>> kinds = {
+      {"+", {"binary", "add"}}, {"-", {"binary", "sub"}}, {"*", {"binary", "mul"}},
+      {"/", {"binary", "div"}}, {"**", {"binary", "pow"}}, {"//", {"binary", "div"}},
+      {"and", {"binary", "and"}}, {"or", {"binary", "or"}}, {"<", {"compare", "lt"}},
+      {"<=", {"compare", "le"}}, {">", {"compare", "gt"}}, {">=", {"compare", "ge"}},
+      {"==", {"compare", "eq"}}, {"!=", {"compare", "ne"}}};
+  auto it = kinds.find(op);
+  if (it == kinds.end()) {
+    unsupported(at, "operator '" + op + "' on tensors");
+    return r;
+  }
+  Value q = record(op == "//" ? Value::tensor(out, "float") : r, it->second.first,
+                   {use(a, at), use(b, at)}, {{"kind", Value::ofStr(it->second.second)}}, at);
+  if (op == "//")
+    q = record(r, "unary", {q.node}, {{"kind", Value::ofStr("floor")}}, at);
+  return q;
 }
 
 Value Elaborator::index(const Value &base, const IndexExpr &e, const ScopePtr &scope) {
@@ -516,7 +588,94 @@ Value Elaborator::index(const Value &base, const IndexExpr &e, const ScopePtr &s
   }
   while (dim < in.size())
     out.push_back(in[dim++]);
-  return Value::tensor(out, base.s);
+  Value result = Value::tensor(out, base.s);
+  if (graph)
+    result = recordIndex(base, e, scope, result);
+  return result;
+}
+
+/// Records an index expression as one `slice` per sliced dimension; a
+/// single index is a slice of length one followed by a `squeeze`.
+Value Elaborator::recordIndex(const Value &base, const IndexExpr &e, const ScopePtr &scope,
+                              const Value &result) {
+  Value cur = base;
+  size_t consumed = 0;
+  for (auto &s : e.slices)
+    consumed += s.kind != Slice::Ellipsis;
+  // Reading one element (src_len[b] in a mask): an `extract`, with every
+  // index an index-typed scalar.
+  bool element = consumed == base.shape.size() && result.shape.empty();
+  for (auto &s : e.slices)
+    element &= s.kind == Slice::Single;
+  if (element) {
+    std::vector<int> operands = {use(base, e.loc)};
+    for (auto &s : e.slices) {
+      Value i = eval(*s.lo, scope);
+      if (i.kind == Value::Int) {
+        Value c = record(Value::tensor({}, "index"), "constant", {}, {{"value", i}}, s.loc);
+        operands.push_back(c.node);
+      } else {
+        operands.push_back(use(i, s.loc));
+      }
+    }
+    return record(result, "extract", operands, {}, e.loc);
+  }
+  size_t dim = 0;
+  std::vector<long long> dropped;
+  Shape shape = base.shape;
+  for (auto &s : e.slices) {
+    if (s.kind == Slice::Ellipsis) {
+      dim += base.shape.size() - consumed;
+      continue;
+    }
+    if (s.kind == Slice::Range && !s.lo && !s.hi) {
+      ++dim;
+      continue;
+    }
+    std::map<std::string, Value> attrs = {{"dim", Value::ofInt(dim)}};
+    std::vector<int> operands = {use(cur, e.loc), -1, -1};
+    auto bound = [&](const ExprPtr &x, int slot, const char *attr) {
+      if (!x)
+        return;
+      Value v = eval(*x, scope);
+      if (v.kind == Value::Int)
+        attrs[attr] = v;
+      else
+        operands[slot] = use(v, x->loc);
+    };
+    bound(s.lo, 1, "static_start");
+    if (s.kind == Slice::Single) {
+      Value v = eval(*s.lo, scope);
+      if (v.kind == Value::Int) {
+        attrs["static_end"] = Value::ofInt(v.i == -1 ? LLONG_MAX : v.i + 1);
+        if (v.i == -1)
+          attrs.erase("static_end");
+      } else {
+        unsupported(s.loc, "indexing with a runtime index");
+      }
+      dropped.push_back(dim);
+      shape[dim] = Dim{"", 1};
+    } else {
+      bound(s.hi, 2, "static_end");
+      shape[dim] = Dim{}; // Exact extents are set on the last slice below.
+    }
+    // The exact extent is known only for the last slice; intermediate
+    // results keep this dimension dynamic unless it is static.
+    Value step = Value::tensor(shape, base.s);
+    cur = record(step, "slice", operands, attrs, s.loc);
+    ++dim;
+  }
+  for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) {
+    shape.erase(shape.begin() + *it);
+    cur = record(Value::tensor(shape, base.s), "squeeze", {use(cur, e.loc)},
+                 {{"dim", Value::ofInt(*it)}}, e.loc);
+  }
+  Value out = result;
+  out.node = cur.node;
+  out.graphOf = cur.graphOf;
+  if (graph && cur.node >= 0)
+    graph->nodes[cur.node].shape = result.shape;
+  return out;
 }
 
 //===----------------------------------------------------------------------===//
@@ -732,10 +891,10 @@ std::string Elaborator::openScope(const std::string &base, const CallExpr *c) {
   return scopeString();
 }
 
-void Elaborator::addParam(const std::string &name, Shape shape,
-                          const std::string &comp, Loc at) {
+int Elaborator::addParam(const std::string &name, Shape shape,
+                         const std::string &comp, Loc at) {
   if (!inst)
-    return;
+    return -1;
   ParamInfo p;
   p.path = scopeString().empty() ? name : scopeString() + "." + name;
   p.count = 1;
@@ -746,10 +905,31 @@ void Elaborator::addParam(const std::string &name, Shape shape,
   p.loc = at;
   // Shared weights (recur) are elaborated once; a second registration of
   // the same path is the same tensor.
-  for (auto &q : inst->params)
-    if (q.path == p.path)
-      return;
+  for (size_t k = 0; k < inst->params.size(); ++k)
+    if (inst->params[k].path == p.path)
+      return k < paramNodes.size() ? paramNodes[k] : -1;
+  int node = -1;
+  if (graph) {
+    // Parameters live in the model's top-level graph even when the call
+    // that creates them is recorded inside a region.
+    graph::Node n;
+    n.op = "param";
+    n.name = p.path;
+    n.shape = p.shape;
+    n.dtype = "float";
+    n.loc = at;
+    node = rootGraph->add(std::move(n));
+  }
+  paramNodes.push_back(node);
   inst->params.push_back(std::move(p));
+  return node;
+}
+
+Value Elaborator::paramValue(int node, const Shape &shape) {
+  Value v = Value::tensor(shape, "float");
+  v.node = node;
+  v.graphOf = rootGraph;
+  return v;
 }
 
 Value Elaborator::callBlock(const Value &fn, const CallArgs &args) {

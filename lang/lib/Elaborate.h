@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "frond/lang/Graph.h"
 #include "frond/lang/Sema.h"
 
 #include <climits>
@@ -91,7 +92,8 @@ public:
   bool bind(const CallArgs &args, const std::vector<std::string> &sig,
             Bound &out);
   /// Checks a mask/score value: evaluates its body over scalar indices.
-  bool checkMaskValue(const Value &m, bool score, Loc use);
+  /// With `region`, the body is recorded into it (attention's regions).
+  bool checkMaskValue(const Value &m, bool score, Loc use, graph::Graph *region = nullptr);
 
   // --- models -------------------------------------------------------------
   /// Elaborates `model` with `args` (name -> value) into `out`.
@@ -105,10 +107,28 @@ public:
   /// counter; returns the full dotted path.
   std::string openScope(const std::string &base, const ast::CallExpr *call);
   void closeScope() { scopePath.pop_back(); }
-  /// Registers a learnable tensor under the current scope path.
-  void addParam(const std::string &name, Shape shape, const std::string &component,
-                Loc at);
+  /// Registers a learnable tensor under the current scope path; returns its
+  /// graph node (-1 when not recording).
+  int addParam(const std::string &name, Shape shape, const std::string &component,
+               Loc at);
+  /// A parameter's value as an operand.
+  Value paramValue(int node, const Shape &shape);
+  Value recordIndex(const Value &base, const ast::IndexExpr &e, const ScopePtr &scope,
+                    const Value &result);
   std::string scopeString() const;
+
+  // --- graph recording (only while `graph` is set) ------------------------
+  graph::Graph *graph = nullptr;     ///< Where nodes go now (a region, or the root)
+  graph::Graph *rootGraph = nullptr; ///< The model's graph
+  std::vector<int> paramNodes;       ///< Node of each inst->params entry
+  /// Appends a node computing `result` and returns `result` tagged with it.
+  Value record(Value result, const std::string &op, std::vector<int> operands,
+               std::map<std::string, Value> attrs, Loc at);
+  /// The node of an operand: a tensor's node (captured into the current
+  /// region when it lives outside), or a new constant for a number.
+  int use(const Value &v, Loc at);
+  /// Reports a construct sema accepts but the compiler cannot lower yet.
+  void unsupported(Loc at, const std::string &what);
 
   // Errors with the standard shape.
   Diagnostic &error(Loc at, std::string msg) { return diags.error(at, std::move(msg)); }

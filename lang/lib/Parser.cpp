@@ -58,20 +58,21 @@ std::string describeExpected(antlr4::Parser &parser) {
   bool expression = name && set.contains(static_cast<ssize_t>(FrondLexer::INT));
   static const std::set<std::string> starters = {"'('", "'['", "'-'"};
   for (ssize_t t : set.toList()) {
+    size_t tok = static_cast<size_t>(t);
     std::string lit = vocab.getLiteralName(t);
     bool keyword = lit.size() > 2 && std::isalpha(static_cast<unsigned char>(lit[1]));
-    if (expression && (t == FrondLexer::ID || keyword || t == FrondLexer::INT ||
-                       t == FrondLexer::FLOAT || t == FrondLexer::STRING || starters.count(lit)))
+    if (expression && (tok == FrondLexer::ID || keyword || tok == FrondLexer::INT ||
+                       tok == FrondLexer::FLOAT || tok == FrondLexer::STRING || starters.count(lit)))
       add("an expression");
-    else if (t == FrondLexer::ID || (name && keyword))
+    else if (tok == FrondLexer::ID || (name && keyword))
       add("a name");
-    else if (t == FrondLexer::INT || t == FrondLexer::FLOAT)
+    else if (tok == FrondLexer::INT || tok == FrondLexer::FLOAT)
       add("a number");
-    else if (t == FrondLexer::STRING)
+    else if (tok == FrondLexer::STRING)
       add("a string");
-    else if (t == antlr4::Token::EOF)
+    else if (tok == antlr4::Token::EOF)
       add("end of file");
-    else if (t == FrondLexer::ERRCHAR || t == FrondLexer::WS || t == FrondLexer::COMMENT)
+    else if (tok == FrondLexer::ERRCHAR || tok == FrondLexer::WS || tok == FrondLexer::COMMENT)
       continue;
     else
       add(lit.empty() ? vocab.getDisplayName(t) : lit);

@@ -218,7 +218,7 @@ bool frond::checkProgram(const Program &program, DiagEngine &diags,
 std::optional<ExperimentInstance>
 frond::resolveExperiment(const Program &program, const std::string &experiment,
                          const std::string &variant, DiagEngine &diags,
-                         const std::vector<Override> &overrides) {
+                         const std::vector<Override> &overrides, graph::Graph *record) {
   SourceModule *root = program.root();
   const ExperimentDecl *found = nullptr;
   std::vector<std::string> names;
@@ -233,6 +233,7 @@ frond::resolveExperiment(const Program &program, const std::string &experiment,
       lastModel = m;
   }
   Elaborator E(program, diags);
+  E.graph = E.rootGraph = record;
   ExperimentInstance out;
   if (found) {
     if (!runExperiment(E, *root, *found, variant, overrides, out))

@@ -15,7 +15,7 @@ using namespace frond;
 using namespace frond::ast;
 using llvm::dyn_cast;
 
-bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use) {
+bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use, graph::Graph *region) {
   if (m.kind == Value::Invalid || m.kind == Value::None)
     return m.kind == Value::None;
   Value::Kind want = score ? Value::Score : Value::Mask;
@@ -38,9 +38,19 @@ bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use) {
   auto scope = std::make_shared<Scope>();
   if (m.closure)
     scope->parent = std::static_pointer_cast<Scope>(m.closure);
-  for (size_t i = 0; i < fixed; ++i)
-    scope->vars[def->params[i].first] =
-        Value::tensor({}, score && i == 0 ? "float" : "int");
+  // Recording goes into the region (or nowhere when only checking).
+  graph::Graph *savedGraph = graph;
+  graph = region;
+  for (size_t i = 0; i < fixed; ++i) {
+    bool s = score && i == 0;
+    Value arg = Value::tensor({}, s ? "float" : "int");
+    if (graph) {
+      arg = record(Value::tensor({}, s ? "float" : "index"), "region_arg", {},
+                   {{"index", Value::ofInt(i)}}, def->params[i].second);
+      arg.s = s ? "float" : "int";
+    }
+    scope->vars[def->params[i].first] = arg;
+  }
   for (size_t i = fixed; i < def->params.size(); ++i) {
     auto &p = def->params[i].first;
     auto it = m.fields.find(p);
@@ -48,6 +58,7 @@ bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use) {
       auto &d = error(use, std::string(score ? "score" : "mask") + " '" + def->name +
                                "' needs a value for '" + p + "'");
       d.fix = "write " + def->name + "(" + p + " = ...)";
+      graph = savedGraph;
       return false;
     }
     scope->vars[p] = it->second;
@@ -59,6 +70,10 @@ bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use) {
   Value r = eval(*def->body, scope);
   --maskDepth;
   module = saved;
+  if (graph && r.kind != Value::Invalid)
+    record(Value::tensor({}, score ? "float" : "bool"), "yield", {this->use(r, def->body->loc)}, {},
+           def->body->loc);
+  graph = savedGraph;
   if (r.kind == Value::Invalid)
     return false;
   bool ok = score ? (r.kind == Value::Tensor && r.shape.empty() && r.s != "bool") ||
@@ -110,7 +125,12 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
             shape.push_back(Dim{dim, -1});
         }
         checkNoShadow(*this, scope, d.name, d.loc, "input");
-        scope->vars[d.name] = Value::tensor(shape, d.type);
+        Value in = Value::tensor(shape, d.type);
+        if (graph) {
+          in = record(in, "input", {}, {}, d.loc);
+          graph->nodes[in.node].name = d.name;
+        }
+        scope->vars[d.name] = in;
         if (inst)
           inst->inputs.push_back({d.name, d.type, shape});
       }
@@ -139,8 +159,7 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
       }
       if (!ok)
         break;
-      addParam(p.name, shape, "parameter", p.loc);
-      scope->vars[p.name] = Value::tensor(shape, "float");
+      scope->vars[p.name] = paramValue(addParam(p.name, shape, "parameter", p.loc), shape);
       break;
     }
     case Stmt::MaskDef: {
@@ -262,6 +281,8 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
       }
       for (auto *p : mine)
         headParams[h.name].push_back(p->path);
+      if (graph && v.node >= 0)
+        graph->outputs.push_back({"head:" + h.name, v.node});
       HeadInfo info{h.name, v.shape, "", ""};
       if (h.link != HeadStmt::None) {
         // The target: an earlier head, or a named parameter scope (`as tok`).
@@ -339,9 +360,16 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
         }
       if (!l.name.empty()) {
         checkNoShadow(*this, scope, l.name, l.loc, "loss");
-        scope->vars[l.name] = Value::tensor({}, "float");
+        Value lv = Value::tensor({}, "float");
+        if (v.kind == Value::Tensor) {
+          lv.node = v.node;
+          lv.graphOf = v.graphOf;
+        }
+        scope->vars[l.name] = lv;
       }
       inst->losses.push_back({l.name, printExpr(*l.value), l.loc});
+      if (graph)
+        graph->outputs.push_back({l.name.empty() ? "loss" : "loss:" + l.name, use(v, l.loc)});
       break;
     }
     case Stmt::Cache: {
@@ -521,7 +549,7 @@ bool Elaborator::instantiate(
     else if (c == "state" && !recurrent && !hasCumsum)
       need = "a recurrence: linear, relaxed_linear or aft attention, or a cumsum";
     else if (c == "kv" && !anyAttention)
-      need = "an attention";
+      need = "attention";
     if (need) {
       auto &d = error(model->loc, "model '" + model->name + "' declares `cache " + c +
                                       "` but has no " + need);

@@ -26,7 +26,7 @@ class Expr {
 public:
   enum Kind { Int, Float, Str, Bool, None, Name, List, Call, Index, Member,
               Unary, Binary, As, Parallel };
-  Expr(Kind k, Loc loc) : kind(k), loc(loc) {}
+  Expr(Kind k, Loc loc) : loc(loc), kind(k) {}
   virtual ~Expr() = default;
   Kind getKind() const { return kind; }
   const Loc loc;
@@ -135,7 +135,7 @@ class Stmt {
 public:
   enum Kind { Input, Param, MaskDef, Repeat, If, Head, Loss, Cache, Return,
               Adapter, Assign };
-  Stmt(Kind k, Loc loc) : kind(k), loc(loc) {}
+  Stmt(Kind k, Loc loc) : loc(loc), kind(k) {}
   virtual ~Stmt() = default;
   Kind getKind() const { return kind; }
   const Loc loc;
@@ -254,7 +254,7 @@ struct ParamDecl {
 class Decl {
 public:
   enum Kind { Import, Model, Block, MaskDef, Let, Experiment };
-  Decl(Kind k, Loc loc) : kind(k), loc(loc) {}
+  Decl(Kind k, Loc loc) : loc(loc), kind(k) {}
   virtual ~Decl() = default;
   Kind getKind() const { return kind; }
   const Loc loc;

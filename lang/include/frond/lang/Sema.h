@@ -12,6 +12,10 @@
 #include "frond/lang/Loader.h"
 #include "frond/lang/Values.h"
 
+namespace frond::graph {
+struct Graph;
+}
+
 #include <optional>
 
 namespace frond {
@@ -100,10 +104,13 @@ bool checkProgram(const Program &program, DiagEngine &diags,
 /// Elaborates one experiment (or, when the root declares none, its last
 /// model with defaults) for `frond explain`. `experiment` and `variant` may
 /// be empty (the only experiment; the base variant).
+/// With `record`, the model's dataflow is recorded into it (Graph.h);
+/// constructs the compiler cannot lower yet are then reported as errors.
 std::optional<ExperimentInstance>
 resolveExperiment(const Program &program, const std::string &experiment,
                   const std::string &variant, DiagEngine &diags,
-                  const std::vector<Override> &overrides = {});
+                  const std::vector<Override> &overrides = {},
+                  graph::Graph *record = nullptr);
 
 /// The language's builtin functions with signatures, for `frond help builtins`.
 std::string builtinsHelp();

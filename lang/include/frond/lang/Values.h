@@ -50,6 +50,10 @@ struct Value {
   const void *module = nullptr;           ///< Defining module of decl/mask
   std::shared_ptr<void> closure;          ///< Scope a local mask closes over
   std::string display;         ///< How to print this value (e.g. a mask name)
+  /// When a graph is being recorded: the node computing this tensor, and
+  /// the graph (outer or region) that node lives in.
+  int node = -1;
+  const void *graphOf = nullptr;
 
   static Value invalid() { return Value{}; }
   static Value ofInt(long long v);
