@@ -363,9 +363,21 @@ Value attention(E &e, const Bound &b) {
     // P (power), alpha, beta, all (H, D, D).
     e.hasPowerLaw = true;
     long long layers = b["a_layers"].i, dense = b["a_dense"].i;
-    long long dff = b["a_dff"].kind == Value::Int ? b["a_dff"].i : (4 * D * 2) / 3;
-    if (!e.expectInt(b["a_layers"], b.loc("a_layers"), "'a_layers'", 0) ||
-        !e.expectInt(b["a_dense"], b.loc("a_dense"), "'a_dense'", 1) || dff < 1) {
+    long long dff = (4 * D * 2) / 3;
+    bool ok = e.expectInt(b["a_layers"], b.loc("a_layers"), "'a_layers' of power_law attention", 0) &&
+              e.expectInt(b["a_dense"], b.loc("a_dense"), "'a_dense' of power_law attention", 1);
+    for (const char *k : {"a_layers", "a_dense"})
+      if (ok && b[k].i > 64) {
+        auto &diag = e.error(b.loc(k), std::string("'") + k + "' of power_law attention is too large");
+        diag.expected = "at most 64";
+        diag.found = std::to_string(b[k].i);
+        ok = false;
+      }
+    if (ok && b["a_dff"].kind != Value::None) {
+      ok = e.expectInt(b["a_dff"], b.loc("a_dff"), "'a_dff' of power_law attention", 1);
+      dff = b["a_dff"].i;
+    }
+    if (!ok || dff < 1) {
       e.closeScope();
       return Value::invalid();
     }

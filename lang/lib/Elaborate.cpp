@@ -294,7 +294,16 @@ Value Elaborator::eval(const Expr &e, const ScopePtr &scope) {
         continue;
       ++ad.applied;
       auto *c = dyn_cast<CallExpr>(ad.stmt->value.get());
-      Value fn = c ? evalIn(*c->callee, ad.module, ad.scope) : Value::invalid();
+      auto *calleeName = c ? dyn_cast<NameExpr>(c->callee.get()) : nullptr;
+      bool builtin = calleeName && builtins().count(calleeName->name) &&
+                     !(ad.module && ad.module->lookup(calleeName->name));
+      Value fn = c && !builtin ? evalIn(*c->callee, ad.module, ad.scope) : Value::invalid();
+      if (builtin) {
+        auto &d = error(ad.stmt->value->loc, "an adapter must be a block call");
+        d.found = "the builtin '" + calleeName->name + "'";
+        d.fix = "wrap it in a block: block my_adapter(a) { return " + calleeName->name + "(a, ...) }";
+        continue;
+      }
       if (fn.kind != Value::Block) {
         if (fn.kind != Value::Invalid || !c) {
           auto &d = error(ad.stmt->value->loc, "an adapter must be a block call");
@@ -400,15 +409,39 @@ Value Elaborator::binary(const std::string &op, const Value &a, const Value &b,
         error(at, "division by zero");
         return Value::invalid();
       }
-      if (ints && op != "/" && op != "**") {
-        long long r = op == "+" ? a.i + b.i : op == "-" ? a.i - b.i
-                    : op == "*" ? a.i * b.i
-                    : op == "//" ? (long long)std::floor(x / y)
-                    : a.i - (long long)std::floor(x / y) * b.i;
+      if (ints && op != "/") {
+        long long r = 0;
+        bool overflow = false;
+        if (op == "+")
+          overflow = __builtin_add_overflow(a.i, b.i, &r);
+        else if (op == "-")
+          overflow = __builtin_sub_overflow(a.i, b.i, &r);
+        else if (op == "*")
+          overflow = __builtin_mul_overflow(a.i, b.i, &r);
+        else if (op == "**" && b.i >= 0) {
+          if (a.i == 0 || a.i == 1 || a.i == -1) {
+            // No loop: the exponent may be huge.
+            r = b.i == 0 ? 1 : a.i == -1 ? (b.i % 2 ? -1 : 1) : a.i;
+          } else {
+            r = 1; // |a| >= 2 overflows within 63 steps.
+            for (long long k = 0; k < b.i && !overflow; ++k)
+              overflow = __builtin_mul_overflow(r, a.i, &r);
+          }
+        } else if (op == "//")
+          r = (long long)std::floor(x / y);
+        else if (op == "%")
+          r = a.i - (long long)std::floor(x / y) * b.i;
+        else
+          goto floating; // Negative integer powers are fractions.
+        if (overflow) {
+          auto &d = error(at, "integer overflow in '" + op + "'");
+          d.found = a.str() + " " + op + " " + b.str();
+          d.expected = "a result within 64-bit integers";
+          return Value::invalid();
+        }
         return Value::ofInt(r);
       }
-      if (ints && op == "**" && b.i >= 0)
-        return Value::ofInt((long long)std::llround(std::pow(x, y)));
+    floating:
       if (!logical) {
         double r = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y
                  : op == "/" ? x / y : op == "//" ? std::floor(x / y)
@@ -508,8 +541,18 @@ Value Elaborator::index(const Value &base, const IndexExpr &e, const ScopePtr &s
   // Count the dimensions the subscript consumes to place an ellipsis.
   size_t consumed = 0;
   bool ellipsis = false;
-  for (auto &s : e.slices)
-    s.kind == Slice::Ellipsis ? (void)(ellipsis = true) : (void)++consumed;
+  for (auto &s : e.slices) {
+    if (s.kind != Slice::Ellipsis) {
+      ++consumed;
+      continue;
+    }
+    if (ellipsis) {
+      auto &d = error(s.loc, "only one '...' is allowed in a subscript");
+      d.fix = "keep a single '...' and name the other dimensions with ':'";
+      return Value::invalid();
+    }
+    ellipsis = true;
+  }
   if (consumed > in.size()) {
     auto &d = error(e.loc, "too many indices");
     d.expected = "at most " + std::to_string(in.size()) + " for a tensor " + shapeStr(in);
@@ -899,15 +942,24 @@ int Elaborator::addParam(const std::string &name, Shape shape,
   p.path = scopeString().empty() ? name : scopeString() + "." + name;
   p.count = 1;
   for (auto &d : shape)
-    p.count *= d.known() ? d.size : 0;
+    if (__builtin_mul_overflow(p.count, d.known() ? d.size : 0, &p.count) ||
+        p.count > (1LL << 40)) {
+      auto &e = error(at, "parameter '" + (scopeString().empty() ? name : scopeString() + "." + name) +
+                              "' is too large");
+      e.found = shapeStr(shape);
+      e.expected = "at most 2^40 elements per tensor";
+      p.count = 0;
+      break;
+    }
   p.shape = std::move(shape);
   p.component = component.empty() ? comp : component;
   p.loc = at;
   // Shared weights (recur) are elaborated once; a second registration of
   // the same path is the same tensor.
-  for (size_t k = 0; k < inst->params.size(); ++k)
-    if (inst->params[k].path == p.path)
-      return k < paramNodes.size() ? paramNodes[k] : -1;
+  // Shared weights (recur) register the same path again: the same tensor.
+  if (auto it = paramIndex.find(p.path); it != paramIndex.end())
+    return it->second < paramNodes.size() ? paramNodes[it->second] : -1;
+  paramIndex[p.path] = inst->params.size();
   int node = -1;
   if (graph) {
     // Parameters live in the model's top-level graph even when the call

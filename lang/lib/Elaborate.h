@@ -121,6 +121,9 @@ public:
   graph::Graph *graph = nullptr;     ///< Where nodes go now (a region, or the root)
   graph::Graph *rootGraph = nullptr; ///< The model's graph
   std::vector<int> paramNodes;       ///< Node of each inst->params entry
+  std::map<std::string, size_t> paramIndex; ///< inst->params by path
+  long long layerProduct = 1;        ///< Product of the enclosing repeat counts
+  std::set<std::string> failedHeads; ///< Heads whose expression had errors
   /// Appends a node computing `result` and returns `result` tagged with it.
   Value record(Value result, const std::string &op, std::vector<int> operands,
                std::map<std::string, Value> attrs, Loc at);

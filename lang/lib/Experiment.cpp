@@ -18,8 +18,8 @@ using namespace frond::ast;
 namespace {
 
 /// What a setting's value must be.
-enum class Want { ModelCall, Data, Int, PosInt, Number, Bool, Str, StrList, Optimizer,
-                  Schedule, Clip, Section };
+enum class Want { ModelCall, Data, Int, PosInt, Number, NonNeg, Prob, Bool, Str, StrList,
+                  Optimizer, Schedule, Clip, Section };
 
 const std::map<std::string, Want> &schema() {
   static const std::map<std::string, Want> s = {
@@ -34,8 +34,8 @@ const std::map<std::string, Want> &schema() {
       {"train.label_smoothing", Want::Number}, {"train.dtype", Want::Str},
       {"train.init_from", Want::Str},
       {"eval.batches", Want::PosInt}, {"eval.every", Want::PosInt},
-      {"generate.max_tokens", Want::PosInt}, {"generate.temperature", Want::Number},
-      {"generate.top_k", Want::Int}, {"generate.top_p", Want::Number},
+      {"generate.max_tokens", Want::PosInt}, {"generate.temperature", Want::NonNeg},
+      {"generate.top_k", Want::Int}, {"generate.top_p", Want::Prob},
       {"generate.greedy", Want::Bool}, {"generate.top_p_style", Want::Str},
       {"generate.repetition_penalty", Want::Number}, {"generate.min_length", Want::Int},
       {"generate.faithful", Want::Bool},
@@ -66,6 +66,7 @@ public:
       std::string key = prefix.empty() ? s.keyString() : prefix + "." + s.keyString();
       switch (s.kind) {
       case Setting::Key:
+        keyLocs.insert({key, s.loc});
         if (auto [it, ok] = out.keys.insert({key, &s}); !ok) {
           auto &d = E.error(s.loc, "'" + key + "' is set twice");
           d.found = "an earlier value at " + it->second->loc.str();
@@ -117,13 +118,18 @@ public:
   }
 
   /// Checks a setting's value against the schema; returns its printed form.
+  std::map<std::string, Loc> keyLocs; ///< Where each setting's key is written
+  std::map<std::string, const Expr *> settingExprs; ///< Each setting's value as written
+
   bool checkValue(const std::string &key, const Value &v, Loc at) {
     auto it = schema().find(key);
     if (it == schema().end()) {
       std::vector<std::string> keys;
       for (auto &[k, w] : schema())
         keys.push_back(k);
-      auto &d = E.error(at, "unknown setting '" + key + "'");
+      // An unknown key is located at the key, not at its value.
+      auto kl = keyLocs.find(key);
+      auto &d = E.error(kl != keyLocs.end() ? kl->second : at, "unknown setting '" + key + "'");
       std::string guess = closestName(key, keys);
       d.fix = guess.empty() ? "see `frond help settings` for the known keys"
                             : "did you mean '" + guess + "'?";
@@ -143,6 +149,8 @@ public:
     case Want::Int: return v.kind == Value::Int ? true : fail("an integer");
     case Want::PosInt: return v.kind == Value::Int && v.i >= 1 ? true : fail("a positive integer");
     case Want::Number: return v.isNumber() ? true : fail("a number");
+    case Want::NonNeg: return v.isNumber() && v.num() >= 0 ? true : fail("a number >= 0");
+    case Want::Prob: return v.isNumber() && v.num() > 0 && v.num() <= 1 ? true : fail("a number in (0, 1]");
     case Want::Bool: return v.kind == Value::Bool ? true : fail("true or false");
     case Want::Str: return v.kind == Value::Str ? true : fail("a string");
     case Want::StrList: {
@@ -206,8 +214,10 @@ public:
     // Settings, then the variant's overrides on top.
     std::map<std::string, std::pair<Value, Loc>> values;
     for (auto &[k, s] : base.keys)
-      if (k != "model")
+      if (k != "model") {
         values[k] = {evalSetting(*s), s->value->loc};
+        settingExprs[k] = s->value.get();
+      }
     std::vector<const Setting *> groups = base.groups, adapterSettings = base.adapters;
     std::vector<const Setting *> sweeps = base.sweeps, metrics = base.metrics;
     if (!variant.empty()) {
@@ -239,6 +249,7 @@ public:
           setArg(pk, v, s->value->loc);
         } else if (schema().count(k)) {
           values[k] = {v, s->value->loc};
+          settingExprs[k] = s->value.get();
         } else {
           auto &d = E.error(s->loc, "variant '" + variant + "' overrides '" + k +
                                         "', which is neither a parameter of model '" +
@@ -324,8 +335,16 @@ public:
   void checkMetric(const Setting &s, ExperimentInstance &out) {
     // A bare name is a metric without arguments.
     Value v;
-    if (auto *n = llvm::dyn_cast<NameExpr>(s.value.get());
-        n && builtins().count(n->name) && !mod.lookup(n->name)) {
+    auto *bare = llvm::dyn_cast<NameExpr>(s.value.get());
+    if (bare && builtins().count(bare->name) && !mod.lookup(bare->name) &&
+        builtins().at(bare->name).signature.size() > 0 &&
+        builtins().at(bare->name).signature[0].find('=') == std::string::npos) {
+      auto &d = E.error(s.loc, "not an evaluation metric");
+      d.expected = "perplexity, accuracy, sim_aou, sim_am, kendall_tau, source_ablation or rec2ftp";
+      d.found = "the function '" + bare->name + "'";
+      return;
+    }
+    if (auto *n = bare; n && builtins().count(n->name) && !mod.lookup(n->name)) {
       CallArgs none;
       Bound b;
       none.fn = n->name;
@@ -394,9 +413,14 @@ public:
                      const std::vector<const Setting *> &groups,
                      ExperimentInstance &out) {
     auto &params = out.model.params;
+    bool patternError = false;
+    // Each pattern is located at its own string when the list is written
+    // out in the spec.
     auto patterns = [&](const Value &list, Loc at, const char *what,
-                        std::vector<std::string> &pats) {
-      for (auto &p : list.list) {
+                        std::vector<std::string> &pats, const Expr *listExpr = nullptr) {
+      auto *written = llvm::dyn_cast_or_null<ListExpr>(listExpr);
+      for (size_t i = 0; i < list.list.size(); ++i) {
+        const Value &p = list.list[i];
         if (p.kind != Value::Str)
           continue;
         bool any = false;
@@ -405,8 +429,10 @@ public:
         // A variant may remove what a pattern names (a baseline without the
         // adapter); only the base experiment must match every pattern.
         if (!any && out.variant.empty()) {
-          auto &d = E.error(at, std::string(what) + " pattern \"" + p.s + "\" matches no parameter");
+          Loc here = written && i < written->elems.size() ? written->elems[i]->loc : at;
+          auto &d = E.error(here, std::string(what) + " pattern \"" + p.s + "\" matches no parameter");
           d.fix = "see the parameter names with `frond explain`";
+          patternError = true;
         }
         pats.push_back(p.s);
       }
@@ -417,20 +443,24 @@ public:
           return true;
       return false;
     };
+    auto exprOf = [&](const std::string &k) -> const Expr * {
+      auto it = settingExprs.find(k);
+      return it == settingExprs.end() ? nullptr : it->second;
+    };
     if (auto it = values.find("train.trainable"); it != values.end()) {
       std::vector<std::string> pats;
-      patterns(it->second.first, it->second.second, "trainable", pats);
+      patterns(it->second.first, it->second.second, "trainable", pats, exprOf("train.trainable"));
       for (auto &p : params)
         p.trainable = matchesAny(pats, p.path);
     }
     if (auto it = values.find("train.frozen"); it != values.end()) {
       std::vector<std::string> pats;
-      patterns(it->second.first, it->second.second, "frozen", pats);
+      patterns(it->second.first, it->second.second, "frozen", pats, exprOf("train.frozen"));
       for (auto &p : params)
         if (matchesAny(pats, p.path))
           p.trainable = false;
     }
-    if (!params.empty() && out.model.trainableParams() == 0) {
+    if (!params.empty() && out.model.trainableParams() == 0 && !patternError) {
       auto it = values.find("train.trainable");
       auto &d = E.error(it != values.end() ? it->second.second : exp.loc,
                         "nothing is trainable" +

@@ -35,6 +35,7 @@ public:
   }
 
   void stmt(const Stmt &s, std::set<std::string> &n);
+  void expr(const Expr &e, const std::set<std::string> &n) { exprImpl(e, n); }
 
 private:
   const SourceModule &mod;
@@ -91,7 +92,7 @@ private:
     return n.count(name) || mod.lookup(name) || builtins().count(name);
   }
 
-  void expr(const Expr &e, const std::set<std::string> &n) {
+  void exprImpl(const Expr &e, const std::set<std::string> &n) {
     switch (e.getKind()) {
     case Expr::Name: {
       auto &x = llvm::cast<NameExpr>(e);
@@ -147,6 +148,31 @@ private:
 
 void NameChecker::stmt(const Stmt &s, std::set<std::string> &n) { stmtImpl(s, n); }
 
+/// `model.*` overrides for a model used without an experiment, each
+/// checked against its parameters and reported with where it came from.
+std::vector<std::tuple<std::string, Value, Loc>>
+standaloneArgs(const ModelDecl &m, const std::vector<Override> &overrides, DiagEngine &diags) {
+  std::vector<std::string> params;
+  for (auto &p : m.params)
+    params.push_back(p.name);
+  std::vector<std::tuple<std::string, Value, Loc>> args;
+  for (auto &o : overrides) {
+    if (o.key.rfind("model.", 0) != 0)
+      continue;
+    std::string pk = o.key.substr(6);
+    if (std::find(params.begin(), params.end(), pk) == params.end()) {
+      auto &d = diags.error("'" + o.key + "' (from " + o.origin + "): model '" + m.name +
+                            "' has no parameter '" + pk + "'");
+      std::string guess = closestName(pk, params);
+      d.fix = guess.empty() ? "its parameters are: " + llvm::join(params, ", ")
+                            : "did you mean 'model." + guess + "'?";
+      continue;
+    }
+    args.push_back({pk, o.value, Loc{}});
+  }
+  return args;
+}
+
 bool allDefaults(const ModelDecl &m) {
   for (auto &p : m.params)
     if (!p.defaultValue)
@@ -173,6 +199,8 @@ bool frond::checkProgram(const Program &program, DiagEngine &diags,
         nc.body(b->body, names);
       } else if (auto *k = dyn_cast<MaskDecl>(d.get())) {
         nc.stmt(*k->def, names);
+      } else if (auto *l = dyn_cast<LetDecl>(d.get())) {
+        nc.expr(*l->value, names);
       }
     }
   }
@@ -207,9 +235,8 @@ bool frond::checkProgram(const Program &program, DiagEngine &diags,
     Elaborator E(program, diags);
     ModelInstance inst;
     std::vector<std::tuple<std::string, Value, Loc>> args;
-    for (auto &o : overrides)
-      if (o.key.rfind("model.", 0) == 0 && !anyExperiment)
-        args.push_back({o.key.substr(6), o.value, Loc{}});
+    if (!anyExperiment)
+      args = standaloneArgs(*m, overrides, diags);
     E.instantiate(GlobalRef{m, root}, args, {}, inst);
   }
   return diags.errorCount() == before;
@@ -255,10 +282,7 @@ frond::resolveExperiment(const Program &program, const std::string &experiment,
     diags.error("--variant needs an experiment, and " + root->path + " declares none");
     return std::nullopt;
   }
-  std::vector<std::tuple<std::string, Value, Loc>> args;
-  for (auto &o : overrides)
-    if (o.key.rfind("model.", 0) == 0)
-      args.push_back({o.key.substr(6), o.value, Loc{}});
+  auto args = standaloneArgs(*lastModel, overrides, diags);
   out.name = lastModel->name;
   if (!E.instantiate(GlobalRef{lastModel, root}, args, {}, out.model))
     return std::nullopt;

@@ -20,8 +20,8 @@ bool Elaborator::checkMaskValue(const Value &m, bool score, Loc use, graph::Grap
     return m.kind == Value::None;
   Value::Kind want = score ? Value::Score : Value::Mask;
   if (m.kind != want) {
-    auto &d = error(use, std::string(score ? "score" : "mask") + " must be a " +
-                             (score ? "score modifier" : "mask"));
+    auto &d = error(use, std::string(score ? "'score' of attention must be a score modifier"
+                                           : "'mask' of attention must be a mask"));
     d.found = m.describe();
     d.fix = score ? "declare one with `score name(s, b, h, q, k) = ...`"
                   : "declare one with `mask name(b, h, q, k) = ...`";
@@ -187,6 +187,17 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
         d.found = std::to_string(n.i);
         break;
       }
+      // Nested repeats multiply: bound the layers elaborated in total.
+      long long total = r.shared ? layerProduct : layerProduct * n.i;
+      if (total > 10000) {
+        auto &d = error(r.count->loc, "nested repeats elaborate too many layers");
+        d.expected = "at most 10000 layers in total";
+        d.found = std::to_string(layerProduct) + " x " + std::to_string(n.i);
+        d.fix = "use recur (shared weights) for the inner loop, or fewer layers";
+        break;
+      }
+      long long savedProduct = layerProduct;
+      layerProduct = total;
       std::string label = r.label.empty() ? (r.shared ? "recur" : "layers") : r.label;
       std::string entry = std::string(r.shared ? "recur " : "repeat ") +
                           std::to_string(n.i) + " as " + label;
@@ -227,6 +238,7 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
           scopePath.pop_back();
         scopePath.pop_back();
       }
+      layerProduct = savedProduct;
       break;
     }
     case Stmt::If: {
@@ -258,6 +270,12 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
       }
       scope->vars[h.name] = v;
       if (!inst)
+        break;
+      if (v.kind != Value::Tensor) {
+        failedHeads.insert(h.name); // Already reported; ties to it stay quiet.
+        break;
+      }
+      if (h.link != HeadStmt::None && failedHeads.count(h.linkTarget))
         break;
       // The head's own tensors are its projection: the last linear (or
       // embedding) call in its expression; a final norm or softcap around
@@ -358,8 +376,12 @@ void Elaborator::execBody(const Body &body, const ScopePtr &scope) {
           d.found = "an earlier definition at " + prev.loc.str();
           d.fix = "combine them in one expression: loss = a + b";
         }
+      bool duplicate = false;
+      for (auto &prev : inst->losses)
+        duplicate |= prev.name == l.name;
       if (!l.name.empty()) {
-        checkNoShadow(*this, scope, l.name, l.loc, "loss");
+        if (!duplicate) // A redefinition is reported above, once.
+          checkNoShadow(*this, scope, l.name, l.loc, "loss");
         Value lv = Value::tensor({}, "float");
         if (v.kind == Value::Tensor) {
           lv.node = v.node;
@@ -476,6 +498,10 @@ bool Elaborator::instantiate(
   counters.clear();
   scopeLog.clear();
   headParams.clear();
+  paramIndex.clear();
+  paramNodes.clear();
+  failedHeads.clear();
+  layerProduct = 1;
   hasCumsum = false;
   adapters = std::move(extra);
   collectAdapters(model->body, ref.module, adapters);
@@ -545,9 +571,9 @@ bool Elaborator::instantiate(
     if (c == "g" && !hasPowerLaw)
       need = "power_law attention";
     else if (c == "source_kv" && !partial)
-      need = "a partial/cross attention (attention(..., kv = source))";
+      need = "partial or cross attention (attention(..., kv = source))";
     else if (c == "state" && !recurrent && !hasCumsum)
-      need = "a recurrence: linear, relaxed_linear or aft attention, or a cumsum";
+      need = "recurrence (linear, relaxed_linear or aft attention, or a cumsum)";
     else if (c == "kv" && !anyAttention)
       need = "attention";
     if (need) {

@@ -102,7 +102,7 @@ std::string Value::describe() const {
     return std::string(kindName(kind)) + " (" + str() + ")";
   case Tensor:
     return shape.empty() ? "a scalar " + s + " tensor"
-                         : "a " + s + " tensor " + shapeStr(shape);
+                         : std::string(s == "int" ? "an " : "a ") + s + " tensor " + shapeStr(shape);
   case Mask: case Score: case Block: case Model:
     return std::string(kindName(kind)) + (display.empty() ? "" : " '" + display + "'");
   default:
