@@ -3,6 +3,7 @@
 //   frond check FILE      parse + semantic checks (exit 0 clean, 1 errors)
 //   frond print FILE      canonical pretty-print
 //   frond explain FILE    the resolved model: structure, shapes, parameters
+//   frond compile FILE    the model's forward as frond MLIR (or its graph)
 //   frond config          the resolved run configuration
 //   frond help builtins   the language's primitives
 //
@@ -13,8 +14,12 @@
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
 #include "frond/lang/Sema.h"
+#include "frond/MLIRGen/MLIRGen.h"
 #include "frond/runtime/RunConfig.h"
 
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
 #include <malloc.h>
@@ -32,6 +37,8 @@ commands:
   print FILE       print a spec in canonical form
   explain FILE     show the resolved model: attention, components, parameter
                    counts, heads, losses, caches, training settings
+  compile FILE     lower the experiment's model to frond MLIR: one function
+                   @<model>_forward (--emit=graph prints the recorded graph)
   config           print the resolved run configuration (TOML)
   help [builtins]  this text, or the list of the language's functions
 
@@ -40,7 +47,8 @@ options:
   --set KEY=VALUE  override a configuration value, e.g. --set model.layers=4
                    or --set train.steps=500 (repeatable)
   --experiment N   which experiment of the file (default: the first)
-  --variant V      explain a variant instead of the base experiment
+  --variant V      explain or compile a variant instead of the base experiment
+  --emit=KIND      what compile prints: mlir (default) or graph
   --stdlib DIR     standard library directory (default: found automatically)
   -h, --help       help for a command: frond <command> --help
 )";
@@ -58,6 +66,15 @@ const std::map<std::string, std::string> kCommandHelp = {
                 "Elaborates the experiment's model and prints its inputs, recursion,\n"
                 "attention layers, every component with its parameter count and\n"
                 "whether it trains, heads, losses, caches and settings.\n"},
+    {"compile", "usage: frond compile [--experiment N] [--variant V] [--set K=V]...\n"
+                "                     [--emit=graph|mlir] FILE\n\n"
+                "Elaborates the experiment's model (as explain does), recording its\n"
+                "dataflow, and prints it lowered to the frond MLIR dialect: one\n"
+                "func.func @<model>_forward taking the inputs then the parameters\n"
+                "(each named by a frond.name attribute) and returning the heads and\n"
+                "losses (named by frond.outputs), every op with its spec location.\n"
+                "--emit=graph prints the recorded graph instead. Exit status: 0 ok,\n"
+                "1 errors (including constructs that cannot be compiled yet).\n"},
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
                "Prints the resolved run configuration as TOML, with the origin of\n"
                "each value.\n"},
@@ -66,6 +83,7 @@ const std::map<std::string, std::string> kCommandHelp = {
 
 struct Options {
   std::string command, file, configPath, experiment, variant, stdlib;
+  std::string emit = "mlir";
   std::vector<std::string> sets;
   bool help = false;
 };
@@ -107,6 +125,31 @@ int printDiagnostics(const DiagEngine &d) {
   if (d.hasErrors())
     std::fprintf(stderr, "%u error%s\n", d.errorCount(), d.errorCount() == 1 ? "" : "s");
   return d.hasErrors() ? 1 : 0;
+}
+
+/// `frond compile`: the recorded graph, or the module MLIRGen makes of it.
+int compile(const Options &o, const Program &program,
+            const std::vector<Override> &overrides, DiagEngine &diags) {
+  graph::Graph graph;
+  auto inst = resolveExperiment(program, o.experiment, o.variant, diags,
+                                overrides, &graph);
+  if (!inst || diags.hasErrors())
+    return printDiagnostics(diags), 1;
+  if (o.emit == "graph") {
+    printDiagnostics(diags);
+    std::fputs(graph.str().c_str(), stdout);
+    return 0;
+  }
+  mlir::MLIRContext ctx;
+  auto module = mlirGen(ctx, graph, inst->model, diags);
+  printDiagnostics(diags);
+  if (!module)
+    return 1;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+  std::fputs(text.c_str(), stdout);
+  return 0;
 }
 
 int runCommand(const Options &o) {
@@ -157,6 +200,8 @@ int runCommand(const Options &o) {
     std::fputs(explainText(*inst).c_str(), stdout);
     return 0;
   }
+  if (o.command == "compile")
+    return compile(o, program, overrides, diags);
   return usageError("unknown command '" + o.command + "'");
 }
 
@@ -200,6 +245,10 @@ int main(int argc, char **argv) {
       if (!value(o.variant)) return usageError("--variant needs a name");
     } else if (is("--experiment")) {
       if (!value(o.experiment)) return usageError("--experiment needs a name");
+    } else if (is("--emit")) {
+      if (!value(o.emit)) return usageError("--emit needs graph or mlir");
+      if (o.emit != "graph" && o.emit != "mlir")
+        return usageError("--emit must be graph or mlir, not '" + o.emit + "'");
     } else if (is("--stdlib")) {
       if (!value(o.stdlib)) return usageError("--stdlib needs a directory");
     } else if (a.size() > 1 && a[0] == '-') {
