@@ -687,6 +687,12 @@ Value Elaborator::recordIndex(const Value &base, const IndexExpr &e, const Scope
         operands[slot] = use(v, x->loc);
     };
     bound(s.lo, 1, "static_start");
+    // Per-sample bounds leave rows of different lengths; integer tensors
+    // (targets) are padded with the ignore index so padding is not trained.
+    auto padIfRagged = [&] {
+      if ((operands[1] >= 0 || operands[2] >= 0) && base.s == "int")
+        attrs["pad"] = Value::ofInt(-100);
+    };
     if (s.kind == Slice::Single) {
       Value v = eval(*s.lo, scope);
       if (v.kind == Value::Int) {
@@ -700,6 +706,7 @@ Value Elaborator::recordIndex(const Value &base, const IndexExpr &e, const Scope
       shape[dim] = Dim{"", 1};
     } else {
       bound(s.hi, 2, "static_end");
+      padIfRagged();
       shape[dim] = Dim{}; // Exact extents are set on the last slice below.
     }
     // The exact extent is known only for the last slice; intermediate
