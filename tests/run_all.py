@@ -13,16 +13,25 @@ import xml.etree.ElementTree as ET
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 
 
-def run_lit(build):
-    out = os.path.join(build, "lit-results.json")
+def run_suite(name, cmd, out):
+    """Runs one suite writing results to `out`; returns the parsed file's
+    path, or None (after saying why) when the suite produced none."""
     if os.path.exists(out):
         os.remove(out)
-    cmd = [os.path.join(LLVM_BIN, "lit"), "-sv", "--order=lexical", "-o", out,
-           os.path.join(build, "tests", "lit")]
     print("==> " + " ".join(cmd), flush=True)
     rc = subprocess.call(cmd)
     if not os.path.exists(out):
-        print("frond: error: lit produced no results (exit %d)" % rc)
+        print("frond: error: %s produced no results (exit %d)" % (name, rc))
+        return None
+    return out
+
+
+def run_lit(build):
+    out = run_suite("lit", [os.path.join(LLVM_BIN, "lit"), "-sv", "--order=lexical", "-o",
+                            os.path.join(build, "lit-results.json"),
+                            os.path.join(build, "tests", "lit")],
+                    os.path.join(build, "lit-results.json"))
+    if out is None:
         return 0, 1, 0
     passed = failed = skipped = 0
     for t in json.load(open(out))["tests"]:
@@ -37,15 +46,10 @@ def run_lit(build):
 
 
 def run_ctest(build):
-    out = os.path.abspath(os.path.join(build, "ctest-results.xml"))
-    if os.path.exists(out):
-        os.remove(out)
-    cmd = ["ctest", "--test-dir", build, "--output-on-failure", "-j2",
-           "--output-junit", out]
-    print("==> " + " ".join(cmd), flush=True)
-    rc = subprocess.call(cmd)
-    if not os.path.exists(out):
-        print("frond: error: ctest produced no results (exit %d)" % rc)
+    junit = os.path.abspath(os.path.join(build, "ctest-results.xml"))
+    out = run_suite("ctest", ["ctest", "--test-dir", build, "--output-on-failure", "-j2",
+                              "--output-junit", junit], junit)
+    if out is None:
         return 0, 1, 0
     passed = failed = skipped = 0
     for case in ET.parse(out).getroot().iter("testcase"):
