@@ -13,8 +13,8 @@ from other files, keywords and operators inserted). Some standard-library
 mutants are also checked the way they are used: through an experiment that
 imports them, with FROND_STDLIB pointing at a copy of the library holding
 the mutant. Special inputs are added: an empty file, 10 MB of random bytes
-(with and without NUL bytes), 10 MB of valid-looking declarations, 5,000
-nested parentheses, a 100,000-term expression, a 100,000-element list, a
+(with and without NUL bytes), 10 MB (over the size cap) and 3.5 MB of
+valid-looking declarations, 5,000 nested parentheses, a 100,000-term expression, a 100,000-element list, a
 1 MB single line, and a few deep-but-legal nestings.
 
 `frond check` runs on each input (--jobs in parallel, --timeout seconds
@@ -32,6 +32,7 @@ import random
 import re
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -197,13 +198,17 @@ def special_inputs(rng):
             "block mlp_{i}(x, hidden = 8) {{\n"
             "  return linear(gelu(linear(x, hidden)), x.shape[-1])\n"
             "}}\n")
-    parts, size, i = [], 0, 0
-    while size < 10 * MB:
-        s = decl.format(i=i)
-        parts.append(s)
-        size += len(s)
-        i += 1
-    out["declarations-10mb"] = "".join(parts).encode()
+    def declarations(limit):
+        parts, size, i = [], 0, 0
+        while size < limit:
+            s = decl.format(i=i)
+            parts.append(s)
+            size += len(s)
+            i += 1
+        return "".join(parts).encode()
+    out["declarations-10mb"] = declarations(10 * MB)
+    # Just under the 4 MiB cap on spec files: parsed and checked in full.
+    out["declarations-3.5mb"] = declarations(int(3.5 * MB))
     out["nested-parens-5000"] = b"let a = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n"
     out["nested-parens-199"] = b"let a = " + b"(" * 199 + b"1" + b")" * 199 + b"\n"
     out["nested-brackets-5000-unclosed"] = b"let a = " + b"[" * 5000 + b"\n"
@@ -289,20 +294,26 @@ def run_job(job, timeout):
     return job, rc, dt, problems, err
 
 
+frond_original = "frond"
+
+
 def save_failure(out, job, problems, err):
     d = os.path.join(out, "failures", job.name)
     os.makedirs(d, exist_ok=True)
     saved = []
     for p in job.files:
         dst = os.path.join(d, os.path.basename(p))
-        shutil.copy(p, dst)
+        try:
+            shutil.copy(p, dst)
+        except OSError as e:
+            problems.append("could not save %s: %s" % (p, e))
         saved.append(dst)
     with open(os.path.join(d, "stderr.txt"), "w") as f:
         f.write(err[-20000:])
     env = " ".join("%s=%s" % (k, job.env[k]) for k in ("FROND_STDLIB",) if k in job.env)
     with open(os.path.join(d, "repro.sh"), "w") as f:
-        f.write("#!/bin/sh\n# %s\n%s %s\n" % ("; ".join(problems), env,
-                                              " ".join(job.argv)))
+        argv = [frond_original] + job.argv[1:]
+        f.write("#!/bin/sh\n# %s\n%s %s\n" % ("; ".join(problems), env, " ".join(argv)))
     return d
 
 
@@ -311,7 +322,7 @@ def main():
     ap.add_argument("--frond", default=shutil.which("frond") or "frond")
     ap.add_argument("--stdlib", help="standard library (default: the FOLDER named stdlib)")
     ap.add_argument("--out", default=os.path.join("build", "tests", "robustness"))
-    ap.add_argument("--count", type=int, default=1500)
+    ap.add_argument("--count", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=20)
@@ -326,9 +337,17 @@ def main():
     stdlib = os.path.abspath(o.stdlib) if o.stdlib else next(
         (f for f in folders if os.path.basename(f) == "stdlib"), None)
     out = os.path.abspath(o.out)
-    shutil.rmtree(out, ignore_errors=True)
-    work = os.path.join(out, "work")
-    os.makedirs(work)
+    shutil.rmtree(os.path.join(out, "failures"), ignore_errors=True)
+    os.makedirs(out, exist_ok=True)
+    # A private work folder: another run sharing OUT cannot delete it.
+    work = tempfile.mkdtemp(prefix="work-", dir=out)
+    # Run a copy of the binary: a rebuild relinking it mid-run must not
+    # turn into failures (a failure's repro.sh names the original).
+    frond_path = shutil.which(o.frond) or o.frond
+    global frond_original
+    frond_original = os.path.abspath(frond_path)
+    snapshot = os.path.join(work, "frond")
+    shutil.copy2(frond_path, snapshot)
 
     # Seeds, and a mirror of each folder for the mutants (local imports and
     # data files resolve next to them).
@@ -366,6 +385,10 @@ def main():
     jobs = []
     for n in range(o.count):
         folder, path, text = seeds[n % len(seeds)]
+        if n % 2:
+            # Half the mutants start from the code alone, so that fewer
+            # mutations land in comments.
+            text = b"\n".join(l for l in text.split(b"\n") if not l.lstrip().startswith(b"#"))
         data, how = mutate(rng, text, ctx)
         stem = os.path.splitext(os.path.basename(path))[0]
         name = "m%04d-%s-%s" % (n, stem, how)
@@ -384,12 +407,12 @@ def main():
             user_copy = os.path.join(mirrors[owner[user]], os.path.relpath(user, owner[user]))
             env = dict(base_env, FROND_STDLIB=lib)
             jobs.append(Job(name + "-via-" + os.path.basename(user), mpath,
-                            [o.frond, "check", user_copy], env, [mpath, user_copy], "library"))
+                            [snapshot, "check", user_copy], env, [mpath, user_copy], "library"))
             continue
         mpath = os.path.join(mirrors[folder], rel, "%s.spec" % name[:60])
         with open(mpath, "wb") as f:
             f.write(data)
-        jobs.append(Job(name, mpath, [o.frond, "check", mpath], base_env, [mpath], "mutant"))
+        jobs.append(Job(name, mpath, [snapshot, "check", mpath], base_env, [mpath], "mutant"))
 
     if not o.no_special:
         sdir = os.path.join(work, "special")
@@ -398,7 +421,7 @@ def main():
             p = os.path.join(sdir, name + ".spec")
             with open(p, "wb") as f:
                 f.write(data)
-            jobs.append(Job("special-" + name, p, [o.frond, "check", p], base_env, [p], "special"))
+            jobs.append(Job("special-" + name, p, [snapshot, "check", p], base_env, [p], "special"))
 
     # Biggest first, so the slow ones overlap with the many small ones.
     jobs.sort(key=lambda j: -os.path.getsize(j.path))
