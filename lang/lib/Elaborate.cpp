@@ -133,6 +133,12 @@ Value Elaborator::global(const GlobalRef &ref, Loc at) {
     return Value::invalid();
   if (auto it = letCache.find(d); it != letCache.end())
     return it->second;
+  if (letsInProgress.size() >= kMaxDepth) {
+    auto &e = error(at, "'" + d->name + "' is defined through too many nested lets");
+    e.expected = "at most " + std::to_string(kMaxDepth) + " lets depending on each other in a chain";
+    e.fix = "shorten the chain of let definitions";
+    return Value::invalid();
+  }
   if (!letsInProgress.insert(d).second) {
     auto &e = error(at, "'" + d->name + "' is defined in terms of itself");
     e.fix = "break the cycle between the let definitions";
@@ -963,9 +969,15 @@ int Elaborator::addParam(const std::string &name, Shape shape,
   p.loc = at;
   // Shared weights (recur) are elaborated once; a second registration of
   // the same path is the same tensor.
-  // Shared weights (recur) register the same path again: the same tensor.
-  if (auto it = paramIndex.find(p.path); it != paramIndex.end())
+  // Two layers may not share a name: `as proj` twice would silently share
+  // (or shadow) weights.
+  if (auto it = paramIndex.find(p.path); it != paramIndex.end()) {
+    auto &e = error(at, "two layers are named '" + scopeString() + "'");
+    e.found = "an earlier layer with parameter '" + p.path + "' at " +
+              inst->params[it->second].loc.str();
+    e.fix = "give each layer its own `as` name (shared weights come from recur)";
     return it->second < paramNodes.size() ? paramNodes[it->second] : -1;
+  }
   paramIndex[p.path] = inst->params.size();
   int node = -1;
   if (graph) {
@@ -997,6 +1009,13 @@ Value Elaborator::callBlock(const Value &fn, const CallArgs &args) {
     auto &d = error(args.call ? args.call->loc : block->loc,
                     "block '" + block->name + "' calls itself");
     d.fix = "use repeat or recur for repetition";
+    return Value::invalid();
+  }
+  if (callStack.size() >= kMaxDepth) {
+    auto &d = error(args.call ? args.call->loc : block->loc,
+                    "blocks call each other too deeply");
+    d.expected = "at most " + std::to_string(kMaxDepth) + " nested block calls";
+    d.fix = "flatten the chain of blocks, or use repeat/recur";
     return Value::invalid();
   }
   if (!inst) {

@@ -77,6 +77,8 @@ const std::map<std::string, Builtin> &builtins();
 
 class Elaborator {
 public:
+  /// Deepest chain of lets or block calls elaborated (bounds recursion).
+  static constexpr size_t kMaxDepth = 2000;
   Elaborator(const Program &p, DiagEngine &d) : program(p), diags(d) {}
 
   const Program &program;

@@ -77,6 +77,9 @@ public:
         if (!prefix.empty() || !schema().count(key) || schema().at(key) != Want::Section) {
           auto &d = E.error(s.loc, "unknown section '" + key + "'");
           d.expected = "train { }, eval { } or generate { }";
+          std::string guess = closestName(key, {"train", "eval", "generate"});
+          if (!guess.empty())
+            d.fix = "did you mean '" + guess + "'?";
         } else {
           flatten(s.children, key, out, inVariant);
         }

@@ -100,7 +100,7 @@ SourceModule *Program::loadModule(const std::string &path,
   if (!importLoc.valid()) {
     mod->ast = parseSpecFile(path, diags);
   } else {
-    if (!llvm::sys::fs::exists(path)) {
+    if (!llvm::sys::fs::is_regular_file(path)) {
       auto &d = diags.error(importLoc, "cannot find module '" + name + "'");
       d.expected = "a file " + path;
       d.fix = name.rfind("std.", 0) == 0

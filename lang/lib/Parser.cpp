@@ -14,6 +14,8 @@
 #include "FrondParser.h"
 #include "antlr4-runtime.h"
 
+#include "llvm/Support/FileSystem.h"
+
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -266,6 +268,11 @@ std::unique_ptr<ast::Module> frond::parseSpecFile(const std::string &path,
     std::ostringstream ss;
     ss << std::cin.rdbuf();
     return parseSpec("<stdin>", ss.str(), diags);
+  }
+  if (llvm::sys::fs::is_directory(path)) {
+    auto &d = diags.error("'" + path + "' is a directory, not a spec file");
+    d.fix = "name a .spec file inside it";
+    return nullptr;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -72,7 +72,12 @@ std::string Value::str() const {
   case Int: return std::to_string(i);
   case Float: return fmtFloat(f);
   case Bool: return b ? "true" : "false";
-  case Str: return "\"" + s + "\"";
+  case Str: {
+    std::string out = "\"";
+    for (char c : s)
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '"' ? "\\\"" : c == '\\' ? "\\\\" : std::string(1, c);
+    return out + "\"";
+  }
   case None: return "none";
   case List: {
     std::string out = "[";
