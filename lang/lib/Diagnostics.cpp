@@ -44,6 +44,7 @@ Diagnostic &DiagEngine::error(Loc loc, std::string message) {
     }
   ++errors;
   diags.push_back({Diagnostic::Error, std::move(loc), std::move(message)});
+  diags.back().notes = context;
   return diags.back();
 }
 
@@ -97,6 +98,8 @@ std::string DiagEngine::renderOne(const Diagnostic &d, const std::string *text) 
     os << "  found:    " << d.found << "\n";
   if (!d.fix.empty())
     os << "  fix:      " << d.fix << "\n";
+  for (auto &n : d.notes)
+    os << "  note:     " << n << "\n";
   return os.str();
 }
 

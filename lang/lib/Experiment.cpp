@@ -304,7 +304,16 @@ public:
     std::vector<PendingAdapter> adapters;
     for (auto *s : adapterSettings)
       adapters.push_back({s->adapter.get(), &mod, nullptr});
-    if (!E.instantiate(modelRef, args, adapters, out.model))
+    // Errors the run configuration causes inside the model say so.
+    size_t pushed = 0;
+    for (auto &o : overrides)
+      if (o.key.rfind("model.", 0) == 0 && ++pushed)
+        E.diags.pushContext("the run configuration sets " + o.key + " = " + o.value.str() +
+                            " (" + o.origin + ")");
+    bool ok = E.instantiate(modelRef, args, adapters, out.model);
+    while (pushed--)
+      E.diags.popContext();
+    if (!ok)
       return false;
     applyTraining(values, groups, out);
     return E.diags.errorCount() == before;
@@ -408,7 +417,10 @@ public:
         a.push_back({pk, v, s.value->loc});
       ModelInstance scratch;
       Elaborator sub(E.program, E.diags);
+      E.diags.pushContext("with sweep value " + pk + " = " + v.str() + " (sweep at " +
+                          s.loc.str() + ")");
       sub.instantiate(modelRef, a, {}, scratch);
+      E.diags.popContext();
     }
   }
 

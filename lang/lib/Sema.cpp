@@ -235,9 +235,17 @@ bool frond::checkProgram(const Program &program, DiagEngine &diags,
     Elaborator E(program, diags);
     ModelInstance inst;
     std::vector<std::tuple<std::string, Value, Loc>> args;
-    if (!anyExperiment)
+    size_t pushed = 0;
+    if (!anyExperiment) {
       args = standaloneArgs(*m, overrides, diags);
+      for (auto &o : overrides)
+        if (o.key.rfind("model.", 0) == 0 && ++pushed)
+          diags.pushContext("the run configuration sets " + o.key + " = " + o.value.str() +
+                            " (" + o.origin + ")");
+    }
     E.instantiate(GlobalRef{m, root}, args, {}, inst);
+    while (pushed--)
+      diags.popContext();
   }
   return diags.errorCount() == before;
 }

@@ -24,6 +24,7 @@ struct Diagnostic {
   Loc loc;
   std::string message;
   std::string expected, found, fix; ///< Optional explanation lines.
+  std::vector<std::string> notes;   ///< Context: "while checking sweep d = 0"
 };
 
 /// Owns source texts (to print the offending line) and collected diagnostics.
@@ -41,6 +42,11 @@ public:
   /// Error without a location (command line, missing file given by the user).
   Diagnostic &error(std::string message) { return error(Loc{}, std::move(message)); }
 
+  /// Context attached to every error reported until popContext(): where a
+  /// value came from when the error shows up far from it.
+  void pushContext(std::string note) { context.push_back(std::move(note)); }
+  void popContext() { context.pop_back(); }
+
   unsigned errorCount() const { return errors; }
   bool hasErrors() const { return errors > 0; }
   bool tooMany() const { return errors >= kMaxErrors; }
@@ -55,6 +61,7 @@ private:
   std::map<std::string, std::string> texts;
   std::vector<Diagnostic> diags;
   Diagnostic overflow;
+  std::vector<std::string> context;
   unsigned errors = 0;
 };
 
