@@ -36,7 +36,10 @@ static std::string owner(const std::string &path) {
 std::string frond::explainText(const ExperimentInstance &e) {
   const ModelInstance &m = e.model;
   std::ostringstream os;
-  os << "experiment " << e.name;
+  if (e.modelOnly)
+    os << "model " << e.name << " (no experiment in this file: its parameters' defaults)";
+  else
+    os << "experiment " << e.name;
   if (!e.variant.empty())
     os << " (variant " << e.variant << ")";
   os << "\n";

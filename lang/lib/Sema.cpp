@@ -292,6 +292,7 @@ frond::resolveExperiment(const Program &program, const std::string &experiment,
   }
   auto args = standaloneArgs(*lastModel, overrides, diags);
   out.name = lastModel->name;
+  out.modelOnly = true;
   if (!E.instantiate(GlobalRef{lastModel, root}, args, {}, out.model))
     return std::nullopt;
   return out;

@@ -1,10 +1,12 @@
 //===- frond-opt.cpp - mlir-opt for Frond ---------------------------------===//
 //
-// Registers the dialects and passes Frond uses and runs MlirOptMain, so every
+// Registers the dialects, passes and pipelines Frond uses and runs MlirOptMain, so every
 // pass can be tested with `frond-opt %s -pass | FileCheck %s`.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondDialect.h"
+#include "frond/Pipelines/Pipelines.h"
+#include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -15,12 +17,16 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  mlir::frond::registerFrondTransformsPasses();
+  mlir::frond::registerFrondPipelines();
   mlir::DialectRegistry registry;
   // frond, plus what its attention regions are written in (arith, math,
   // tensor) and the function that holds a model forward (func).
   registry.insert<mlir::frond::FrondDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect>();
+  // What the lowering passes and the CPU pipeline produce.
+  mlir::frond::registerCPUPipelineDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Frond optimizer driver\n", registry));
 }

@@ -54,7 +54,7 @@ options:
 )";
 
 const std::map<std::string, std::string> kCommandHelp = {
-    {"check", "usage: frond check [--config F] [--set K=V]... FILE\n\n"
+    {"check", "usage: frond check [--config F] [--set K=V]... [--experiment N] [--variant V] FILE\n\n"
               "Parses FILE and its imports and checks names, shapes, masks, losses,\n"
               "experiments, variants and sweeps. Errors are printed as\n"
               "file:line:col: error: ... with the source line and a fix.\n"
@@ -187,6 +187,9 @@ int runCommand(const Options &o) {
     return printDiagnostics(diags);
   if (o.command == "check") {
     checkProgram(program, diags, overrides);
+    // --experiment / --variant: also check that they exist.
+    if (!diags.hasErrors() && (!o.experiment.empty() || !o.variant.empty()))
+      resolveExperiment(program, o.experiment, o.variant, diags, overrides);
     int rc = printDiagnostics(diags);
     if (rc == 0)
       std::printf("%s: ok\n", o.file.c_str());

@@ -80,6 +80,7 @@ struct ModelInstance {
 /// An experiment's settings after variants, sweeps and config overrides.
 struct ExperimentInstance {
   std::string name, variant; ///< variant "" is the base experiment
+  bool modelOnly = false;    ///< The file has no experiment: its model alone
   ModelInstance model;
   std::vector<std::pair<std::string, std::string>> settings; ///< "train.steps" -> "2000"
   std::vector<std::string> variants;
