@@ -77,6 +77,21 @@ std::string frond::explainText(const ExperimentInstance &e) {
     }
   }
 
+  // Named values (`as name`) with their shapes, layer indices collapsed.
+  if (!m.points.empty()) {
+    os << "\nnamed values:\n";
+    std::vector<std::string> seen;
+    for (auto &p : m.points) {
+      std::string path = p.substr(0, p.find(' ')), shape = p.substr(p.find(' ') + 1);
+      std::string collapsed = owner(path + ".x");
+      std::string line = collapsed + " " + shape;
+      if (std::find(seen.begin(), seen.end(), line) != seen.end())
+        continue;
+      seen.push_back(line);
+      os << "  " << std::left << std::setw(40) << collapsed << shape << "\n";
+    }
+  }
+
   // Components: parameters grouped by owner, in order of first appearance.
   os << "\ncomponents:\n";
   std::vector<std::string> order;
