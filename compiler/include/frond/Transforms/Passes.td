@@ -1,0 +1,103 @@
+//===- Passes.td - frond lowering passes -------------------*- tablegen -*-===//
+//
+// The passes that lower the frond dialect towards executable code: attention
+// to tiled online-softmax loops, then every other op to linalg/tensor/arith/
+// math/scf on tensors. Pipelines built from them live in frond/Pipelines.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FROND_TRANSFORMS_PASSES_TD
+#define FROND_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FrondLowerToLinalg : Pass<"frond-lower-to-linalg", "func::FuncOp"> {
+  let summary = "lower frond ops (except attention) to linalg/tensor/arith/math/scf";
+  let description = [{
+    Rewrites every frond op but `frond.attention` into tensor-level upstream
+    dialects, so one-shot bufferization and the linalg-to-loops passes can
+    take over:
+
+    - elementwise ops (`unary`, `binary`, `compare`, `select`, `softcap`,
+      `clamp`, `swiglu`, `cast`, `iota`) become one `linalg.generic` each
+      whose body comes from a table keyed by the op's kind enum; numpy
+      broadcasting is expressed in the indexing maps (a static extent of 1
+      against a larger extent reads index 0; a dynamic extent is assumed
+      not to broadcast);
+    - `fill` is `linalg.fill`; `split_heads`/`merge_heads` are
+      `tensor.expand_shape`/`collapse_shape`; `transpose` is
+      `linalg.transpose`; `slice` is `tensor.extract_slice` (static or
+      `index` bounds; per-sample tensor bounds are rejected with an error);
+      `concat` is a chain of `tensor.insert_slice`;
+    - `linear`, `lowrank_linear` and `matmul` are contraction
+      `linalg.generic`s (batch broadcasting in the maps), bias as the init;
+    - `embedding` and `cross_entropy` gather with `tensor.extract` inside a
+      `linalg.generic`; `rms_norm`, `layer_norm`, `softmax`, `reduce` and
+      `cross_entropy` use reduction `linalg.generic`s, accumulating in at
+      least f32; `cumsum` is an `scf.for` over the scanned dimension;
+    - `rope` is one `linalg.generic` that reads each element's partner with
+      `tensor.extract` (static head dimension required).
+
+    Dynamic extents are read with `tensor.dim` and passed to `tensor.empty`.
+    Run `frond-lower-attention` first: attention is left to that pass and is
+    an error here.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def FrondLowerAttention : Pass<"frond-lower-attention", "func::FuncOp"> {
+  let summary = "lower frond.attention to tiled online-softmax (flash-style) loops";
+  let description = [{
+    Lowers `frond.attention` of kind `softmax`, `power_law`, `linear` and
+    `relaxed_linear` to loops on tensors that never materialise the
+    `[tq, tk]` score matrix:
+
+    ```
+    for b, h:                                  (scf.for, head h reads kv head h / (H / Hkv))
+      for q0 in 0..tq step Tq:                 (query tile, qlen = min(Tq, tq - q0))
+        m = -inf [qlen]; l = 0 [qlen]; acc = 0 [qlen, Dv]
+        for k0 in 0..tk step Tk:               (key tile,   klen = min(Tk, tk - k0))
+          if tile not provably masked:         (scf.if on the tile bounds)
+            s[i, j] = score(scale · q[q0+i] · k[k0+j])       ([qlen, klen] only)
+            s[i, j] = mask(b, h, q0+i, k0+j) ? s : -inf      (skipped on full tiles)
+            m' = max(m, max_j s);  p = exp(s - m');  α = exp(m - m')
+            l = α l + Σ_j p;       acc = α acc + p · v[k0 .. k0+klen]
+        out[b, h, q0 .. q0+qlen] = l == 0 ? 0 : acc / l
+    ```
+
+    `power_law` first multiplies the query tile by `metric[b, h]`
+    (`q G kᵀ = (q G) kᵀ`). `linear`/`relaxed_linear` use the same loops with
+    `p = mask ? s : 0`, no running max, and (for `linear`) the division by
+    `l`. A `-inf` running max is replaced by 0 before exponentiating, so a
+    fully masked row stays at zero instead of NaN.
+
+    The `mask` and `score` regions are inlined per score element inside
+    the tile's `linalg.generic`: their bodies are cloned with `b, h, q, k`
+    bound to the loop and tile indices and the captures to the op's
+    operands. When the whole mask body is `arith.cmpi sle/ule %k, %q` (or
+    `slt/ult`, or the same with operands swapped as `sge/uge/sgt/ugt`), a
+    key tile starting after the query tile's last row is skipped; when the
+    mask is a disjunction (`arith.ori`) containing such a comparison (PALM's
+    prefix mask), nothing is skipped but tiles the comparison fully covers
+    are still known fully visible. Provably full tiles compute scores
+    without evaluating the mask.
+
+    Kind `aft` is not lowered yet (an error names it).
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Rows of queries processed per tile">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "Keys processed per inner tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // FROND_TRANSFORMS_PASSES_TD
