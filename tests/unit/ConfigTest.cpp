@@ -1,6 +1,8 @@
 //===- ConfigTest.cpp - tests for RunConfig (frond.toml, --set) -----------===//
 #include "frond/runtime/RunConfig.h"
 
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,25 +16,9 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A fresh directory under the system temp dir, removed at the end.
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl =
-        (fs::temp_directory_path() / "frond-cfg-XXXXXX").string();
-    char *made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string &name, const std::string &text) const {
-    std::string p = (path / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  fs::path path;
+/// Temporary directories for spec and config files (TestUtil.h).
+struct TempDir : frond::test::TempDir {
+  TempDir() : frond::test::TempDir("frond-cfg") {}
 };
 
 /// Runs `body` with the current directory set to `dir`.

@@ -10,6 +10,8 @@
 #include "frond/lang/Parser.h"
 #include "frond/lang/Sema.h"
 
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,24 +29,9 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A fresh directory under the system temp dir, removed at the end.
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "frond-sema-XXXXXX").string();
-    char *made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string &name, const std::string &text) const {
-    std::string p = (path / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  fs::path path;
+/// Temporary directories for spec and config files (TestUtil.h).
+struct TempDir : frond::test::TempDir {
+  TempDir() : frond::test::TempDir("frond-sema") {}
 };
 
 /// One spec on disk, loaded into a Program with the source stdlib.
