@@ -1,0 +1,49 @@
+//===- Numerics.cpp - the libtorch reference for `frond check --numerics` -===//
+#include "Numerics.h"
+
+#include "frond/reference/Reference.h"
+
+namespace frond::numerics {
+
+static at::Tensor toAten(const runtime::Tensor &t) {
+  if (t.dtype == runtime::DType::F32)
+    return at::from_blob(const_cast<float *>(t.f32.data()), t.shape, at::kFloat).clone();
+  return at::from_blob(const_cast<int64_t *>(t.i64.data()), t.shape, at::kLong).clone();
+}
+
+static runtime::Tensor fromAten(const at::Tensor &in) {
+  runtime::Tensor t;
+  t.shape.assign(in.sizes().begin(), in.sizes().end());
+  if (at::isFloatingType(in.scalar_type())) {
+    at::Tensor c = in.detach().to(at::kFloat).contiguous();
+    t.dtype = runtime::DType::F32;
+    t.f32.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  } else {
+    at::Tensor c = in.detach().to(at::kLong).contiguous();
+    t.dtype = runtime::DType::I64;
+    t.i64.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  }
+  return t;
+}
+
+bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                  const std::map<std::string, runtime::Tensor> &inputs,
+                  std::map<std::string, runtime::Tensor> &outputs,
+                  std::map<std::string, runtime::Tensor> &params,
+                  DiagEngine &diags) {
+  reference::ParamStore store = reference::initParams(m, seed);
+  for (auto &[path, t] : store.tensors)
+    params[path] = fromAten(t);
+  std::map<std::string, at::Tensor> in;
+  for (auto &[name, t] : inputs)
+    in[name] = toAten(t);
+  at::NoGradGuard noGrad;
+  reference::Outputs out = reference::runReference(g, in, store, diags);
+  if (out.empty())
+    return false;
+  for (auto &[name, t] : out)
+    outputs[name] = fromAten(t);
+  return true;
+}
+
+} // namespace frond::numerics

@@ -1,0 +1,29 @@
+//===- Numerics.h - the libtorch reference behind a torch-free API --------===//
+//
+// Only Numerics.cpp includes libtorch headers (it is compiled only when the
+// FrondReference library exists, FROND_HAVE_REFERENCE); frond.cpp talks to
+// it through host tensors.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frond/lang/Diagnostics.h"
+#include "frond/lang/Graph.h"
+#include "frond/lang/Sema.h"
+#include "frond/runtime/Tensor.h"
+
+#include <map>
+#include <string>
+
+namespace frond::numerics {
+
+/// Runs the reference on `g` with its own initParams(m, seed) and `inputs`
+/// (by input name). Fills `outputs` by graph output name and `params` with
+/// the reference's parameters (f32) by path. False after diagnostics.
+bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                  const std::map<std::string, runtime::Tensor> &inputs,
+                  std::map<std::string, runtime::Tensor> &outputs,
+                  std::map<std::string, runtime::Tensor> &params,
+                  DiagEngine &diags);
+
+} // namespace frond::numerics
