@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/reference/Reference.h"
+#include "frond/runtime/Init.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -23,33 +24,12 @@ using graph::Node;
 // Parameters
 //===----------------------------------------------------------------------===//
 
-static uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static uint64_t fnv1a64(const std::string &s) {
-  uint64_t h = 0xCBF29CE484222325ull;
-  for (unsigned char c : s)
-    h = (h ^ c) * 0x100000001B3ull;
-  return h;
-}
-
-/// A uniform double in (0, 1] from 53 random bits.
-static double unit(uint64_t bits) {
-  return double((bits >> 11) + 1) * 0x1.0p-53;
-}
-
+// The generator is the runtime's (runtime/lib/Init.cpp): one definition of
+// the seeded parameters that both engines use.
 double normalAt(uint64_t seed, const std::string &path, uint64_t i) {
-  uint64_t key = splitmix64(seed ^ fnv1a64(path));
-  double u1 = unit(splitmix64(key + 2 * i));
-  double u2 = unit(splitmix64(key + 2 * i + 1));
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return runtime::normalAt(seed, path, i);
 }
 
-/// "bias", "bias_q", "b", "bo", "b1": an additive offset, zero at start.
 static bool isBias(const std::string &last) {
   return last.rfind("bias", 0) == 0 || (!last.empty() && last[0] == 'b' && last.size() <= 2);
 }
