@@ -61,12 +61,21 @@ static Tensor initOne(const ParamInfo &p, uint64_t seed, double std) {
   return t;
 }
 
+std::string tieOwner(const ModelInstance &m, const ParamInfo &p) {
+  std::string target = p.tiedTo;
+  for (int hops = 0; !target.empty() && hops < 16; ++hops) {
+    auto it = std::find_if(m.params.begin(), m.params.end(),
+                           [&](const ParamInfo &q) { return q.path == target; });
+    if (it == m.params.end() || it->tiedTo.empty())
+      break;
+    target = it->tiedTo;
+  }
+  return target;
+}
+
 std::map<std::string, Tensor> initParams(const ModelInstance &m, uint64_t seed,
                                          double std) {
   std::map<std::string, Tensor> store;
-  std::map<std::string, const ParamInfo *> byPath;
-  for (const ParamInfo &p : m.params)
-    byPath[p.path] = &p;
   // Owners first, then copies (initFrom), then shared values (tiedTo),
   // following chains of ties: the reference's order.
   for (const ParamInfo &p : m.params)
@@ -79,15 +88,9 @@ std::map<std::string, Tensor> initParams(const ModelInstance &m, uint64_t seed,
         store[p.path] = from->second;
     }
   for (const ParamInfo &p : m.params) {
-    std::string target = p.tiedTo;
-    for (int hops = 0; !target.empty() && hops < 16; ++hops) {
-      auto it = byPath.find(target);
-      if (it == byPath.end() || it->second->tiedTo.empty())
-        break;
-      target = it->second->tiedTo;
-    }
-    if (!target.empty() && store.count(target))
-      store[p.path] = store[target];
+    std::string owner = tieOwner(m, p);
+    if (!owner.empty() && store.count(owner))
+      store[p.path] = store[owner];
   }
   return store;
 }

@@ -30,59 +30,26 @@ double normalAt(uint64_t seed, const std::string &path, uint64_t i) {
   return runtime::normalAt(seed, path, i);
 }
 
-static bool isBias(const std::string &last) {
-  return last.rfind("bias", 0) == 0 || (!last.empty() && last[0] == 'b' && last.size() <= 2);
-}
-
-static Tensor initOne(const ParamInfo &p, uint64_t seed, double std) {
-  std::vector<int64_t> sizes;
-  for (const Dim &d : p.shape)
-    sizes.push_back(std::max<long long>(d.size, 0));
-  std::string last = p.path.substr(p.path.rfind('.') + 1);
-  bool norm = p.component == "norm" || p.path.find("norm") != std::string::npos;
-  auto opts = at::TensorOptions().dtype(at::kFloat);
-  if (isBias(last))
-    return at::zeros(sizes, opts);
-  if (norm)
-    return at::ones(sizes, opts);
-  Tensor t = at::empty(sizes, opts);
-  float *data = t.data_ptr<float>();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i)
-    data[i] = float(std * normalAt(seed, p.path, uint64_t(i)));
-  return t;
-}
-
+/// The runtime computes the values (one definition for both engines); the
+/// reference adds what is torch's own: tied parameters share one tensor (one
+/// gradient) and trainable owners may require gradients.
 ParamStore initParams(const ModelInstance &m, uint64_t seed, double std,
                       bool requiresGrad) {
+  std::map<std::string, runtime::Tensor> values = runtime::initParams(m, seed, std);
   ParamStore store;
-  std::map<std::string, const ParamInfo *> byPath;
-  for (const ParamInfo &p : m.params)
-    byPath[p.path] = &p;
-  // Owners first, then copies (initFrom), then shared tensors (tiedTo),
-  // following chains of ties.
-  for (const ParamInfo &p : m.params)
-    if (p.tiedTo.empty())
-      store.tensors[p.path] = initOne(p, seed, std);
-  for (const ParamInfo &p : m.params)
-    if (p.tiedTo.empty() && !p.initFrom.empty()) {
-      Tensor from = store.get(p.initFrom);
-      if (from.defined() && from.sizes() == store.tensors[p.path].sizes())
-        store.tensors[p.path] = from.clone();
-    }
-  if (requiresGrad)
-    for (const ParamInfo &p : m.params)
-      if (p.tiedTo.empty() && p.trainable)
-        store.tensors[p.path].set_requires_grad(true);
   for (const ParamInfo &p : m.params) {
-    std::string target = p.tiedTo;
-    for (int hops = 0; !target.empty() && hops < 16; ++hops) {
-      auto it = byPath.find(target);
-      if (it == byPath.end() || it->second->tiedTo.empty())
-        break;
-      target = it->second->tiedTo;
-    }
-    if (!target.empty() && store.tensors.count(target))
-      store.tensors[p.path] = store.tensors[target];
+    if (!p.tiedTo.empty())
+      continue;
+    runtime::Tensor &v = values.at(p.path);
+    Tensor t = at::from_blob(v.f32.data(), v.shape, at::TensorOptions().dtype(at::kFloat)).clone();
+    if (requiresGrad && p.trainable)
+      t.set_requires_grad(true);
+    store.tensors[p.path] = t;
+  }
+  for (const ParamInfo &p : m.params) {
+    std::string owner = runtime::tieOwner(m, p);
+    if (!owner.empty() && store.tensors.count(owner))
+      store.tensors[p.path] = store.tensors[owner];
   }
   return store;
 }

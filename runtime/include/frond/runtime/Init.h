@@ -29,6 +29,10 @@ namespace frond::runtime {
 /// One standard normal value: element `i` of the parameter at `path`.
 double normalAt(uint64_t seed, const std::string &path, uint64_t i);
 
+/// The parameter a tied parameter finally shares (its tiedTo, followed
+/// through chains of ties), or "" when `p` is not tied.
+std::string tieOwner(const ModelInstance &m, const ParamInfo &p);
+
 /// Deterministic f32 parameters for every parameter path of `m`.
 std::map<std::string, Tensor> initParams(const ModelInstance &m, uint64_t seed,
                                          double std = 0.02);
