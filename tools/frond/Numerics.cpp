@@ -27,11 +27,13 @@ static runtime::Tensor fromAten(const at::Tensor &in) {
 }
 
 bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                  double initStd,
                   const std::map<std::string, runtime::Tensor> &inputs,
                   std::map<std::string, runtime::Tensor> &outputs,
                   std::map<std::string, runtime::Tensor> &params,
+                  std::map<std::string, runtime::Tensor> &outputs64,
                   DiagEngine &diags) {
-  reference::ParamStore store = reference::initParams(m, seed);
+  reference::ParamStore store = reference::initParams(m, seed, initStd);
   for (auto &[path, t] : store.tensors)
     params[path] = fromAten(t);
   std::map<std::string, at::Tensor> in;
@@ -43,6 +45,11 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
     return false;
   for (auto &[name, t] : out)
     outputs[name] = fromAten(t);
+  reference::Outputs out64 = reference::runReference(g, in, store, diags, /*fp64=*/true);
+  if (out64.empty())
+    return false;
+  for (auto &[name, t] : out64)
+    outputs64[name] = fromAten(t);
   return true;
 }
 

@@ -17,13 +17,17 @@
 
 namespace frond::numerics {
 
-/// Runs the reference on `g` with its own initParams(m, seed) and `inputs`
+/// Runs the reference on `g` with its own initParams(m, seed, initStd) and `inputs`
 /// (by input name). Fills `outputs` by graph output name and `params` with
-/// the reference's parameters (f32) by path. False after diagnostics.
+/// the reference's parameters (f32) by path; `outputs64` with the same
+/// reference computed in double precision (rounded to f32 on the way out),
+/// the yardstick for rounding. False after diagnostics.
 bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                  double initStd,
                   const std::map<std::string, runtime::Tensor> &inputs,
                   std::map<std::string, runtime::Tensor> &outputs,
                   std::map<std::string, runtime::Tensor> &params,
+                  std::map<std::string, runtime::Tensor> &outputs64,
                   DiagEngine &diags);
 
 } // namespace frond::numerics

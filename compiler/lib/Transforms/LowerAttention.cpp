@@ -130,9 +130,9 @@ Value tileOf(OpBuilder &b, Location loc, Value t, Value bi, Value hi, Value t0,
 
 LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile) {
   AttentionKind kind = op.getKind();
-  if (kind == AttentionKind::Aft)
-    return op.emitError("attention kind 'aft' is not lowered yet "
-                        "(softmax, power_law, linear, relaxed_linear are)");
+  // aft: the pair weight is score(1.0) (no q·k product), values are k ⊙ v,
+  // and the sum is multiplied by scale · q at the end.
+  bool aft = kind == AttentionKind::Aft;
   bool softmax = kind == AttentionKind::Softmax || kind == AttentionKind::PowerLaw;
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -146,6 +146,7 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
   bool hasMask = !maskRegion.empty(), hasScore = !scoreRegion.empty();
   std::optional<CausalMask> causal = analyseMask(maskRegion);
   double scale = op.getScale().convertToDouble();
+  double scoreScale = aft ? 1.0 : scale;
 
   Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
   Value B = dimOf(b, loc, q, 0), H = dimOf(b, loc, q, 1), TQ = dimOf(b, loc, q, 2);
@@ -203,13 +204,22 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
             Value kTile = tileOf(b5, loc, k, bi, kvh, k0, klen, S);
             Value vTile = tileOf(b5, loc, v, bi, kvh, k0, klen, S);
             SmallVector<OpFoldResult> sSizes{qlen, klen};
-            Value dots = contract(b5, loc, qTile, kTile, dims(ctx, 3, {1, 2}),
-                                  filledTensor(b5, loc, sSizes, zero));
+            Value dots;
+            if (aft) {
+              dots = filledTensor(b5, loc, sSizes, cFloat(b5, loc, S, 1.0));
+              vTile = buildElementwise(b5, loc, cast<RankedTensorType>(vTile.getType()), {kTile, vTile},
+                                       [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                                         return arith::MulFOp::create(nb, l, a[0], a[1]);
+                                       });
+            } else {
+              dots = contract(b5, loc, qTile, kTile, dims(ctx, 3, {1, 2}),
+                              filledTensor(b5, loc, sSizes, zero));
+            }
             // scale, score region, then mask (-inf for softmax, 0 otherwise).
             auto scores = [&](OpBuilder &b6, bool withMask) -> Value {
               auto tileType = RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic}, S);
               return buildElementwise(b6, loc, tileType, dots, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                Value s = arith::MulFOp::create(nb, l, a[0], cFloat(nb, l, S, scale));
+                Value s = arith::MulFOp::create(nb, l, a[0], cFloat(nb, l, S, scoreScale));
                 Value qi = arith::AddIOp::create(nb, l, q0, linalg::IndexOp::create(nb, l, 0));
                 Value kj = arith::AddIOp::create(nb, l, k0, linalg::IndexOp::create(nb, l, 1));
                 if (hasScore)
@@ -281,14 +291,24 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
           return SmallVector<Value>(ifOp.getResults());
         });
 
-        // out = acc / l (0 for rows with no visible key); relaxed: acc.
+        // out = acc / l (0 for rows with no visible key); relaxed: acc;
+        // aft: scale · q ⊙ acc.
+        SmallVector<Value> finalIn{state[2], state[1]};
+        SmallVector<AffineMap> finalMaps{dims(ctx, 2, {0, 1}), dims(ctx, 2, {0})};
+        if (aft) {
+          finalIn.push_back(qTile);
+          finalMaps.push_back(dims(ctx, 2, {0, 1}));
+        }
+        finalMaps.push_back(dims(ctx, 2, {0, 1}));
         Value o = buildGeneric(
-            b3, loc, {state[2], state[1]}, emptyTensor(b3, loc, accSizes, elem),
-            {dims(ctx, 2, {0, 1}), dims(ctx, 2, {0}), dims(ctx, 2, {0, 1})},
+            b3, loc, finalIn, emptyTensor(b3, loc, accSizes, elem), finalMaps,
             {IteratorType::parallel, IteratorType::parallel},
             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
               Value r = a[0];
-              if (kind != AttentionKind::RelaxedLinear)
+              if (aft)
+                r = arith::MulFOp::create(nb, l, r,
+                                          arith::MulFOp::create(nb, l, a[2], cFloat(nb, l, S, scale)));
+              else if (kind != AttentionKind::RelaxedLinear)
                 r = arith::DivFOp::create(nb, l, a[0], a[1]);
               if (softmax) {
                 Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);

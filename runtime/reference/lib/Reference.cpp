@@ -67,12 +67,14 @@ struct Failure : std::runtime_error {
 
 [[noreturn]] void fail(const std::string &msg) { throw Failure(msg); }
 
-at::ScalarType dtypeOf(const std::string &d) {
+/// The libtorch type of a graph dtype; "float" is `F` (f32, or f64 for a
+/// run in double precision).
+at::ScalarType dtypeOf(const std::string &d, at::ScalarType F) {
   if (d == "int" || d == "index")
     return at::kLong;
   if (d == "bool")
     return at::kBool;
-  return at::kFloat;
+  return F;
 }
 
 bool isFloat(at::ScalarType t) { return at::isFloatingType(t); }
@@ -85,8 +87,8 @@ struct Frame {
 class Interpreter {
 public:
   Interpreter(const std::map<std::string, Tensor> &inputs,
-              const ParamStore &params, DiagEngine &diags)
-      : inputs(inputs), params(params), diags(diags) {}
+              const ParamStore &params, DiagEngine &diags, at::ScalarType F)
+      : inputs(inputs), params(params), diags(diags), F(F) {}
 
   /// Evaluates `g`; fills `values` (one per node) and returns the yielded
   /// value for a region. False after a diagnostic.
@@ -117,6 +119,7 @@ private:
   const std::map<std::string, Tensor> &inputs;
   const ParamStore &params;
   DiagEngine &diags;
+  at::ScalarType F; ///< the type of "float" values: f32, or f64
   bool reported = false;
 
   bool error(const Node &n, const std::string &msg) {
@@ -200,7 +203,7 @@ Tensor Interpreter::unary(const std::string &kind, const Tensor &in,
                           at::ScalarType r) {
   // neg, abs and relu stay integer; the rest are float functions.
   bool intOk = kind == "neg" || kind == "abs" || kind == "relu";
-  Tensor x = in.to(isFloat(r) || intOk ? r : at::kFloat);
+  Tensor x = in.to(isFloat(r) || intOk ? r : F);
   Tensor y;
   if (kind == "neg") y = at::neg(x);
   else if (kind == "exp") y = at::exp(x);
@@ -227,7 +230,7 @@ Tensor Interpreter::binary(const std::string &kind, Tensor a, Tensor b,
     return kind == "and" ? at::bitwise_and(a, b) : at::bitwise_or(a, b);
   }
   // Computed in the result's type; pow (and anything boolean) in floats.
-  at::ScalarType ct = kind == "pow" && !isFloat(r) ? at::kFloat : r;
+  at::ScalarType ct = kind == "pow" && !isFloat(r) ? F : r;
   if (ct == at::kBool)
     ct = at::kLong;
   a = a.to(ct), b = b.to(ct);
@@ -337,7 +340,7 @@ Tensor Interpreter::rope(const Node &n, const Tensor &x, const Tensor &pos) {
   std::string layout = str(n, "layout", "half");
   double theta = num(n, "theta", 10000.0), scale = num(n, "scale", 1.0);
   int64_t D = x.size(-1);
-  at::ScalarType ft = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  at::ScalarType ft = x.scalar_type() == at::kDouble ? at::kDouble : F;
   auto opts = at::TensorOptions().dtype(ft);
   Tensor omega; // [D/2]
   if (layout == "half" || layout == "interleaved") {
@@ -387,7 +390,7 @@ Tensor Interpreter::crossEntropy(const Node &n, Tensor logits, Tensor targets) {
   }
   int64_t ignore = attr(n, "ignore_index") ? integer(n, "ignore_index") : -100;
   double eps = num(n, "label_smoothing", 0.0);
-  Tensor lp = at::log_softmax(logits.to(dtypeOf(n.dtype)), -1);
+  Tensor lp = at::log_softmax(logits.to(dtypeOf(n.dtype, F)), -1);
   targets = targets.to(at::kLong);
   Tensor valid = targets != ignore;
   Tensor safe = at::where(valid, targets, at::zeros_like(targets));
@@ -447,7 +450,7 @@ Tensor Interpreter::attention(const Node &n, const std::vector<Tensor> &ops) {
     frame.args = idx;
     mask = region(n, 0, frame).to(at::kBool).expand(full);
   }
-  at::ScalarType st = q.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  at::ScalarType st = q.scalar_type() == at::kDouble ? at::kDouble : F;
   auto score = [&](Tensor s) {
     if (has(1)) {
       frame.args = {s};
@@ -497,7 +500,7 @@ Tensor Interpreter::attention(const Node &n, const std::vector<Tensor> &ops) {
 Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
                          const Frame *frame) {
   const std::string &op = n.op;
-  at::ScalarType r = dtypeOf(n.dtype);
+  at::ScalarType r = dtypeOf(n.dtype, F);
   auto arg = [&](size_t i) -> const Tensor & { return need(ops, i); };
 
   // Sources.
@@ -511,7 +514,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
     Tensor t = params.get(n.name);
     if (!t.defined())
       fail("no tensor for parameter '" + n.name + "'");
-    return t;
+    return t.to(F); // the same tensor (and autograd leaf) in f32 runs
   }
   if (op == "constant") {
     const Value *v = attr(n, "value");
@@ -549,7 +552,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
                                  at::linear(arg(0), arg(1))),
                       arg(2));
   if (op == "rms_norm") {
-    Tensor x = arg(0).to(at::kFloat);
+    Tensor x = arg(0).to(F);
     Tensor y = x * at::rsqrt(x.square().mean(-1, true) + num(n, "eps", 1e-6));
     if (Tensor w = maybe(ops, 1); w.defined())
       y = y * w;
@@ -573,7 +576,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
   if (op == "compare") {
     Tensor a = arg(0), b = arg(1);
     at::ScalarType ct = isFloat(a.scalar_type()) || isFloat(b.scalar_type())
-                            ? at::promote_types(at::kFloat, at::promote_types(
+                            ? at::promote_types(F, at::promote_types(
                                   a.scalar_type(), b.scalar_type()))
                             : at::kLong;
     a = a.to(ct), b = b.to(ct);
@@ -662,7 +665,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
     bool keep = flag(n, "keep_dims");
     Tensor x = arg(0);
     if (kind == "mean" && !isFloat(x.scalar_type()))
-      x = x.to(at::kFloat);
+      x = x.to(F);
     if (dims.empty())
       return x.to(r);
     if (kind == "sum") return at::sum(x, dims, keep).to(r);
@@ -674,7 +677,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
   if (op == "cumsum")
     return at::cumsum(arg(0), integer(n, "dim")).to(r);
   if (op == "softmax")
-    return at::softmax(arg(0).to(at::kFloat), integer(n, "dim")).to(r);
+    return at::softmax(arg(0).to(F), integer(n, "dim")).to(r);
   if (op == "cross_entropy")
     return crossEntropy(n, arg(0), arg(1));
   if (op == "attention")
@@ -685,8 +688,8 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
 } // namespace
 
 Outputs runReference(const Graph &g, const std::map<std::string, Tensor> &inputs,
-                     const ParamStore &params, DiagEngine &diags) {
-  Interpreter interp(inputs, params, diags);
+                     const ParamStore &params, DiagEngine &diags, bool fp64) {
+  Interpreter interp(inputs, params, diags, fp64 ? at::kDouble : at::kFloat);
   std::vector<Tensor> values;
   if (!interp.run(g, nullptr, values, nullptr))
     return {};

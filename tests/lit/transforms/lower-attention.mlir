@@ -102,3 +102,32 @@ func.func @score_only(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tens
       }
   return %o : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// aft: no q·k product (the pair weight is 1 before the mask), values are
+// k ⊙ v, and the tile's sum is multiplied by scale · q at the end. The
+// causal mask still skips key tiles after the query tile.
+// CHECK-LABEL: func.func @aft
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ONE]] : f32)
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[K:.*]]: f32, %[[V:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: arith.mulf %[[K]], %[[V]] : f32
+// CHECK-NOT: arith.divf
+// CHECK: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK-NEXT: %[[QS:.*]] = arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[QS]] : f32
+// CHECK: tensor.insert_slice
+func.func @aft(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = frond.attention aft %q, %k, %v scale = 0.25
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+      mask {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c = arith.cmpi sle, %j, %i : index
+        frond.yield %c : i1
+      }
+  return %o : tensor<?x2x?x8xf32>
+}

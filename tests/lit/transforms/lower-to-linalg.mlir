@@ -118,6 +118,27 @@ func.func @slice_concat(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
 
 // -----
 
+// Per-sample bounds: the longest sample's length is a loop over the batch;
+// each element gathers input[b, start_b + i] or the pad value past the end.
+// CHECK-LABEL: func.func @slice_per_sample
+// CHECK: %[[LEN:.*]] = scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (index)
+// CHECK: tensor.extract %arg1[%[[B]]] : tensor<?xi64>
+// CHECK: arith.maxsi %[[M]]
+// CHECK: tensor.empty(%{{.*}}, %[[LEN]]) : tensor<?x?xi64>
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 1 : index
+// CHECK: %[[SRC:.*]] = arith.addi %{{.*}}, %[[I]] : index
+// CHECK: %[[IN:.*]] = arith.cmpi slt, %[[SRC]], %{{.*}} : index
+// CHECK: %[[X:.*]] = tensor.extract %arg0[%{{.*}}, %{{.*}}] : tensor<?x?xi64>
+// CHECK: %[[PAD:.*]] = arith.constant -100 : i64
+// CHECK: arith.select %[[IN]], %[[X]], %[[PAD]] : i64
+func.func @slice_per_sample(%ids: tensor<?x?xi64>, %len: tensor<?xi64>) -> tensor<?x?xi64> {
+  %t = frond.slice %ids[%len :] dim = 1 pad = -100 : i64 : (tensor<?x?xi64>, tensor<?xi64>) -> tensor<?x?xi64>
+  return %t : tensor<?x?xi64>
+}
+
+// -----
+
 // Reductions: keep_dims expands the reduced result back; cumsum is a loop.
 // CHECK-LABEL: func.func @reductions
 // CHECK: iterator_types = ["parallel", "parallel", "reduction"]

@@ -85,7 +85,9 @@ def FrondLowerAttention : Pass<"frond-lower-attention", "func::FuncOp"> {
     are still known fully visible. Provably full tiles compute scores
     without evaluating the mask.
 
-    Kind `aft` is not lowered yet (an error names it).
+    `aft` uses the same loops without the `q·k` product: the pair weight is
+    `score(1.0)` (then `mask ? w : 0`), the value tile is `k ⊙ v`, and the
+    query tile's sum is multiplied by `scale · q` at the end.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",

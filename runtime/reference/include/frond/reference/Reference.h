@@ -63,11 +63,14 @@ ParamStore initParams(const ModelInstance &m, uint64_t seed,
                       double std = 0.02, bool requiresGrad = false);
 
 /// Evaluates every node of `g` eagerly. `inputs` are bound by input name
-/// (integers are converted to i64, floats to f32), parameters by path. An
+/// (integers are converted to i64, floats to f32 or f64), parameters by path. An
 /// unknown node kind, a missing input/parameter or a libtorch error gives a
-/// diagnostic at that node's location and an empty result.
+/// diagnostic at that node's location and an empty result. With `fp64`
+/// every float value (parameters included) is computed in double
+/// precision: the yardstick that tells rounding from real differences.
 Outputs runReference(const graph::Graph &g,
                      const std::map<std::string, at::Tensor> &inputs,
-                     const ParamStore &params, DiagEngine &diags);
+                     const ParamStore &params, DiagEngine &diags,
+                     bool fp64 = false);
 
 } // namespace frond::reference

@@ -1,0 +1,48 @@
+//===- Cli.h - what the frond driver's command files share ------*- C++ -*-===//
+//
+// frond.cpp parses the command line into Options and dispatches; each
+// command lives in its own file (CompileCommand.cpp, EvalCommands.cpp).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frond/lang/Diagnostics.h"
+#include "frond/lang/Loader.h"
+#include "frond/lang/Sema.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace frond::cli {
+
+struct Options {
+  std::string command, file, configPath, experiment, variant, stdlib;
+  std::string emit = "mlir";
+  std::vector<std::string> sets;
+  bool help = false;
+  bool numerics = false;
+  bool noCache = false;            ///< --no-cache: skip the on-disk JIT cache
+  long long batch = 0, seqLen = 0; ///< 0: from the experiment's settings
+  long long seed = -1;             ///< -1: train.seed, else 1
+  double initStd = 0.02;           ///< std of the normal parameter init
+};
+
+/// Prints `msg` as a command-line error; returns exit status 2.
+int usageError(const std::string &msg);
+/// Prints the diagnostics and an error count; returns 1 on errors, else 0.
+int printDiagnostics(const DiagEngine &d);
+double secondsSince(std::chrono::steady_clock::time_point t0);
+
+/// The command line as given (for check --numerics handing over to
+/// frond-numerics).
+extern char **g_argv;
+
+int compileCommand(const Options &o, const Program &program,
+                   const std::vector<Override> &overrides, DiagEngine &diags);
+int evalCommand(const Options &o, const Program &program,
+                const std::vector<Override> &overrides, DiagEngine &diags);
+int numericsCommand(const Options &o, const Program &program,
+                    const std::vector<Override> &overrides, DiagEngine &diags);
+
+} // namespace frond::cli
