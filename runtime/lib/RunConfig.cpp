@@ -113,7 +113,7 @@ std::vector<RunConfig::Entry> defaultEntries() {
       e("run", "seed", int64_t(0)),
       e("run", "threads", int64_t(0)),
       e("run", "progress", true),
-      e("run", "cache_dir", std::string(".frond-cache")),
+      e("run", "cache_dir", std::string("")), // "": the user cache directory
       e("paths", "stdlib", std::string("")),
       e("paths", "data", std::vector<std::string>{"."}),
       e("generate", "max_tokens", int64_t(128)),

@@ -10,6 +10,9 @@ config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.frond_obj_root, "tests", "lit")
 
+# One JIT cache for the suite, inside the build tree (tests of the cache
+# itself use their own directory).
+config.environment["FROND_CACHE_DIR"] = os.path.join(config.test_exec_root, "jit-cache")
 config.environment["FROND_STDLIB"] = os.path.join(config.frond_src_root, "stdlib")
 config.substitutions.append(("%frond_src", config.frond_src_root))
 config.substitutions.append(("%stdlib", os.path.join(config.frond_src_root, "stdlib")))

@@ -45,7 +45,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.getInt("run.seed", -1), 0);
   EXPECT_EQ(c.getInt("run.threads", -1), 0);
   EXPECT_TRUE(c.getBool("run.progress", false));
-  EXPECT_EQ(c.getString("run.cache_dir"), ".frond-cache");
+  EXPECT_EQ(c.getString("run.cache_dir"), ""); // the user cache directory
   EXPECT_EQ(c.getString("paths.stdlib", "x"), "");
   EXPECT_EQ(c.getStringList("paths.data"), std::vector<std::string>{"."});
   EXPECT_EQ(c.getInt("generate.max_tokens"), 128);

@@ -23,6 +23,7 @@ struct Options {
   bool help = false;
   bool numerics = false;
   bool noCache = false;            ///< --no-cache: skip the on-disk JIT cache
+  std::string cacheDir;            ///< JIT cache directory ("" = none)
   long long batch = 0, seqLen = 0; ///< 0: from the experiment's settings
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
@@ -37,6 +38,10 @@ double secondsSince(std::chrono::steady_clock::time_point t0);
 /// The command line as given (for check --numerics handing over to
 /// frond-numerics).
 extern char **g_argv;
+
+/// The values --emit accepts, for messages, and the check.
+extern const char *const kEmitKinds;
+bool isEmitKind(const std::string &kind);
 
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags);

@@ -1,7 +1,18 @@
 //===- CompileCommand.cpp - `frond compile`: every stage of the compiler ---===//
+//
+//   --emit=ast      the parsed file, printed in canonical spec form
+//   --emit=graph    the model's recorded dataflow (elaborated, shapes known)
+//   --emit=mlir     the frond dialect, one func.func per model forward
+//   --emit=lowered  after the CPU pipeline: the LLVM dialect
+//   --emit=llvm     LLVM IR, optimised at -O2 for this CPU (what the JIT runs)
+//
+//===----------------------------------------------------------------------===//
 #include "Cli.h"
 
+#include "frond/JIT/Lowering.h"
 #include "frond/MLIRGen/MLIRGen.h"
+#include "frond/lang/Parser.h"
+#include "frond/lang/Printer.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -11,9 +22,21 @@
 
 namespace frond::cli {
 
-/// `frond compile`: the recorded graph, or the module MLIRGen makes of it.
+const char *const kEmitKinds = "ast, graph, mlir, lowered or llvm";
+
+bool isEmitKind(const std::string &k) {
+  return k == "ast" || k == "graph" || k == "mlir" || k == "lowered" || k == "llvm";
+}
+
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags) {
+  if (o.emit == "ast") {
+    auto m = parseSpecFile(o.file, diags);
+    if (diags.hasErrors() || !m)
+      return printDiagnostics(diags);
+    std::fputs(printModule(*m).c_str(), stdout);
+    return 0;
+  }
   graph::Graph graph;
   auto inst = resolveExperiment(program, o.experiment, o.variant, diags,
                                 overrides, &graph);
@@ -29,9 +52,22 @@ int compileCommand(const Options &o, const Program &program,
   printDiagnostics(diags);
   if (!module)
     return 1;
-  std::string text;
+  std::string text, error;
   llvm::raw_string_ostream os(text);
-  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+  if (o.emit == "mlir") {
+    module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+  } else {
+    if (!jit::lowerToLLVMDialect(*module, error)) {
+      std::fprintf(stderr, "frond: error: %s", error.c_str());
+      return 1;
+    }
+    if (o.emit == "lowered") {
+      module->print(os);
+    } else if (!jit::translateToLLVMIR(*module, /*optLevel=*/2, text, error)) {
+      std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+      return 1;
+    }
+  }
   std::fputs(text.c_str(), stdout);
   return 0;
 }

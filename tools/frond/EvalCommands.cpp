@@ -205,7 +205,6 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
             const std::map<std::string, Tensor> &params,
             std::vector<std::pair<std::string, Tensor>> &outputs,
             double &compileSec, double &runSec, std::string &timing) {
-  (void)o;
   mlir::MLIRContext ctx;
   auto t0 = std::chrono::steady_clock::now();
   auto module = mlirGen(ctx, s.graph, s.inst->model, diags);
@@ -214,15 +213,28 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
     return false;
   double genSec = secondsSince(t0);
   std::string error;
-  auto cm = jit::CompiledModel::compile(std::move(module), error);
+  jit::CompileOptions options;
+  options.cacheDir = o.cacheDir;
+  options.refreshCache = o.noCache;
+  jit::CompileReport report;
+  auto cm = jit::CompiledModel::compile(std::move(module), error, options, &report);
   if (!cm) {
     std::fprintf(stderr, "frond: error: %s\n", error.c_str());
     return false;
   }
   compileSec = secondsSince(t0);
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, pipeline %.3f s, LLVM %.3f s",
-                genSec, cm->pipelineSeconds(), cm->llvmSeconds());
+  if (!report.note.empty())
+    std::fprintf(stderr, "frond: warning: %s\n", report.note.c_str());
+  char buf[1024];
+  if (report.source == jit::CompileReport::DiskCache)
+    std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, loaded from the JIT cache in %.3f s: %s",
+                  genSec, report.loadSec, report.entry.c_str());
+  else if (report.source == jit::CompileReport::MemoryCache)
+    std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, already compiled in this process", genSec);
+  else
+    std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, pipeline %.3f s, LLVM %.3f s%s%s", genSec,
+                  report.pipelineSec, report.llvmSec,
+                  report.entry.empty() ? "" : "; cached as ", report.entry.c_str());
   timing = buf;
   std::vector<const Tensor *> args;
   for (const jit::Slot &a : cm->arguments()) {

@@ -14,6 +14,8 @@
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
 
+#include "frond/JIT/Jit.h"
+
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
 #include "frond/runtime/RunConfig.h"
@@ -54,7 +56,7 @@ commands:
   explain FILE     show the resolved model: attention, components, parameter
                    counts, heads, losses, caches, training settings
   compile FILE     lower the experiment's model to frond MLIR: one function
-                   @<model>_forward (--emit=graph prints the recorded graph)
+                   @<model>_forward; --emit picks the stage to print
   eval FILE        JIT-compile the model's forward for the CPU and run it on
                    one deterministic batch; print each loss and the timings
   config           print the resolved run configuration (TOML)
@@ -66,7 +68,10 @@ options:
                    or --set train.steps=500 (repeatable)
   --experiment N   which experiment of the file (default: the first)
   --variant V      explain or compile a variant instead of the base experiment
-  --emit=KIND      what compile prints: mlir (default) or graph
+  --emit=KIND      what compile prints: ast (the parsed file), graph (the
+                   recorded dataflow), mlir (the frond dialect, default),
+                   lowered (the LLVM dialect after the CPU pipeline) or llvm
+                   (LLVM IR at -O2, what the JIT compiles)
   --batch N        eval / check --numerics: batch size (default: train.batch)
   --seq-len T      eval / check --numerics: sequence length (default:
                    train.seq_len)
@@ -112,13 +117,16 @@ const std::map<std::string, std::string> kCommandHelp = {
                 "attention layers, every component with its parameter count and\n"
                 "whether it trains, heads, losses, caches and settings.\n"},
     {"compile", "usage: frond compile [--experiment N] [--variant V] [--set K=V]...\n"
-                "                     [--emit=graph|mlir] FILE\n\n"
+                "                     [--emit=ast|graph|mlir|lowered|llvm] FILE\n\n"
                 "Elaborates the experiment's model (as explain does), recording its\n"
                 "dataflow, and prints it lowered to the frond MLIR dialect: one\n"
                 "func.func @<model>_forward taking the inputs then the parameters\n"
                 "(each named by a frond.name attribute) and returning the heads and\n"
                 "losses (named by frond.outputs), every op with its spec location.\n"
-                "--emit=graph prints the recorded graph instead. Exit status: 0 ok,\n"
+                "--emit picks another stage: ast (the parsed file in canonical form),\n"
+                "graph (the recorded dataflow), lowered (the LLVM dialect after the\n"
+                "CPU pipeline) or llvm (LLVM IR at -O2, what the JIT compiles).\n"
+                "Exit status: 0 ok,\n"
                 "1 errors (including constructs that cannot be compiled yet).\n"},
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
                "Prints the resolved run configuration as TOML, with the origin of\n"
@@ -172,6 +180,10 @@ int runCommand(const Options &o) {
   }
   if (o.file.empty())
     return usageError("'" + o.command + "' needs a spec FILE");
+  // The JIT cache: run.cache_dir (+ /jit), else the user cache directory.
+  Options withCache = o;
+  std::string cacheRoot = cfg.getString("run.cache_dir", "");
+  withCache.cacheDir = !cacheRoot.empty() ? cacheRoot + "/jit" : jit::defaultCacheDir();
 
   DiagEngine diags;
   if (o.command == "print") {
@@ -187,7 +199,7 @@ int runCommand(const Options &o) {
   if (diags.hasErrors())
     return printDiagnostics(diags);
   if (o.command == "check" && o.numerics)
-    return numericsCommand(o, program, overrides, diags);
+    return numericsCommand(withCache, program, overrides, diags);
   if (o.command == "check") {
     checkProgram(program, diags, overrides);
     // --experiment / --variant: also check that they exist.
@@ -207,9 +219,9 @@ int runCommand(const Options &o) {
     return 0;
   }
   if (o.command == "compile")
-    return compileCommand(o, program, overrides, diags);
+    return compileCommand(withCache, program, overrides, diags);
   if (o.command == "eval")
-    return evalCommand(o, program, overrides, diags);
+    return evalCommand(withCache, program, overrides, diags);
   return usageError("unknown command '" + o.command + "'");
 }
 
@@ -255,9 +267,9 @@ int main(int argc, char **argv) {
     } else if (is("--experiment")) {
       if (!value(o.experiment)) return usageError("--experiment needs a name");
     } else if (is("--emit")) {
-      if (!value(o.emit)) return usageError("--emit needs graph or mlir");
-      if (o.emit != "graph" && o.emit != "mlir")
-        return usageError("--emit must be graph or mlir, not '" + o.emit + "'");
+      if (!value(o.emit)) return usageError(std::string("--emit needs ") + kEmitKinds);
+      if (!isEmitKind(o.emit))
+        return usageError(std::string("--emit must be ") + kEmitKinds + ", not '" + o.emit + "'");
     } else if (is("--batch") || is("--seq-len") || is("--seed")) {
       std::string v;
       std::string flag = a.substr(0, a.find('='));

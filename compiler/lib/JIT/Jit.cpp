@@ -1,6 +1,8 @@
 //===- Jit.cpp - lower, JIT-compile and call a frond forward function ----===//
 #include "frond/JIT/Jit.h"
 
+#include "ObjectCache.h"
+#include "frond/JIT/Lowering.h"
 #include "frond/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,12 +14,22 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <set>
 
 #ifndef FROND_C_RUNNER_UTILS
@@ -62,11 +74,42 @@ static bool slotFor(Type t, const std::string &name, Slot &s, std::string &why) 
   return true;
 }
 
-std::unique_ptr<CompiledModel>
+std::string defaultCacheDir() {
+  if (const char *d = std::getenv("FROND_CACHE_DIR"); d && *d)
+    return d;
+  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::string(x) + "/frond/jit";
+  if (const char *h = std::getenv("HOME"); h && *h)
+    return std::string(h) + "/.cache/frond/jit";
+  return "";
+}
+
+namespace {
+
+/// Compiled models of this process by cache key.
+std::mutex memoryMutex;
+std::map<std::string, std::weak_ptr<CompiledModel>> memoryCache;
+
+/// The options that change the generated code, for the cache key.
+std::string describeOptions(const CompileOptions &o) {
+  mlir::frond::CPUPipelineOptions p;
+  std::string d = "opt=" + std::to_string(o.optLevel) +
+                  " query-tile=" + std::to_string(p.queryTile) +
+                  " key-tile=" + std::to_string(p.keyTile) +
+                  " fuse=" + std::to_string(bool(p.fuseElementwise));
+  return d;
+}
+
+} // namespace
+
+std::shared_ptr<CompiledModel>
 CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
-                       unsigned optLevel) {
+                       const CompileOptions &options, CompileReport *reportOut) {
+  CompileReport localReport;
+  CompileReport &report = reportOut ? *reportOut : localReport;
+  report = CompileReport();
   MLIRContext *ctx = module->getContext();
-  std::unique_ptr<CompiledModel> cm(new CompiledModel());
+  std::shared_ptr<CompiledModel> cm(new CompiledModel());
 
   // The one function MLIRGen made, and its named arguments and results.
   func::FuncOp fn;
@@ -108,64 +151,156 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
   }
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
 
-  // frond -> LLVM dialect. Pipeline errors carry the spec's locations.
-  DialectRegistry registry;
-  mlir::frond::registerCPUPipelineDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
-  ctx->loadAllAvailableDialects();
+  // The key: the frond-level IR without locations, and the options.
+  std::string irText;
+  {
+    llvm::raw_string_ostream os(irText);
+    module->print(os);
+  }
+  report.key = cache::keyFor(irText, describeOptions(options));
+  {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    auto it = memoryCache.find(report.key);
+    if (it != memoryCache.end())
+      if (std::shared_ptr<CompiledModel> hit = it->second.lock()) {
+        report.source = CompileReport::MemoryCache;
+        return hit;
+      }
+  }
 
   auto t0 = std::chrono::steady_clock::now();
-  {
-    std::string diagText;
-    llvm::raw_string_ostream dos(diagText);
-    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-      if (d.getSeverity() != DiagnosticSeverity::Error)
-        return success();
-      dos << d.getLocation() << ": error: " << d << "\n";
-      for (Diagnostic &n : d.getNotes())
-        dos << n.getLocation() << ": note: " << n << "\n";
-      return success();
-    });
-    PassManager pm(ctx);
-    mlir::frond::CPUPipelineOptions options;
-    mlir::frond::buildCPUPipeline(pm, options);
-    if (failed(pm.run(*module))) {
-      error = "the CPU pipeline failed:\n" + diagText;
-      return nullptr;
+  if (!options.cacheDir.empty()) {
+    report.entry = cache::entryPath(options.cacheDir, report.key);
+    std::string why;
+    if (options.refreshCache) {
+      // compile below, then overwrite the entry
+    } else if (std::optional<std::string> object = cache::read(report.entry, why)) {
+      if (cm->loadObject(*object, why)) {
+        report.source = CompileReport::DiskCache;
+        report.loadSec = secondsSince(t0);
+        std::lock_guard<std::mutex> lock(memoryMutex);
+        memoryCache[report.key] = cm;
+        return cm;
+      }
+      report.note = "the cache entry " + report.entry + " could not be loaded (" + why +
+                    "); recompiled and replaced it";
+    } else if (!why.empty()) {
+      report.note = "the cache entry " + report.entry + " is unreadable (" + why +
+                    "); recompiled and replaced it";
     }
   }
-  cm->pipelineSec = secondsSince(t0);
+
+  std::string object;
+  if (!cm->compileFresh(*module, options, report, object, error))
+    return nullptr;
+  if (!report.entry.empty()) {
+    std::string why;
+    if (object.empty() || !cache::write(report.entry, object, why)) {
+      report.note = "the JIT cache was not written (" +
+                    (why.empty() ? std::string("no object was produced") : why) +
+                    "); point run.cache_dir or FROND_CACHE_DIR at a writable directory";
+      report.entry.clear();
+    }
+  }
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  memoryCache[report.key] = cm;
+  return cm;
+}
+
+bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
+                                 CompileReport &report, std::string &object,
+                                 std::string &error) {
+  // frond -> LLVM dialect. Pipeline errors carry the spec's locations.
+  auto t0 = std::chrono::steady_clock::now();
+  if (!lowerToLLVMDialect(module, error))
+    return false;
+  report.pipelineSec = secondsSince(t0);
 
   // LLVM dialect -> native code.
   t0 = std::chrono::steady_clock::now();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   ExecutionEngineOptions eo;
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+  auto transformer = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
                                                /*targetMachine=*/nullptr);
   eo.transformer = transformer;
-  eo.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel > 3 ? 3 : optLevel);
+  eo.jitCodeGenOptLevel =
+      static_cast<llvm::CodeGenOptLevel>(options.optLevel > 3 ? 3 : options.optLevel);
   llvm::StringRef libs[] = {FROND_C_RUNNER_UTILS};
   eo.sharedLibPaths = libs;
+  eo.enableObjectDump = !options.cacheDir.empty();
   eo.enableGDBNotificationListener = false;
   eo.enablePerfNotificationListener = false;
-  auto engine = ExecutionEngine::create(*module, eo);
-  if (!engine) {
-    error = "JIT compilation failed: " + llvm::toString(engine.takeError());
-    return nullptr;
+  auto created = ExecutionEngine::create(module, eo);
+  if (!created) {
+    error = "JIT compilation failed: " + llvm::toString(created.takeError());
+    return false;
   }
-  cm->engine = std::move(*engine);
+  engine = std::move(*created);
   // Code generation happens on the first lookup: do it here so that it
   // counts as compile time, not run time.
-  auto entry = cm->engine->lookupPacked("_mlir_ciface_" + cm->funcName);
+  auto entry = engine->lookupPacked("_mlir_ciface_" + funcName);
   if (!entry) {
     error = "JIT compilation failed: " + llvm::toString(entry.takeError());
-    return nullptr;
+    return false;
   }
-  cm->llvmSec = secondsSince(t0);
-  return cm;
+  packed = *entry;
+  report.llvmSec = secondsSince(t0);
+  if (eo.enableObjectDump) {
+    // ExecutionEngine writes its one object to a file; read it back.
+    llvm::SmallString<128> tmp;
+    if (!llvm::sys::fs::createTemporaryFile("frond-jit", "o", tmp)) {
+      engine->dumpToObjectFile(tmp);
+      std::ifstream in(std::string(tmp), std::ios::binary);
+      object.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      llvm::sys::fs::remove(tmp);
+    }
+  }
+  return true;
+}
+
+bool CompiledModel::loadObject(const std::string &object, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto fail = [&](llvm::Error err) {
+    error = llvm::toString(std::move(err));
+    return false;
+  };
+  auto tmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmb)
+    return fail(tmb.takeError());
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*tmb))
+                 .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession &session) {
+                   // The same linker ExecutionEngine uses.
+                   return std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+                       session, [](const llvm::MemoryBuffer &) {
+                         return std::make_unique<llvm::SectionMemoryManager>();
+                       });
+                 })
+                 .create();
+  if (!jit)
+    return fail(jit.takeError());
+  llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+  char prefix = (*jit)->getDataLayout().getGlobalPrefix();
+  // libm, malloc/free (the process) and memrefCopy (the C runner utils).
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+  if (!process)
+    return fail(process.takeError());
+  main.addGenerator(std::move(*process));
+  auto utils = llvm::orc::DynamicLibrarySearchGenerator::Load(FROND_C_RUNNER_UTILS, prefix);
+  if (!utils)
+    return fail(utils.takeError());
+  main.addGenerator(std::move(*utils));
+  if (llvm::Error err = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "frond-jit-cache")))
+    return fail(std::move(err));
+  auto sym = (*jit)->lookup("_mlir__mlir_ciface_" + funcName);
+  if (!sym)
+    return fail(sym.takeError());
+  packed = sym->toPtr<void (*)(void **)>();
+  objectJit = std::move(*jit);
+  return true;
 }
 
 bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
@@ -218,16 +353,13 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
 
   void *resultPtr = resultWords.data();
   std::vector<void *> descPtrs(args.size());
-  std::vector<void *> packed;
-  packed.push_back(&resultPtr);
+  std::vector<void *> argPtrs;
+  argPtrs.push_back(&resultPtr);
   for (size_t i = 0; i < args.size(); ++i) {
     descPtrs[i] = descs[i].data();
-    packed.push_back(&descPtrs[i]);
+    argPtrs.push_back(&descPtrs[i]);
   }
-  if (llvm::Error err = engine->invokePacked("_mlir_ciface_" + funcName, packed)) {
-    error = "calling the compiled function failed: " + llvm::toString(std::move(err));
-    return false;
-  }
+  packed(argPtrs.data());
 
   outputs.clear();
   std::set<int64_t> freed;

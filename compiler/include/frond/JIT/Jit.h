@@ -14,6 +14,11 @@
 // Generated code calls libm (erff) and memrefCopy from
 // libmlir_c_runner_utils, which is loaded as a shared library.
 //
+// Compiled code is cached twice: in memory (a second compile of the same
+// IR in one process returns the same CompiledModel) and on disk (the
+// object file, keyed by a hash of the IR and the options, see
+// lib/JIT/ObjectCache.h), so a second run skips the pipeline and LLVM.
+//
 //===----------------------------------------------------------------------===//
 #ifndef FROND_JIT_JIT_H
 #define FROND_JIT_JIT_H
@@ -30,6 +35,9 @@
 namespace mlir {
 class ExecutionEngine;
 } // namespace mlir
+namespace llvm::orc {
+class LLJIT;
+} // namespace llvm::orc
 
 namespace frond::jit {
 
@@ -41,23 +49,43 @@ struct Slot {
   std::vector<int64_t> shape;  ///< -1 for a dynamic extent
 };
 
+struct CompileOptions {
+  unsigned optLevel = 2;
+  /// Directory of the on-disk object cache; empty: no disk cache.
+  std::string cacheDir;
+  /// Compile even when the disk cache has the entry (and refresh it).
+  bool refreshCache = false;
+};
+
+/// Where a compile's code came from, and what it cost.
+struct CompileReport {
+  enum Source { Compiled, MemoryCache, DiskCache } source = Compiled;
+  std::string key;       ///< the cache key (empty without a disk cache)
+  std::string entry;     ///< the cache entry read or written ("" if none)
+  std::string note;      ///< a cache problem worth telling (unreadable
+                         ///< entry recompiled, cache not writable)
+  double pipelineSec = 0, llvmSec = 0, loadSec = 0;
+};
+
+/// The default cache directory: $FROND_CACHE_DIR, else
+/// $XDG_CACHE_HOME/frond/jit, else $HOME/.cache/frond/jit ("" if none).
+std::string defaultCacheDir();
+
 class CompiledModel {
 public:
   ~CompiledModel();
 
   /// Lowers `module` (which must hold one func.func carrying frond.outputs)
-  /// through the CPU pipeline and JIT-compiles it at -O`optLevel`. On
-  /// failure returns null and sets `error` (pipeline diagnostics with their
-  /// source locations, or the JIT's message).
-  static std::unique_ptr<CompiledModel>
+  /// through the CPU pipeline and JIT-compiles it at -O`optLevel`, or
+  /// reuses a cached compile of the same IR. On failure returns null and
+  /// sets `error` (pipeline diagnostics with their source locations, or the
+  /// JIT's message).
+  static std::shared_ptr<CompiledModel>
   compile(mlir::OwningOpRef<mlir::ModuleOp> module, std::string &error,
-          unsigned optLevel = 2);
+          const CompileOptions &options = {}, CompileReport *report = nullptr);
 
   const std::vector<Slot> &arguments() const { return args; }
   const std::vector<Slot> &results() const { return outs; }
-  /// Seconds spent in the pipeline and in LLVM (translation + codegen).
-  double pipelineSeconds() const { return pipelineSec; }
-  double llvmSeconds() const { return llvmSec; }
 
   /// Calls the function with `inputs` (one per argument, in order; dtypes
   /// and static extents must match). On success fills `outputs` (one per
@@ -67,10 +95,17 @@ public:
 
 private:
   CompiledModel() = default;
+  bool compileFresh(mlir::ModuleOp module, const CompileOptions &options,
+                    CompileReport &report, std::string &object, std::string &error);
+  bool loadObject(const std::string &object, std::string &error);
+
   std::string funcName;
   std::vector<Slot> args, outs;
+  // Exactly one of the two owns the code: the ExecutionEngine after a fresh
+  // compile, an LLJIT holding the cached object after a disk hit.
   std::unique_ptr<mlir::ExecutionEngine> engine;
-  double pipelineSec = 0, llvmSec = 0;
+  std::unique_ptr<llvm::orc::LLJIT> objectJit;
+  void (*packed)(void **) = nullptr; ///< _mlir__mlir_ciface_<funcName>
 };
 
 } // namespace frond::jit

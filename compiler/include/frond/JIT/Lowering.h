@@ -1,0 +1,32 @@
+//===- Lowering.h - frond module → LLVM dialect → LLVM IR -------*- C++ -*-===//
+//
+// The two steps the JIT takes before code generation, as functions that
+// `frond compile --emit=lowered|llvm` and the JIT share.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FROND_JIT_LOWERING_H
+#define FROND_JIT_LOWERING_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace frond::jit {
+
+/// Loads the dialects and translations the CPU pipeline and the LLVM IR
+/// translation need into the module's context.
+void prepareContext(mlir::MLIRContext &ctx);
+
+/// Lowers `module` in place through the CPU pipeline (frond → LLVM
+/// dialect). On failure returns false and sets `error` to the pipeline's
+/// diagnostics, each with its spec location.
+bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error);
+
+/// Translates an LLVM-dialect module to LLVM IR and optimises it at
+/// -O`optLevel` for the host CPU; `ir` gets the textual IR.
+bool translateToLLVMIR(mlir::ModuleOp module, unsigned optLevel, std::string &ir,
+                       std::string &error);
+
+} // namespace frond::jit
+
+#endif // FROND_JIT_LOWERING_H

@@ -1,0 +1,76 @@
+//===- Lowering.cpp - frond module → LLVM dialect → LLVM IR --------------===//
+#include "frond/JIT/Lowering.h"
+
+#include "frond/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace frond::jit {
+
+void prepareContext(MLIRContext &ctx) {
+  DialectRegistry registry;
+  mlir::frond::registerCPUPipelineDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+}
+
+bool lowerToLLVMDialect(ModuleOp module, std::string &error) {
+  MLIRContext *ctx = module->getContext();
+  prepareContext(*ctx);
+  std::string diagText;
+  llvm::raw_string_ostream dos(diagText);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    dos << d.getLocation() << ": error: " << d << "\n";
+    for (Diagnostic &n : d.getNotes())
+      dos << n.getLocation() << ": note: " << n << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  mlir::frond::CPUPipelineOptions options;
+  mlir::frond::buildCPUPipeline(pm, options);
+  if (failed(pm.run(module))) {
+    error = "the CPU pipeline failed:\n" + diagText;
+    return false;
+  }
+  return true;
+}
+
+bool translateToLLVMIR(ModuleOp module, unsigned optLevel, std::string &ir,
+                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmCtx);
+  if (!llvmModule) {
+    error = "translating the LLVM dialect to LLVM IR failed";
+    return false;
+  }
+  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                               /*targetMachine=*/nullptr);
+  if (llvm::Error err = transformer(llvmModule.get())) {
+    error = "optimising the LLVM IR failed: " + llvm::toString(std::move(err));
+    return false;
+  }
+  llvm::raw_string_ostream os(ir);
+  llvmModule->print(os, nullptr);
+  return true;
+}
+
+} // namespace frond::jit

@@ -1,0 +1,102 @@
+//===- JitTest.cpp - the JIT's in-memory and on-disk caches --------------===//
+//
+// A small frond function (y = x + x, loss = sum-free: y itself) compiled
+// twice: in one process the second compile is the same CompiledModel; with
+// the first one gone, the second comes from the disk cache and computes the
+// same numbers.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+
+#include "frond/Dialect/Frond/IR/FrondDialect.h"
+#include "frond/JIT/Jit.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <filesystem>
+
+using namespace frond;
+
+namespace {
+
+const char *kDouble = R"mlir(
+func.func @twice_forward(%x: tensor<?x4xf32> {frond.name = "x"}) -> tensor<?x4xf32>
+    attributes {frond.outputs = ["head:y"]} {
+  %y = frond.binary add %x, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+)mlir";
+
+mlir::OwningOpRef<mlir::ModuleOp> parse(mlir::MLIRContext &ctx, const char *text) {
+  ctx.loadDialect<mlir::frond::FrondDialect, mlir::func::FuncDialect>();
+  return mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
+}
+
+/// Runs `cm` on x = [[0, 1, 2, 3], [4, 5, 6, 7]] and returns y.
+std::vector<float> runOnRamp(jit::CompiledModel &cm) {
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
+  for (int i = 0; i < 8; ++i)
+    x.f32[size_t(i)] = float(i);
+  std::vector<runtime::Tensor> outs;
+  std::string error;
+  EXPECT_TRUE(cm.run({&x}, outs, error)) << error;
+  return outs.empty() ? std::vector<float>{} : outs[0].f32;
+}
+
+const std::vector<float> kExpected = {0, 2, 4, 6, 8, 10, 12, 14};
+
+TEST(Jit, SecondCompileInOneProcessIsTheSameModel) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  jit::CompileReport first, second;
+  auto a = jit::CompiledModel::compile(parse(ctx, kDouble), error, {}, &first);
+  ASSERT_TRUE(a) << error;
+  auto b = jit::CompiledModel::compile(parse(ctx, kDouble), error, {}, &second);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(first.source, jit::CompileReport::Compiled);
+  EXPECT_EQ(second.source, jit::CompileReport::MemoryCache);
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_EQ(first.key, second.key);
+  EXPECT_EQ(runOnRamp(*b), kExpected);
+}
+
+TEST(Jit, DiskCacheServesALaterCompile) {
+  test::TempDir dir("frond-jit-cache");
+  jit::CompileOptions options;
+  options.cacheDir = (dir.path / "jit").string();
+  options.optLevel = 1; // a key of its own, apart from the other test's
+  std::string error;
+  jit::CompileReport first, second;
+  {
+    mlir::MLIRContext ctx;
+    auto a = jit::CompiledModel::compile(parse(ctx, kDouble), error, options, &first);
+    ASSERT_TRUE(a) << error;
+    EXPECT_EQ(runOnRamp(*a), kExpected);
+  } // the model is gone: no in-memory hit below
+  EXPECT_EQ(first.source, jit::CompileReport::Compiled);
+  EXPECT_TRUE(first.note.empty()) << first.note;
+  ASSERT_TRUE(std::filesystem::exists(first.entry)) << first.entry;
+
+  mlir::MLIRContext ctx;
+  auto b = jit::CompiledModel::compile(parse(ctx, kDouble), error, options, &second);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(second.source, jit::CompileReport::DiskCache);
+  EXPECT_EQ(second.entry, first.entry);
+  EXPECT_EQ(second.pipelineSec, 0.0);
+  EXPECT_EQ(runOnRamp(*b), kExpected);
+}
+
+TEST(Jit, OptionsChangeTheKey) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  jit::CompileOptions o2, o3;
+  o3.optLevel = 3;
+  jit::CompileReport r2, r3;
+  ASSERT_TRUE(jit::CompiledModel::compile(parse(ctx, kDouble), error, o2, &r2)) << error;
+  ASSERT_TRUE(jit::CompiledModel::compile(parse(ctx, kDouble), error, o3, &r3)) << error;
+  EXPECT_NE(r2.key, r3.key);
+}
+
+} // namespace
