@@ -87,6 +87,22 @@ Value sliceBound(OpBuilder &b, Location loc, Value v, std::optional<int64_t> s,
   return normaliseBound(b, loc, v, extent);
 }
 
+/// The sizes of a slice's result: static extents, `len` along `dim`, the
+/// input's extents elsewhere.
+SmallVector<OpFoldResult> resultSizes(OpBuilder &b, Location loc, RankedTensorType type,
+                                      Value input, int64_t dim, Value len) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d))
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    else if (d == dim)
+      sizes.push_back(len);
+    else
+      sizes.push_back(dimOf(b, loc, input, d));
+  }
+  return sizes;
+}
+
 struct SliceLowering : OpRewritePattern<SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &rw) const final {
@@ -118,15 +134,7 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
                                         cIdx(rw, loc, 0));
     unsigned rank = type.getRank();
     SmallVector<OpFoldResult> offsets(rank, rw.getIndexAttr(0)), strides(rank, rw.getIndexAttr(1));
-    SmallVector<OpFoldResult> sizes;
-    for (unsigned d = 0; d < rank; ++d) {
-      if (!type.isDynamicDim(d))
-        sizes.push_back(rw.getIndexAttr(type.getDimSize(d)));
-      else if (d == dim)
-        sizes.push_back(size);
-      else
-        sizes.push_back(dimOf(rw, loc, input, d));
-    }
+    SmallVector<OpFoldResult> sizes = resultSizes(rw, loc, type, input, dim, size);
     offsets[dim] = start;
     rw.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, type, input, offsets, sizes, strides);
     return success();
@@ -157,15 +165,7 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
                                })
                 .getResult(0);
     }
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      if (!type.isDynamicDim(d))
-        sizes.push_back(rw.getIndexAttr(type.getDimSize(d)));
-      else if (d == dim)
-        sizes.push_back(len);
-      else
-        sizes.push_back(dimOf(rw, loc, input, d));
-    }
+    SmallVector<OpFoldResult> sizes = resultSizes(rw, loc, type, input, dim, len);
     TypedAttr padAttr = op.getPadAttr() ? cast<TypedAttr>(op.getPadAttr())
                                         : TypedAttr(rw.getZeroAttr(elem));
     Value result = buildGeneric(
