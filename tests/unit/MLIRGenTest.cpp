@@ -168,8 +168,8 @@ TEST(MLIRGen, TransformerLayer) {
   std::string ir = print(*module);
   EXPECT_HAS(ir, "func.func @gpt_forward(%arg0: tensor<?x?xi64> {frond.name = "
                  "\"tokens\"} loc(\"model.spec\":1:3), %arg1: tensor<97x64xf32> "
-                 "{frond.name = \"tok\"}");
-  EXPECT_HAS(ir, "{frond.name = \"attn.wq\"}");
+                 "{frond.name = \"tok\", frond.trainable = true}");
+  EXPECT_HAS(ir, "{frond.name = \"attn.wq\", frond.trainable = true}");
   EXPECT_HAS(ir, "-> (tensor<?x?x97xf32>, tensor<f32>, tensor<f32>)");
   EXPECT_HAS(ir, "frond.outputs = [\"head:logits\", \"loss:lm\", \"loss\"]");
   EXPECT_HAS(ir, "frond.embedding %arg0, %arg1 : (tensor<?x?xi64>, "

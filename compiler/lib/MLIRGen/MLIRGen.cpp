@@ -517,6 +517,15 @@ Emitter::emitModule(const graph::Graph &g, const ModelInstance &m) {
     values[id] = entry->getArgument(i);
     values[id].setLoc(loc(n.loc));
     func.setArgAttr(i, "frond.name", b.getStringAttr(n.name));
+    // Parameters say whether they train: -frond-autodiff differentiates
+    // with respect to the trainable ones only.
+    if (n.op == "param") {
+      bool trainable = true;
+      for (const ParamInfo &p : m.params)
+        if (p.path == n.name)
+          trainable = p.trainable;
+      func.setArgAttr(i, "frond.trainable", b.getBoolAttr(trainable));
+    }
   }
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (tiedTo[i] < 0)

@@ -96,6 +96,9 @@ const UnaryEntry kUnaryTable[] = {
                                          cFloat(b, l, x.getType(), 20.0));
        return arith::SelectOp::create(b, l, big, x, sp);
      }},
+    {UnaryKind::Erf, [](OpBuilder &b, Location l, Value x) -> Value {
+       return math::ErfOp::create(b, l, x);
+     }},
     {UnaryKind::Floor, [](OpBuilder &b, Location l, Value x) -> Value {
        return math::FloorOp::create(b, l, x);
      }},

@@ -36,6 +36,7 @@ struct FrondLowerToLinalg
     populateLayersToLinalgPatterns(patterns);
     populateShapesToLinalgPatterns(patterns);
     populateReductionsToLinalgPatterns(patterns);
+    populateGradientsToLinalgPatterns(patterns);
     ConversionTarget target(getContext());
     target.addIllegalDialect<FrondDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,

@@ -84,6 +84,15 @@ Value buildReduction(OpBuilder &b, Location loc, ValueRange inputs,
 AffineMap droppedDimsMap(MLIRContext *ctx, unsigned rank,
                          ArrayRef<int64_t> reduced);
 
+/// `t[..., :-1, ...]` (or `t[..., 1:, ...]` with `dropFirst`) along
+/// dimension n-1: the shifted positions of a next-token loss over N dims.
+Value shiftedForLoss(OpBuilder &b, Location loc, Value t, unsigned n, bool dropFirst);
+
+/// Per position of `logits [N..., V]` (reduced over `vDim`): the max and
+/// Σ exp(x - max), in float type `f`.
+std::pair<Value, Value> softmaxStats(OpBuilder &b, Location loc, Value logits,
+                                     int64_t vDim, Type f);
+
 } // namespace mlir::frond::lowering
 
 namespace mlir::frond {
@@ -91,6 +100,7 @@ void populateElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 void populateLayersToLinalgPatterns(RewritePatternSet &patterns);
 void populateShapesToLinalgPatterns(RewritePatternSet &patterns);
 void populateReductionsToLinalgPatterns(RewritePatternSet &patterns);
+void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::frond
 
 #endif // FROND_LIB_TRANSFORMS_LOWERINGUTILS_H

@@ -189,6 +189,42 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
   }
 };
 
+} // namespace
+
+Value mlir::frond::lowering::shiftedForLoss(OpBuilder &b, Location loc, Value t, unsigned n,
+                                            bool dropFirst) {
+  auto type = cast<RankedTensorType>(t.getType());
+  unsigned rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), strides(rank, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
+  Value len = dimOf(b, loc, t, n - 1);
+  sizes[n - 1] = Value(arith::SubIOp::create(b, loc, len, cIdx(b, loc, 1)));
+  if (dropFirst)
+    offsets[n - 1] = b.getIndexAttr(1);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[n - 1] = ShapedType::kDynamic;
+  return tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()),
+                                        t, offsets, sizes, strides)
+      .getResult();
+}
+
+std::pair<Value, Value> mlir::frond::lowering::softmaxStats(OpBuilder &b, Location loc,
+                                                            Value logits, int64_t vDim, Type f) {
+  Value mx = buildReduction(b, loc, logits, {vDim},
+                            cFloat(b, loc, f, -std::numeric_limits<double>::infinity()),
+                            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                              return arith::MaximumFOp::create(nb, l, a[1], convertScalar(nb, l, a[0], f));
+                            });
+  Value sumExp = buildReduction(b, loc, {logits, mx}, {vDim}, cFloat(b, loc, f, 0.0),
+                                [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                                  Value d = arith::SubFOp::create(nb, l, convertScalar(nb, l, a[0], f), a[1]);
+                                  return arith::AddFOp::create(nb, l, a[2], math::ExpOp::create(nb, l, d));
+                                });
+  return {mx, sumExp};
+}
+
+namespace {
+
 struct CrossEntropyLowering : OpRewritePattern<CrossEntropyOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CrossEntropyOp op, PatternRewriter &rw) const final {
@@ -199,38 +235,12 @@ struct CrossEntropyLowering : OpRewritePattern<CrossEntropyOp> {
     Type f = resType.getElementType();
     unsigned n = cast<RankedTensorType>(targets.getType()).getRank(); // N dims
     if (op.getShift()) {
-      // logits[..., :-1, :] against targets[..., 1:] along the last N dim.
-      auto shifted = [&](Value t, bool dropFirst) {
-        auto type = cast<RankedTensorType>(t.getType());
-        unsigned rank = type.getRank();
-        SmallVector<OpFoldResult> offsets(rank, rw.getIndexAttr(0)), strides(rank, rw.getIndexAttr(1));
-        SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rw, loc, t);
-        Value len = dimOf(rw, loc, t, n - 1);
-        sizes[n - 1] = Value(arith::SubIOp::create(rw, loc, len, cIdx(rw, loc, 1)));
-        if (dropFirst)
-          offsets[n - 1] = rw.getIndexAttr(1);
-        SmallVector<int64_t> shape(type.getShape());
-        shape[n - 1] = ShapedType::kDynamic;
-        return tensor::ExtractSliceOp::create(
-                   rw, loc, RankedTensorType::get(shape, type.getElementType()), t,
-                   offsets, sizes, strides)
-            .getResult();
-      };
-      logits = shifted(logits, false);
-      targets = shifted(targets, true);
+      logits = shiftedForLoss(rw, loc, logits, n, /*dropFirst=*/false);
+      targets = shiftedForLoss(rw, loc, targets, n, /*dropFirst=*/true);
     }
     int64_t vDim = n;
     Value zero = cFloat(rw, loc, f, 0.0);
-    Value mx = buildReduction(rw, loc, logits, {vDim},
-                              cFloat(rw, loc, f, -std::numeric_limits<double>::infinity()),
-                              [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::MaximumFOp::create(b, l, a[1], convertScalar(b, l, a[0], f));
-                              });
-    Value sumExp = buildReduction(rw, loc, {logits, mx}, {vDim}, zero,
-                                  [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                    Value d = arith::SubFOp::create(b, l, convertScalar(b, l, a[0], f), a[1]);
-                                    return arith::AddFOp::create(b, l, a[2], math::ExpOp::create(b, l, d));
-                                  });
+    auto [mx, sumExp] = softmaxStats(rw, loc, logits, vDim, f);
     double eps = op.getLabelSmoothing().convertToDouble();
     Value sumX;
     if (eps != 0.0)

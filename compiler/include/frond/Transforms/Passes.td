@@ -102,4 +102,27 @@ def FrondLowerAttention : Pass<"frond-lower-attention", "func::FuncOp"> {
   ];
 }
 
+def FrondAutodiff : Pass<"frond-autodiff", "ModuleOp"> {
+  let summary = "reverse-mode gradients of a model's loss, on the frond dialect";
+  let description = [{
+    For every forward function (a `func.func` with `frond.outputs`) whose
+    outputs include a loss (`"loss"`, else the only `"loss:<name>"`), adds
+    `@<model>_grad`: the same arguments; results the loss, then the
+    gradient of the loss with respect to every argument marked
+    `frond.trainable = true`, named `"loss"` and `"grad:<name>"` in
+    `frond.outputs`.
+
+    The forward body is cloned, then walked backwards from the loss (seeded
+    with 1.0): each op's `DifferentiableOpInterface::buildGradients` gives
+    its operands' gradients from its results' gradients, and the gradients
+    of a value used several times are added. Only values the loss depends
+    on through floats get gradients; frozen parameters and inputs get none,
+    and no code is generated for them. An op reached by a float gradient
+    without a rule is an error at its location. The result is ordinary
+    frond IR: canonicalize + CSE share the recomputed forward values, and
+    the CPU pipeline lowers it like the forward.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 #endif // FROND_TRANSFORMS_PASSES_TD

@@ -199,3 +199,5 @@ static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
 
 #define GET_OP_CLASSES
 #include "frond/Dialect/Frond/IR/FrondOps.cpp.inc"
+
+#include "frond/Dialect/Frond/IR/FrondInterfaces.cpp.inc"

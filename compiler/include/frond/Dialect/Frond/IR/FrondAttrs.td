@@ -37,7 +37,8 @@ def Frond_UnaryKind : Frond_I32Enum<"UnaryKind", "elementwise unary function", [
   I32EnumAttrCase<"GeluTanh", 11, "gelu_tanh">,
   I32EnumAttrCase<"Silu", 12, "silu">,
   I32EnumAttrCase<"Softplus", 13, "softplus">,
-  I32EnumAttrCase<"Floor", 14, "floor">
+  I32EnumAttrCase<"Floor", 14, "floor">,
+  I32EnumAttrCase<"Erf", 15, "erf">
 ]>;
 def Frond_UnaryKindAttr : Frond_EnumAttr<Frond_UnaryKind, "unary_kind">;
 

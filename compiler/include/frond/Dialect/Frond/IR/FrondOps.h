@@ -14,6 +14,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "frond/Dialect/Frond/IR/FrondInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "frond/Dialect/Frond/IR/FrondOps.h.inc"
 

@@ -11,6 +11,7 @@
 
 include "frond/Dialect/Frond/IR/FrondDialect.td"
 include "frond/Dialect/Frond/IR/FrondAttrs.td"
+include "frond/Dialect/Frond/IR/FrondInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -20,7 +21,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 // Layers
 //===----------------------------------------------------------------------===//
 
-def Frond_EmbeddingOp : Frond_Op<"embedding", [Pure]> {
+def Frond_EmbeddingOp : Frond_Op<"embedding", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "table lookup: one row of `table` per id";
   let description = [{
     `result[i..., :] = table[ids[i...], :]` with `ids : [N...]` (any rank)
@@ -39,7 +40,7 @@ def Frond_EmbeddingOp : Frond_Op<"embedding", [Pure]> {
   }];
 }
 
-def Frond_LinearOp : Frond_Op<"linear", [Pure]> {
+def Frond_LinearOp : Frond_Op<"linear", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "affine map over the last dimension: x Wᵀ + b";
   let description = [{
     `result = input · weightᵀ (+ bias)` with `input : [N..., in]`,
@@ -83,7 +84,7 @@ def Frond_LowRankLinearOp : Frond_Op<"lowrank_linear", [Pure]> {
   }];
 }
 
-def Frond_RMSNormOp : Frond_Op<"rms_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+def Frond_RMSNormOp : Frond_Op<"rms_norm", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, AllTypesMatch<["input", "result"]>]> {
   let summary = "RMS normalisation over the last dimension";
   let description = [{
     `result = input · rsqrt(mean(input², -1) + eps) (· weight)` with
@@ -105,7 +106,7 @@ def Frond_RMSNormOp : Frond_Op<"rms_norm", [Pure, AllTypesMatch<["input", "resul
 }
 
 def Frond_LayerNormOp : Frond_Op<"layer_norm",
-    [Pure, AttrSizedOperandSegments, AllTypesMatch<["input", "result"]>]> {
+    [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, AttrSizedOperandSegments, AllTypesMatch<["input", "result"]>]> {
   let summary = "layer normalisation over the last dimension";
   let description = [{
     `result = (input - mean) · rsqrt(var + eps) (· weight) (+ bias)`, with
@@ -160,7 +161,7 @@ def Frond_RopeOp : Frond_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> 
   }];
 }
 
-def Frond_MatmulOp : Frond_Op<"matmul", [Pure]> {
+def Frond_MatmulOp : Frond_Op<"matmul", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "batched matrix product with broadcast batch dimensions";
   let description = [{
     `result[B..., m, n] = Σ_k lhs[B..., m, k] · rhs[B..., k, n]`; both
@@ -184,7 +185,7 @@ def Frond_MatmulOp : Frond_Op<"matmul", [Pure]> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def Frond_UnaryOp : Frond_Op<"unary", [Pure, SameOperandsAndResultType]> {
+def Frond_UnaryOp : Frond_Op<"unary", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "elementwise unary function selected by `kind`";
   let description = [{
     Applies `kind` to every element: `neg`, `exp`, `log`, `sqrt`, `rsqrt`,
@@ -202,7 +203,7 @@ def Frond_UnaryOp : Frond_Op<"unary", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 0;
 }
 
-def Frond_BinaryOp : Frond_Op<"binary", [Pure]> {
+def Frond_BinaryOp : Frond_Op<"binary", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "elementwise binary function with numpy broadcasting";
   let description = [{
     `result = kind(lhs, rhs)` for `add`, `sub`, `mul`, `div`, `pow`, `max`,
@@ -244,7 +245,7 @@ def Frond_CompareOp : Frond_Op<"compare", [Pure]> {
   }];
 }
 
-def Frond_SelectOp : Frond_Op<"select", [Pure]> {
+def Frond_SelectOp : Frond_Op<"select", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "elementwise choice: cond ? true_value : false_value";
   let description = [{
     The three operands broadcast together as in numpy; the two values and
@@ -263,7 +264,7 @@ def Frond_SelectOp : Frond_Op<"select", [Pure]> {
   }];
 }
 
-def Frond_SoftcapOp : Frond_Op<"softcap", [Pure, SameOperandsAndResultType]> {
+def Frond_SoftcapOp : Frond_Op<"softcap", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "soft capping: cap · tanh(x / cap)";
   let description = [{
     Bounds values smoothly to `(-cap, cap)`; `cap > 0` (PALM's logit cap 30).
@@ -296,7 +297,7 @@ def Frond_ClampOp : Frond_Op<"clamp", [Pure, SameOperandsAndResultType]> {
   }];
 }
 
-def Frond_SwigluOp : Frond_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+def Frond_SwigluOp : Frond_Op<"swiglu", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "fused gated unit: silu(gate) · up";
   let description = [{
     ```mlir
@@ -309,7 +310,7 @@ def Frond_SwigluOp : Frond_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 0;
 }
 
-def Frond_CastOp : Frond_Op<"cast", [Pure]> {
+def Frond_CastOp : Frond_Op<"cast", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "element type conversion";
   let description = [{
     Same shape, new element type. Floats round to nearest even; integers to
@@ -416,7 +417,7 @@ def Frond_ConcatOp : Frond_Op<"concat", [Pure]> {
   }];
 }
 
-def Frond_SplitHeadsOp : Frond_Op<"split_heads", [Pure]> {
+def Frond_SplitHeadsOp : Frond_Op<"split_heads", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "reshape [..., (h d)] to [..., h, d]";
   let description = [{
     Splits the last dimension into `heads` groups, head-major
@@ -435,7 +436,7 @@ def Frond_SplitHeadsOp : Frond_Op<"split_heads", [Pure]> {
   }];
 }
 
-def Frond_MergeHeadsOp : Frond_Op<"merge_heads", [Pure]> {
+def Frond_MergeHeadsOp : Frond_Op<"merge_heads", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "reshape [..., h, d] to [..., (h d)]";
   let description = [{
     The inverse of `frond.split_heads` (einops `... h d -> ... (h d)`).
@@ -449,7 +450,7 @@ def Frond_MergeHeadsOp : Frond_Op<"merge_heads", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Frond_TransposeOp : Frond_Op<"transpose", [Pure]> {
+def Frond_TransposeOp : Frond_Op<"transpose", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "permutation of dimensions";
   let description = [{
     `result` dimension `i` is `input` dimension `permutation[i]`.
@@ -470,7 +471,7 @@ def Frond_TransposeOp : Frond_Op<"transpose", [Pure]> {
 // Reductions and losses
 //===----------------------------------------------------------------------===//
 
-def Frond_ReduceOp : Frond_Op<"reduce", [Pure]> {
+def Frond_ReduceOp : Frond_Op<"reduce", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "sum, mean, max or min over some dimensions";
   let description = [{
     Reduces `input` over `dims` (strictly increasing, in range). The reduced
@@ -505,7 +506,7 @@ def Frond_CumsumOp : Frond_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input `dim` `=` $dim attr-dict `:` type($result)";
 }
 
-def Frond_SoftmaxOp : Frond_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Frond_SoftmaxOp : Frond_Op<"softmax", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "softmax along `dim`";
   let description = [{
     `exp(x - max) / Σ exp(x - max)` along `dim`, accumulated in at least f32.
@@ -519,7 +520,7 @@ def Frond_SoftmaxOp : Frond_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input `dim` `=` $dim attr-dict `:` type($result)";
 }
 
-def Frond_CrossEntropyOp : Frond_Op<"cross_entropy", [Pure]> {
+def Frond_CrossEntropyOp : Frond_Op<"cross_entropy", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "mean token cross-entropy of logits against integer targets";
   let description = [{
     `logits : [N..., V]`, `targets : [N...]` (`i64`/`i32`). The loss is the
@@ -544,6 +545,54 @@ def Frond_CrossEntropyOp : Frond_Op<"cross_entropy", [Pure]> {
   let results = (outs Frond_ScalarFloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients (built by -frond-autodiff from the ops' rules)
+//===----------------------------------------------------------------------===//
+
+def Frond_EmbeddingGradOp : Frond_Op<"embedding_grad", [Pure]> {
+  let summary = "the gradient of an embedding's table: rows summed by id";
+  let description = [{
+    `result[v, :] = Σ_{i : ids[i] = v} grad[i, :]` with `ids : [N...]`,
+    `grad : [N..., D]` and the result the table's type `[V, D]`. Ids
+    outside `[0, V)` are undefined behaviour.
+
+    ```mlir
+    %dt = frond.embedding_grad %ids, %g
+        : (tensor<?x?xi64>, tensor<?x?x64xf32>) -> tensor<97x64xf32>
+    ```
+  }];
+  let arguments = (ins Frond_IdTensor:$ids, Frond_FloatTensor:$grad);
+  let results = (outs Frond_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Frond_CrossEntropyGradOp : Frond_Op<"cross_entropy_grad", [Pure]> {
+  let summary = "the gradient of cross_entropy with respect to its logits";
+  let description = [{
+    With the attributes of the `cross_entropy` it differentiates and the
+    loss's gradient `grad` (rank 0): at every scored position with a valid
+    target, `grad · (p - (1-ε) onehot(target) - ε/V) / count`, where `count`
+    is the number of valid positions; zero elsewhere (ignored targets, and
+    the last position of the last `N` dimension under `shift`).
+
+    ```mlir
+    %dl = frond.cross_entropy_grad %logits, %targets, %g {shift}
+        : (tensor<?x?x97xf32>, tensor<?x?xi64>, tensor<f32>) -> tensor<?x?x97xf32>
+    ```
+  }];
+  let arguments = (ins Frond_FloatTensor:$logits, Frond_IdTensor:$targets,
+                       Frond_ScalarFloatTensor:$grad,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       UnitAttr:$shift);
+  let results = (outs Frond_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $targets `,` $grad attr-dict `:` functional-type(operands, results)
   }];
 }
 
