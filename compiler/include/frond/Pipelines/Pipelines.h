@@ -38,7 +38,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                         llvm::cl::init(8)};
   Option<int64_t> tileN{*this, "tile-n",
                         llvm::cl::desc("contraction register tile: columns"),
-                        llvm::cl::init(32)};
+                        llvm::cl::init(64)};
   Option<int64_t> tileK{*this, "tile-k",
                         llvm::cl::desc("contraction register tile: k steps"),
                         llvm::cl::init(1)};
