@@ -1,11 +1,12 @@
 # Frond: two set-up commands, each self-sufficient on a fresh Debian 12 as root.
 #   make run   install what is missing, build, run the default experiment
 #   make test  install what is missing, build, run every test
+#   make bench build, then time the JIT forward against libtorch (bench/README.md)
 BUILD ?= build
 BUILD_TYPE ?= Release
 FROND := $(BUILD)/bin/frond
 
-.PHONY: all run test deps configure build clean
+.PHONY: all run test bench deps configure build clean
 
 all: build
 
@@ -26,6 +27,9 @@ run: build
 
 test: build
 	python3 tests/run_all.py --build $(BUILD)
+
+bench: build
+	$(BUILD)/bin/forward_cpu --batch 8 --seq-len 256 --warmup 1 --iters 5
 
 clean:
 	rm -rf $(BUILD)

@@ -20,7 +20,9 @@
 #include "llvm/ExecutionEngine/SectionMemoryManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -96,7 +98,10 @@ std::string describeOptions(const CompileOptions &o) {
   std::string d = "opt=" + std::to_string(o.optLevel) +
                   " query-tile=" + std::to_string(p.queryTile) +
                   " key-tile=" + std::to_string(p.keyTile) +
-                  " fuse=" + std::to_string(bool(p.fuseElementwise));
+                  " fuse=" + std::to_string(bool(p.fuseElementwise)) +
+                  " vectorize=" + std::to_string(bool(p.vectorize)) +
+                  " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
+                  std::to_string(p.tileK);
   return d;
 }
 
@@ -221,8 +226,14 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   ExecutionEngineOptions eo;
+  // Optimise for the host CPU: without a target machine LLVM's vectorisers
+  // see no vector registers (no AVX, no FMA).
+  std::unique_ptr<llvm::TargetMachine> hostTM;
+  if (auto builder = llvm::orc::JITTargetMachineBuilder::detectHost())
+    if (auto tm = builder->createTargetMachine())
+      hostTM = std::move(*tm);
   auto transformer = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
+                                               hostTM.get());
   eo.transformer = transformer;
   eo.jitCodeGenOptLevel =
       static_cast<llvm::CodeGenOptLevel>(options.optLevel > 3 ? 3 : options.optLevel);

@@ -28,6 +28,20 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("fuse producer/consumer elementwise linalg ops"),
       llvm::cl::init(true)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("register-tile and vectorize contractions "
+                     "(frond-tile-and-vectorize)"),
+      llvm::cl::init(true)};
+  Option<int64_t> tileM{*this, "tile-m",
+                        llvm::cl::desc("contraction register tile: rows"),
+                        llvm::cl::init(8)};
+  Option<int64_t> tileN{*this, "tile-n",
+                        llvm::cl::desc("contraction register tile: columns"),
+                        llvm::cl::init(64)};
+  Option<int64_t> tileK{*this, "tile-k",
+                        llvm::cl::desc("contraction register tile: k steps"),
+                        llvm::cl::init(1)};
 };
 
 /// frond (tensors) → LLVM dialect on the CPU: lower attention, lower the

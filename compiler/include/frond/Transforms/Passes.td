@@ -125,4 +125,66 @@ def FrondAutodiff : Pass<"frond-autodiff", "ModuleOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def FrondFuseElementwise : Pass<"frond-fuse-elementwise", "func::FuncOp"> {
+  let summary = "fuse elementwise linalg producers into consumers that compute each value once";
+  let description = [{
+    The patterns of upstream `-linalg-fuse-elementwise-ops` (elementwise
+    producer/consumer fusion, reshape folding by expansion, constant
+    folding), except that a producer is fused into a consumer only when the
+    consumer reads it through a permutation of all of the consumer's loops.
+    A producer read through a projection (a layer norm feeding a `linear`,
+    a GELU feeding the next matmul) would otherwise be recomputed for every
+    value of the missing loops, and the contraction's body would no longer
+    be a multiply-accumulate that `frond-tile-and-vectorize` vectorizes.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def FrondTileAndVectorize : Pass<"frond-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "register-tile statically shaped linalg contractions and vectorize them";
+  let description = [{
+    Runs on tensors, after `frond-lower-to-linalg` and before bufferization.
+    For every `linalg` contraction (a `linalg.generic` or named op whose body
+    is a multiply-accumulate over projected-permutation maps, e.g. `linear`
+    and `matmul`) whose innermost n and k extents are static multiples of
+    `tile-n` and `tile-k` (the innermost m extent uses `tile-m` when it is a
+    static multiple of it and 1 otherwise, e.g. a dynamic batch x sequence):
+
+    - a right-hand side stored `[.., n, k]` (a linear's `[out, in]` weight)
+      is transposed once by a `linalg.transpose` to `[.., k, n]`
+      (`pack-operands`), so a tile along n is a contiguous row;
+    - the op is tiled with `scf.for` loops over `tile-m` rows of the
+      innermost m dimension, `tile-n` columns of the innermost n dimension
+      and `tile-k` steps of the innermost k dimension (every other
+      dimension by 1), reduction loops innermost;
+    - the tile is vectorized (`linalg::vectorize`) to a `vector.contract`,
+      and the accumulator's transfer read/write pair is hoisted out of the
+      k loop, so the output tile stays in vector registers;
+    - the resulting `vector.contract` becomes `vector.fma`s: one
+      broadcast-multiply-add when the m and k tiles are 1, otherwise outer
+      products lowered to one FMA per output row and k step.
+
+    Other ops, and contractions with dynamic or non-divisible n or k
+    extents, are left as they are (linalg-to-loops lowers them later).
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8",
+           "Output rows per register tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32",
+           "Output columns per register tile (a multiple of the vector width)">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"1",
+           "Reduction steps per vector.contract">,
+    Option<"packOperands", "pack-operands", "bool", /*default=*/"true",
+           "Transpose an [n, k] right-hand side to [k, n] first">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // FROND_TRANSFORMS_PASSES_TD
