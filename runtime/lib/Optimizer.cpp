@@ -80,7 +80,12 @@ Optimizer::Optimizer(OptimizerConfig config, const std::vector<ParamInfo> &param
         s.hyper.momentum = g.momentum;
       break;
     }
+    // An unknown (symbolic) size allocates nothing; step() then reports
+    // the shape mismatch instead of allocating garbage.
     int64_t n = Tensor::count(s.shape);
+    for (int64_t d : s.shape)
+      if (d < 0)
+        n = 0;
     bool needM = s.hyper.rule != Hyper::SGD || s.hyper.momentum != 0;
     if (needM)
       s.m.assign(size_t(n), 0.0f);
