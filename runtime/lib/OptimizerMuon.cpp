@@ -1,7 +1,7 @@
 //===- OptimizerMuon.cpp - Muon: Newton-Schulz orthogonalised momentum ---===//
 //
 // Palm's Muon (seeds-math.md 2, src/optimizer.py L32-72). Newton-Schulz runs
-// in f32 with double accumulation by default; `faithful` rounds every
+// in f32 by default; `faithful` rounds every
 // intermediate to bf16 (round to nearest even) like the public code's bf16
 // tensors (f32 accumulation inside each matmul, as on the GPU).
 //
@@ -34,34 +34,31 @@ void roundAll(std::vector<float> &x, bool on) {
       e = bf16(e);
 }
 
-/// C (n x m) = A (n x k) * B (k x m), row-major. bT: B is given as (m x k).
+/// C (n x m) = A (n x k) * B (k x m), row-major; B is given as (m x k)
+/// when `bT`. f32 accumulation in i-l-j order, which vectorises.
 std::vector<float> matmul(const std::vector<float> &a, const std::vector<float> &b, int64_t n,
                           int64_t k, int64_t m, bool bT, bool bf) {
-  std::vector<float> c(size_t(n * m));
-  std::vector<double> acc(static_cast<size_t>(m));
+  std::vector<float> bt;
+  if (bT) {
+    bt.resize(size_t(k * m));
+    for (int64_t j = 0; j < m; ++j)
+      for (int64_t l = 0; l < k; ++l)
+        bt[size_t(l * m + j)] = b[size_t(j * k + l)];
+  }
+  const float *B = bT ? bt.data() : b.data();
+  std::vector<float> c(size_t(n * m), 0.0f);
   for (int64_t i = 0; i < n; ++i) {
-    std::fill(acc.begin(), acc.end(), 0.0);
+    float *ci = c.data() + i * m;
     const float *ai = a.data() + i * k;
-    if (bT) {
-      for (int64_t j = 0; j < m; ++j) {
-        const float *bj = b.data() + j * k;
-        double s = 0;
-        for (int64_t l = 0; l < k; ++l)
-          s += double(ai[l]) * double(bj[l]);
-        acc[size_t(j)] = s;
-      }
-    } else {
-      for (int64_t l = 0; l < k; ++l) {
-        double al = ai[l];
-        const float *bl = b.data() + l * m;
-        for (int64_t j = 0; j < m; ++j)
-          acc[size_t(j)] += al * double(bl[j]);
-      }
+    for (int64_t l = 0; l < k; ++l) {
+      const float al = ai[l];
+      const float *bl = B + l * m;
+      for (int64_t j = 0; j < m; ++j)
+        ci[j] += al * bl[j];
     }
-    for (int64_t j = 0; j < m; ++j) {
-      float v = float(acc[size_t(j)]);
-      c[size_t(i * m + j)] = bf ? bf16(v) : v;
-    }
+    if (bf)
+      for (int64_t j = 0; j < m; ++j)
+        ci[j] = bf16(ci[j]);
   }
   return c;
 }
