@@ -100,3 +100,54 @@ TEST(Jit, OptionsChangeTheKey) {
 }
 
 } // namespace
+
+namespace {
+
+const char *kSquare = R"mlir(
+func.func @sq_forward(%x: tensor<?x3xf32> {frond.name = "x"},
+                      %w: tensor<2x3xf32> {frond.name = "w", frond.trainable = true})
+    -> tensor<f32> attributes {frond.outputs = ["loss"]} {
+  %y = frond.linear %x, %w : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
+  %s = frond.binary mul %y, %y : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  %l = frond.reduce mean %s dims = [0, 1] : tensor<?x2xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+// loss = mean((x Wᵀ)²) over N·2 elements: dW = 2/(2N) Σ_n y_n x_nᵀ, by hand.
+TEST(Jit, GradientOfALinearSquareLoss) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  jit::CompileOptions options;
+  options.gradient = true;
+  auto cm = jit::CompiledModel::compile(parse(ctx, kSquare), error, options);
+  ASSERT_TRUE(cm) << error;
+  ASSERT_EQ(cm->results().size(), 2u);
+  EXPECT_EQ(cm->results()[0].name, "loss");
+  EXPECT_EQ(cm->results()[1].name, "grad:w");
+  const int N = 4;
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {N, 3});
+  runtime::Tensor w = runtime::Tensor::zeros(runtime::DType::F32, {2, 3});
+  for (int i = 0; i < N * 3; ++i)
+    x.f32[size_t(i)] = float(i % 5) - 1.5f;
+  for (int i = 0; i < 6; ++i)
+    w.f32[size_t(i)] = 0.25f * float(i) - 0.5f;
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x, &w}, outs, error)) << error;
+  double loss = 0, dw[2][3] = {};
+  for (int n = 0; n < N; ++n)
+    for (int o = 0; o < 2; ++o) {
+      double y = 0;
+      for (int i = 0; i < 3; ++i)
+        y += double(x.f32[size_t(n * 3 + i)]) * w.f32[size_t(o * 3 + i)];
+      loss += y * y / (2.0 * N);
+      for (int i = 0; i < 3; ++i)
+        dw[o][i] += 2.0 * y * x.f32[size_t(n * 3 + i)] / (2.0 * N);
+    }
+  EXPECT_NEAR(outs[0].f32[0], loss, 1e-5 * std::abs(loss));
+  for (int o = 0; o < 2; ++o)
+    for (int i = 0; i < 3; ++i) // tolerance: 1e-5 absolute + 1e-4 relative
+      EXPECT_NEAR(outs[1].f32[size_t(o * 3 + i)], dw[o][i], 1e-5 + 1e-4 * std::abs(dw[o][i]));
+}
+
+} // namespace

@@ -4,6 +4,8 @@
 #include "ObjectCache.h"
 #include "frond/JIT/Lowering.h"
 #include "frond/Pipelines/Pipelines.h"
+#include "frond/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -92,10 +94,33 @@ namespace {
 std::mutex memoryMutex;
 std::map<std::string, std::weak_ptr<CompiledModel>> memoryCache;
 
+/// Runs -frond-autodiff (then canonicalize + CSE) on `module`. Errors (an op
+/// without a gradient rule, ...) carry their spec locations.
+bool addGradient(ModuleOp module, std::string &error) {
+  MLIRContext *ctx = module->getContext();
+  prepareContext(*ctx);
+  std::string diagText;
+  llvm::raw_string_ostream dos(diagText);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      dos << d.getLocation() << ": error: " << d << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  pm.addPass(mlir::frond::createFrondAutodiff());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(module))) {
+    error = "differentiating the model failed:\n" + diagText;
+    return false;
+  }
+  return true;
+}
+
 /// The options that change the generated code, for the cache key.
 std::string describeOptions(const CompileOptions &o) {
   mlir::frond::CPUPipelineOptions p;
-  std::string d = "opt=" + std::to_string(o.optLevel) +
+  std::string d = "opt=" + std::to_string(o.optLevel) + " grad=" + std::to_string(o.gradient) +
                   " query-tile=" + std::to_string(p.queryTile) +
                   " key-tile=" + std::to_string(p.keyTile) +
                   " fuse=" + std::to_string(bool(p.fuseElementwise)) +
@@ -116,15 +141,23 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
   MLIRContext *ctx = module->getContext();
   std::shared_ptr<CompiledModel> cm(new CompiledModel());
 
-  // The one function MLIRGen made, and its named arguments and results.
+  if (options.gradient && !addGradient(*module, error))
+    return nullptr;
+  // The function to expose (the forward MLIRGen made, or its gradient),
+  // its named arguments and results; every other function goes.
   func::FuncOp fn;
   for (auto f : module->getOps<func::FuncOp>())
-    if (f->hasAttr("frond.outputs") && !f.isExternal())
+    if (f->hasAttr("frond.outputs") && !f.isExternal() &&
+        f.getName().ends_with(options.gradient ? "_grad" : "_forward"))
       fn = f;
   if (!fn) {
-    error = "the module has no forward function (func.func with frond.outputs)";
+    error = options.gradient ? "the module has no gradient function"
+                             : "the module has no forward function (func.func with frond.outputs)";
     return nullptr;
   }
+  for (auto f : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+    if (f != fn)
+      f.erase();
   cm->funcName = fn.getName().str();
   auto outNames = fn->getAttrOfType<ArrayAttr>("frond.outputs");
   FunctionType ft = fn.getFunctionType();

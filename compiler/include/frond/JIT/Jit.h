@@ -55,6 +55,10 @@ struct CompileOptions {
   std::string cacheDir;
   /// Compile even when the disk cache has the entry (and refresh it).
   bool refreshCache = false;
+  /// Run -frond-autodiff first and expose @<model>_grad (arguments as the
+  /// forward's; results "loss", then "grad:<param>" for every trainable
+  /// parameter) instead of the forward.
+  bool gradient = false;
 };
 
 /// Where a compile's code came from, and what it cost.
