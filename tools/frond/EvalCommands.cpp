@@ -201,10 +201,14 @@ bool prepareEval(const Options &o, const Program &program,
 }
 
 /// MLIRGen + CPU pipeline + JIT + one call. Prints diagnostics; false on errors.
+/// With `gradient`, the compiled function is the loss's gradient
+/// (frond-autodiff); a model that cannot be differentiated then fills
+/// `gradientFailure` instead of printing an error.
 bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
             const std::map<std::string, Tensor> &params,
             std::vector<std::pair<std::string, Tensor>> &outputs,
-            double &compileSec, double &runSec, std::string &timing) {
+            double &compileSec, double &runSec, std::string &timing,
+            bool gradient = false, std::string *gradientFailure = nullptr) {
   mlir::MLIRContext ctx;
   auto t0 = std::chrono::steady_clock::now();
   auto module = mlirGen(ctx, s.graph, s.inst->model, diags);
@@ -216,10 +220,14 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
   jit::CompileOptions options;
   options.cacheDir = o.cacheDir;
   options.refreshCache = o.noCache;
+  options.gradient = gradient;
   jit::CompileReport report;
   auto cm = jit::CompiledModel::compile(std::move(module), error, options, &report);
   if (!cm) {
-    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+    if (gradientFailure)
+      *gradientFailure = error;
+    else
+      std::fprintf(stderr, "frond: error: %s\n", error.c_str());
     return false;
   }
   compileSec = secondsSince(t0);
@@ -296,6 +304,70 @@ int evalCommand(const Options &o, const Program &program,
   return 0;
 }
 
+
+#ifdef FROND_HAVE_REFERENCE
+/// The JIT's gradient function against libtorch autograd, per trainable
+/// parameter: |jit - ref| <= 1e-4 * max|ref| + 1e-7 over the tensor (the
+/// fp32 relative tolerance, normwise: gradients are small and an absolute
+/// floor like the outputs' 1e-5 would hide wrong ones). A model the
+/// compiler cannot differentiate yet is reported, not failed.
+static bool compareGradients(const Options &o, EvalSetup &s, DiagEngine &diags,
+                             const std::map<std::string, Tensor> &params) {
+  // The loss the autodiff pass differentiates: "loss", else the only
+  // "loss:<name>".
+  std::string loss;
+  int named = 0;
+  for (auto &[name, id] : s.graph.outputs) {
+    if (name == "loss")
+      loss = name, named = -1000;
+    else if (name.rfind("loss:", 0) == 0 && named >= 0 && ++named == 1)
+      loss = name;
+  }
+  if (named > 1)
+    loss.clear();
+  if (loss.empty())
+    return true;
+  std::vector<std::pair<std::string, Tensor>> jitGrads;
+  double compileSec = 0, runSec = 0;
+  std::string timing, failure;
+  if (!runJit(o, s, diags, params, jitGrads, compileSec, runSec, timing, /*gradient=*/true,
+              &failure)) {
+    if (failure.empty())
+      return false;
+    std::printf("gradients: not compared, the compiler cannot differentiate this model yet:\n%s",
+                failure.c_str());
+    return true;
+  }
+  std::map<std::string, Tensor> refGrads;
+  if (!numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd, s.inputs, loss,
+                                    refGrads, diags))
+    return printDiagnostics(diags), false;
+  std::printf("gradients of %s (%zu trainable tensors), tolerance |jit - ref| <= 1e-4 * max|ref| + "
+              "1e-7 per tensor:\n",
+              loss.c_str(), jitGrads.size() - 1);
+  bool ok = true;
+  for (auto &[name, t] : jitGrads) {
+    if (name.rfind("grad:", 0) != 0)
+      continue;
+    std::string path = name.substr(5);
+    auto it = refGrads.find(path);
+    if (it == refGrads.end() || it->second.shape != t.shape) {
+      std::printf("  %-28s no matching reference gradient\n", path.c_str());
+      ok = false;
+      continue;
+    }
+    double maxRef = 0;
+    for (int64_t i = 0; i < it->second.numel(); ++i)
+      maxRef = std::max(maxRef, std::fabs(it->second.at(i)));
+    ErrorStats e = compare(t, it->second, 1e-7 + 1e-4 * maxRef, 0.0);
+    std::printf("  %-28s %-14s max |ref| %.3e  max abs err %.3e  %s\n", path.c_str(),
+                t.shapeStr().c_str(), maxRef, e.maxAbs, e.within ? "ok" : "BEYOND TOLERANCE");
+    ok = ok && e.within;
+  }
+  std::printf("gradient compile: %.3f s (%s), run: %.3f s\n", compileSec, timing.c_str(), runSec);
+  return ok;
+}
+#endif
 
 /// `frond check --numerics`.
 int numericsCommand(const Options &o, const Program &program,
@@ -383,6 +455,7 @@ int numericsCommand(const Options &o, const Program &program,
     ok = ok && e.within;
   }
   std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
+  ok = compareGradients(o, s, diags, params) && ok;
   std::printf("%s\n", ok ? "within tolerance" : "beyond tolerance");
   return ok ? 0 : 1;
 #endif

@@ -53,4 +53,25 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
   return true;
 }
 
+bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                        double initStd, const std::map<std::string, runtime::Tensor> &inputs,
+                        const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
+                        DiagEngine &diags) {
+  reference::ParamStore store = reference::initParams(m, seed, initStd, /*requiresGrad=*/true);
+  std::map<std::string, at::Tensor> in;
+  for (auto &[name, t] : inputs)
+    in[name] = toAten(t);
+  reference::Outputs out = reference::runReference(g, in, store, diags);
+  auto it = out.find(loss);
+  if (it == out.end())
+    return false;
+  it->second.backward();
+  for (const ParamInfo &p : m.params) {
+    at::Tensor t = store.get(p.path);
+    if (p.trainable && t.defined() && t.grad().defined())
+      grads[p.path] = fromAten(t.grad());
+  }
+  return true;
+}
+
 } // namespace frond::numerics

@@ -30,4 +30,12 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                   std::map<std::string, runtime::Tensor> &outputs64,
                   DiagEngine &diags);
 
+/// The reference's gradients (libtorch autograd, fp32) of output `loss`
+/// with respect to every trainable parameter, by path (a tied parameter's
+/// gradient is its owner's). False after diagnostics.
+bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                        double initStd, const std::map<std::string, runtime::Tensor> &inputs,
+                        const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
+                        DiagEngine &diags);
+
 } // namespace frond::numerics

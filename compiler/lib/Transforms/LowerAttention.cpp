@@ -6,7 +6,7 @@
 // The mask/score regions are cloned into the score tile's linalg.generic.
 //
 //===----------------------------------------------------------------------===//
-#include "LoweringUtils.h"
+#include "AttentionUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,106 +27,6 @@ using namespace mlir::frond::lowering;
 using utils::IteratorType;
 
 namespace {
-
-/// What the mask is known to be: `k <= q + offset` exactly (`pure`), or a
-/// disjunction containing that comparison.
-struct CausalMask {
-  int64_t offset = 0;
-  bool pure = false;
-};
-
-/// `k <= q + offset` when `v` is such a comparison of the block's q/k args.
-std::optional<int64_t> causalOffset(Value v, Value q, Value k) {
-  auto cmp = v.getDefiningOp<arith::CmpIOp>();
-  if (!cmp)
-    return std::nullopt;
-  using P = arith::CmpIPredicate;
-  Value l = cmp.getLhs(), r = cmp.getRhs();
-  P p = cmp.getPredicate();
-  if (l == k && r == q) {
-    if (p == P::sle || p == P::ule)
-      return 0;
-    if (p == P::slt || p == P::ult)
-      return -1;
-  }
-  if (l == q && r == k) {
-    if (p == P::sge || p == P::uge)
-      return 0;
-    if (p == P::sgt || p == P::ugt)
-      return -1;
-  }
-  return std::nullopt;
-}
-
-std::optional<CausalMask> analyseMask(Region &mask) {
-  if (mask.empty())
-    return std::nullopt;
-  Block &block = mask.front();
-  Value q = block.getArgument(2), k = block.getArgument(3);
-  Value visible = cast<YieldOp>(block.getTerminator()).getValue();
-  if (auto off = causalOffset(visible, q, k))
-    return CausalMask{*off, /*pure=*/block.getOperations().size() == 2};
-  if (auto orOp = visible.getDefiningOp<arith::OrIOp>())
-    for (Value operand : {orOp.getLhs(), orOp.getRhs()})
-      if (auto off = causalOffset(operand, q, k))
-        return CausalMask{*off, /*pure=*/false};
-  return std::nullopt;
-}
-
-/// Clones `region`'s body at `b` with its arguments bound to `args` then
-/// `captures`; returns the yielded value.
-Value inlineRegion(OpBuilder &b, Region &region, ArrayRef<Value> args,
-                   ValueRange captures) {
-  Block &block = region.front();
-  IRMapping map;
-  SmallVector<Value> all(args);
-  all.append(captures.begin(), captures.end());
-  for (auto [arg, v] : llvm::zip(block.getArguments(), all))
-    map.map(arg, v);
-  for (Operation &op : block.without_terminator())
-    b.clone(op, map);
-  return map.lookupOrDefault(cast<YieldOp>(block.getTerminator()).getValue());
-}
-
-AffineMap dims(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> ds) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : ds)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
-/// C[i, j] (+)= Σ_r A[i, r] · B[...] with `bMap` over (i, j, r).
-Value contract(OpBuilder &b, Location loc, Value a, Value bT, AffineMap bMap,
-               Value init) {
-  MLIRContext *ctx = b.getContext();
-  return buildGeneric(
-      b, loc, {a, bT}, init, {dims(ctx, 3, {0, 2}), bMap, dims(ctx, 3, {0, 1})},
-      {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction},
-      [](OpBuilder &nb, Location l, ValueRange x) -> Value {
-        return arith::AddFOp::create(nb, l, x[2], arith::MulFOp::create(nb, l, x[0], x[1]));
-      });
-}
-
-/// A [rows, cols] tile of a [b, h, t, D] tensor at (bi, hi, t0).
-Value tileOf(OpBuilder &b, Location loc, Value t, Value bi, Value hi, Value t0,
-             Value rows, Type to) {
-  auto type = cast<RankedTensorType>(t.getType());
-  int64_t cols = type.getDimSize(3);
-  SmallVector<OpFoldResult> offsets{bi, hi, t0, b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), rows,
-                                  ShapedType::isDynamic(cols)
-                                      ? OpFoldResult(dimOf(b, loc, t, 3))
-                                      : OpFoldResult(b.getIndexAttr(cols))};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  auto tileType = RankedTensorType::get({ShapedType::kDynamic, cols}, type.getElementType());
-  Value tile = tensor::ExtractSliceOp::create(b, loc, tileType, t, offsets, sizes, strides);
-  if (type.getElementType() == to)
-    return tile;
-  return buildElementwise(b, loc, RankedTensorType::get(tileType.getShape(), to), tile,
-                          [&](OpBuilder &nb, Location l, ValueRange a) {
-                            return convertScalar(nb, l, a[0], to);
-                          });
-}
 
 LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile) {
   AttentionKind kind = op.getKind();
@@ -341,6 +241,11 @@ struct FrondLowerAttention
     getOperation().walk([&](AttentionOp op) { ops.push_back(op); });
     for (AttentionOp op : ops)
       if (failed(lowerAttention(op, queryTile, keyTile)))
+        return signalPassFailure();
+    SmallVector<AttentionGradOp> grads;
+    getOperation().walk([&](AttentionGradOp op) { grads.push_back(op); });
+    for (AttentionGradOp op : grads)
+      if (failed(lowerAttentionGrad(op, queryTile, keyTile)))
         return signalPassFailure();
   }
 };

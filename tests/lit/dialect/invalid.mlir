@@ -619,6 +619,34 @@ func.func @attention_isolated(%q: tensor<?x4x?x16xf32>, %lim: index) {
 // -----
 
 func.func @yield_outside_attention(%x: i1) {
-  // expected-error @+1 {{'frond.yield' op expects parent op 'frond.attention'}}
+  // expected-error @+1 {{'frond.yield' op expects parent op to be one of 'frond.attention, frond.attention_grad'}}
   frond.yield %x : i1
+}
+
+// -----
+
+func.func @attention_grad_kind(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op supports kind 'softmax' only, not 'linear'}}
+  %dq, %dk, %dv = frond.attention_grad linear %q, %q, %q, %q, %q scale = 1.0
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+  return %dq : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @attention_grad_types(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x5x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op expects each gradient to have its operand's type, found 'tensor<1x1x4x8xf32>' for 'tensor<1x1x5x8xf32>'}}
+  %dq, %dk, %dv = frond.attention_grad softmax %q, %k, %k, %q, %q scale = 1.0
+      : tensor<1x1x4x8xf32>, tensor<1x1x5x8xf32>, tensor<1x1x5x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x5x8xf32>
+  return %dq : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @embedding_grad_shape(%ids: tensor<?x?xi64>, %g: tensor<?x?x32xf32>) -> tensor<97x64xf32> {
+  // expected-error @+1 {{'frond.embedding_grad' op}}
+  %t = frond.embedding_grad %ids, %g : (tensor<?x?xi64>, tensor<?x?x32xf32>) -> tensor<97x64xf32>
+  return %t : tensor<97x64xf32>
 }

@@ -81,21 +81,20 @@ LogicalResult AttentionOp::verify() {
 /// Checks the entry block of a non-empty region: `leading` block arguments
 /// (named by `names`), then one per capture, and a `frond.yield` of
 /// `yieldType`.
-static LogicalResult verifyRegion(AttentionOp op, Region &region,
+static LogicalResult verifyRegion(Operation *op, ValueRange captures, Region &region,
                                   StringRef regionName,
                                   ArrayRef<std::pair<StringRef, Type>> leading,
                                   Type yieldType) {
   if (region.empty())
     return success();
   Block &block = region.front();
-  auto captures = op.getCaptures();
   size_t expected = leading.size() + captures.size();
   if (block.getNumArguments() != expected) {
     std::string sig;
     llvm::raw_string_ostream os(sig);
     for (auto [i, arg] : llvm::enumerate(leading))
       os << (i ? ", " : "") << arg.first << ": " << arg.second;
-    return op.emitOpError()
+    return op->emitOpError()
            << "expects the '" << regionName << "' region to take "
            << expected << " arguments (" << sig << ", then one per capture: "
            << captures.size() << "), found " << block.getNumArguments();
@@ -107,21 +106,21 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
     if (arg.getType() == want)
       continue;
     InFlightDiagnostic diag = emitError(arg.getLoc())
-                              << "'frond.attention' '" << regionName
+                              << "'" << op->getName() << "' '" << regionName
                               << "' region argument #" << i << " (";
     if (isCapture)
       diag << "capture #" << i - leading.size();
     else
       diag << leading[i].first;
     diag << ") must be " << want << ", found " << arg.getType();
-    diag.attachNote(op.getLoc()) << "in this attention op";
+    diag.attachNote(op->getLoc()) << "in this attention op";
     return diag;
   }
   // The generic verifier has already required a terminator; stay safe anyway.
   auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield)
-    return op.emitOpError() << "expects the '" << regionName
-                            << "' region to end with 'frond.yield'";
+    return op->emitOpError() << "expects the '" << regionName
+                             << "' region to end with 'frond.yield'";
   if (yield.getValue().getType() != yieldType)
     return yield.emitOpError()
            << "in the '" << regionName << "' region must yield " << yieldType
@@ -129,32 +128,59 @@ static LogicalResult verifyRegion(AttentionOp op, Region &region,
   return success();
 }
 
-LogicalResult AttentionOp::verifyRegions() {
-  MLIRContext *ctx = getContext();
+/// The mask and score regions' signatures, shared by attention and
+/// attention_grad.
+static LogicalResult verifyAttentionRegions(Operation *op, ValueRange captures, Region &mask,
+                                            Region &scoreRegion, Type score) {
+  MLIRContext *ctx = op->getContext();
   Type index = IndexType::get(ctx);
   Type i1 = IntegerType::get(ctx, 1);
-  Type score = getScoreType();
-  if (failed(verifyRegion(*this, getMask(), "mask",
-                          {{"b", index}, {"h", index}, {"q", index},
-                           {"k", index}},
-                          i1)))
+  if (failed(verifyRegion(op, captures, mask, "mask",
+                          {{"b", index}, {"h", index}, {"q", index}, {"k", index}}, i1)))
     return failure();
-  return verifyRegion(*this, getScore(), "score",
-                      {{"s", score},
-                       {"b", index},
-                       {"h", index},
-                       {"q", index},
-                       {"k", index}},
+  return verifyRegion(op, captures, scoreRegion, "score",
+                      {{"s", score}, {"b", index}, {"h", index}, {"q", index}, {"k", index}},
                       score);
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  return verifyAttentionRegions(*this, getCaptures(), getMask(), getScore(), getScoreType());
+}
+
+static void nameRegionArguments(Region &region, bool isScore, OpAsmSetValueNameFn setNameFn) {
+  if (region.empty())
+    return;
+  SmallVector<StringRef> names = {"b", "h", "q", "k"};
+  if (isScore)
+    names.insert(names.begin(), "s");
+  for (auto [i, arg] : llvm::enumerate(region.getArguments()))
+    setNameFn(arg, i < names.size() ? names[i] : "cap");
+}
+
+LogicalResult AttentionGradOp::verify() {
+  for (auto [operand, result] : {std::pair{getQ(), getDq()}, {getK(), getDk()}, {getV(), getDv()}})
+    if (operand.getType() != result.getType())
+      return emitOpError() << "expects each gradient to have its operand's type, found "
+                           << result.getType() << " for " << operand.getType();
+  if (getOut().getType() != getDout().getType())
+    return emitOpError() << "expects out and dout of one type, found " << getOut().getType()
+                         << " and " << getDout().getType();
+  if (getKind() != AttentionKind::Softmax)
+    return emitOpError() << "supports kind 'softmax' only, not '"
+                         << stringifyAttentionKind(getKind()) << "'";
+  return success();
+}
+
+LogicalResult AttentionGradOp::verifyRegions() {
+  return verifyAttentionRegions(*this, getCaptures(), getMask(), getScore(),
+                                AttentionOp::getScoreType(getQ().getType().getElementType()));
+}
+
+void AttentionGradOp::getAsmBlockArgumentNames(Region &region, OpAsmSetValueNameFn setNameFn) {
+  nameRegionArguments(region, &region == &getScore(), setNameFn);
 }
 
 void AttentionOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
-  if (region.empty())
-    return;
-  SmallVector<StringRef> names = {"b", "h", "q", "k"};
-  if (&region == &getScore())
-    names.insert(names.begin(), "s");
-  for (auto [i, arg] : llvm::enumerate(region.getArguments()))
-    setNameFn(arg, i < names.size() ? names[i] : "cap");
+  nameRegionArguments(region, &region == &getScore(), setNameFn);
 }

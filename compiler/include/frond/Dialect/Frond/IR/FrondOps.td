@@ -601,7 +601,7 @@ def Frond_CrossEntropyGradOp : Frond_Op<"cross_entropy_grad", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Frond_AttentionOp : Frond_Op<"attention", [
-    AttrSizedOperandSegments, IsolatedFromAbove, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, AttrSizedOperandSegments, IsolatedFromAbove, RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "multi-head attention with mask and score regions";
   let description = [{
@@ -685,8 +685,51 @@ def Frond_AttentionOp : Frond_Op<"attention", [
   }];
 }
 
+def Frond_AttentionGradOp : Frond_Op<"attention_grad", [
+    IsolatedFromAbove, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "the gradients of an attention op with respect to q, k and v";
+  let description = [{
+    Built by the gradient rule of `frond.attention` (same kind, scale,
+    captures and regions): given the forward's operands, its output `out`
+    and the output's gradient `dout`, returns `dq`, `dk`, `dv` (the types of
+    `q`, `k`, `v`; grouped query heads add into their shared K/V head).
+    Lowered (`-frond-lower-attention`) flash-style: per query tile the
+    log-sum-exp is recomputed over the key tiles, then probabilities are
+    recomputed tile by tile; no `[tq, tk]` buffer beyond one tile. The
+    `score` region's derivative with respect to `s` is taken by forward
+    mode on its scalar body. Kinds: `softmax`.
+
+    ```mlir
+    %dq, %dk, %dv = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
+        : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>,
+          tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
+        -> tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+        mask { ... }
+    ```
+  }];
+  let arguments = (ins Frond_AttentionKindAttr:$kind,
+                       Frond_FloatTensor:$q, Frond_FloatTensor:$k,
+                       Frond_FloatTensor:$v, Frond_FloatTensor:$out,
+                       Frond_FloatTensor:$dout,
+                       Variadic<AnyType>:$captures,
+                       F64Attr:$scale, UnitAttr:$kv_source);
+  let results = (outs Frond_FloatTensor:$dq, Frond_FloatTensor:$dk,
+                      Frond_FloatTensor:$dv);
+  let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $q `,` $k `,` $v `,` $out `,` $dout
+    `scale` `=` $scale (`kv_source` $kv_source^)?
+    (`captures` `(` $captures^ `:` type($captures) `)`)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($out) `,` type($dout)
+    `->` type($dq) `,` type($dk) `,` type($dv)
+    (`mask` $mask^)? (`score` $score^)?
+  }];
+  let hasRegionVerifier = 1;
+}
+
 def Frond_YieldOp : Frond_Op<"yield", [Pure, Terminator,
-                                       HasParent<"AttentionOp">]> {
+                                       ParentOneOf<["AttentionOp", "AttentionGradOp"]>]> {
   let summary = "terminator of the attention regions";
   let description = [{
     Returns the mask bit (`i1`) or the new score from a region of
