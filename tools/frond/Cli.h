@@ -1,7 +1,8 @@
 //===- Cli.h - what the frond driver's command files share ------*- C++ -*-===//
 //
 // frond.cpp parses the command line into Options and dispatches; each
-// command lives in its own file (CompileCommand.cpp, EvalCommands.cpp).
+// command lives in its own file (CompileCommand.cpp, EvalCommands.cpp,
+// TrainCommand.cpp).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -27,6 +28,13 @@ struct Options {
   long long batch = 0, seqLen = 0; ///< 0: from the experiment's settings
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
+  // train
+  std::string out, resume;          ///< --out DIR, --resume DIR
+  long long steps = 0;              ///< --steps N: stop after step N (0: train.steps)
+  long long evalEvery = -1;         ///< --eval-every N (-1: from the settings)
+  long long checkpointEvery = -1;   ///< --checkpoint-every N (-1: from the settings)
+  std::string runsDir = "runs";     ///< run.out_dir
+  bool progress = true;             ///< run.progress
 };
 
 /// Prints `msg` as a command-line error; returns exit status 2.
@@ -47,6 +55,8 @@ int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags);
 int evalCommand(const Options &o, const Program &program,
                 const std::vector<Override> &overrides, DiagEngine &diags);
+int trainCommand(const Options &o, const Program &program,
+                 const std::vector<Override> &overrides, DiagEngine &diags);
 int numericsCommand(const Options &o, const Program &program,
                     const std::vector<Override> &overrides, DiagEngine &diags);
 

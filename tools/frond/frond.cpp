@@ -5,6 +5,7 @@
 //   frond explain FILE    the resolved model: structure, shapes, parameters
 //   frond compile FILE    the model's forward as frond MLIR (or its graph)
 //   frond eval FILE       JIT-compile the forward and run it on one batch
+//   frond train FILE      train the experiment's model (TrainCommand.cpp)
 //   frond check --numerics FILE   the JIT against the libtorch reference
 //   frond config          the resolved run configuration
 //   frond help builtins   the language's primitives
@@ -59,6 +60,9 @@ commands:
                    @<model>_forward; --emit picks the stage to print
   eval FILE        JIT-compile the model's forward for the CPU and run it on
                    one deterministic batch; print each loss and the timings
+  train FILE       train the experiment's model on the CPU: progress, metrics
+                   (metrics.jsonl), validation loss, checkpoints, --resume;
+                   ends with a summary (frond train --help)
   config           print the resolved run configuration (TOML)
   help [builtins]  this text, or the list of the language's functions
 
@@ -83,6 +87,13 @@ options:
   --no-cache       eval / check --numerics: compile even when the on-disk JIT
                    cache has the model (the fresh object still updates it)
   --numerics       check: also run the JIT against the libtorch reference
+  --out DIR        train: the run directory (default:
+                   runs/<experiment>/<variant>-<YYYYmmdd-HHMMSS>/)
+  --resume DIR     train: continue the run in DIR from its checkpoint
+  --steps N        train: stop after step N (the schedule spans train.steps)
+  --eval-every N   train: validation loss every N steps (0: only at the end)
+  --checkpoint-every N
+                   train: checkpoint every N steps (0: only at the end)
   --stdlib DIR     standard library directory (default: found automatically)
   -h, --help       help for a command: frond <command> --help
 )";
@@ -109,6 +120,46 @@ const std::map<std::string, std::string> kCommandHelp = {
              "inputs (e.g. src_len) get seeded values in [1, T-1]. Prints every\n"
              "loss and the compile and run times. Exit status: 0 ok, 1 errors\n"
              "(including constructs the pipeline cannot lower yet).\n"},
+    {"train",
+     "usage: frond train [--experiment N] [--variant V] [--set K=V]... [--out DIR]\n"
+     "                   [--steps N] [--eval-every N] [--checkpoint-every N]\n"
+     "                   [--seed S] [--batch N] [--seq-len T] FILE\n"
+     "       frond train [same --experiment/--variant/--set] --resume DIR FILE\n\n"
+     "Trains the experiment's model on the CPU: the JIT-compiled gradient\n"
+     "(reverse-mode autodiff of the model's loss) and the experiment's\n"
+     "optimizer, schedule and clipping (train { ... }), on batches of its data\n"
+     "that are pure functions of (seed, step). Settings come from the spec,\n"
+     "then frond.toml and --set (e.g. --set train.steps=1000).\n\n"
+     "The run directory (--out DIR; default run.out_dir/<experiment>/\n"
+     "<variant or base>-<YYYYmmdd-HHMMSS>, run.out_dir = \"runs\") receives\n"
+     "  run.json        resolved settings, spec, variant, seed, command line\n"
+     "  metrics.jsonl   per step: step, loss, lr, grad_norm, tokens,\n"
+     "                  tokens_per_s, time; per validation: step, val_loss\n"
+     "  checkpoint/     the latest parameters (model.safetensors) and optimizer\n"
+     "                  state and step (optimizer.safetensors), written atomically\n"
+     "An existing non-empty --out directory is refused, never overwritten.\n\n"
+     "  --steps N             stop after step N (at most train.steps; the\n"
+     "                        learning-rate schedule still spans train.steps)\n"
+     "  --eval-every N        validation loss every N steps on a fixed set of\n"
+     "                        eval.batches (default 10) validation batches\n"
+     "                        (default: train.eval_every, else a tenth of the\n"
+     "                        steps; 0: only before and after training)\n"
+     "  --checkpoint-every N  checkpoint every N steps (default:\n"
+     "                        train.checkpoint_every, else with validation; 0: only\n"
+     "                        at the end); a checkpoint is always written at the end\n"
+     "                        and on Ctrl-C\n"
+     "  --seed S              parameter and data seed (default: train.seed, else 1)\n"
+     "  --resume DIR          continue the run in DIR from its checkpoint with the\n"
+     "                        same FILE, --experiment, --variant and --set flags;\n"
+     "                        the losses are bit-identical to an uninterrupted\n"
+     "                        run's; metrics.jsonl rows after the checkpoint are\n"
+     "                        dropped, new ones appended\n\n"
+     "Progress (step, loss, lr, tokens/s, ETA) goes to stderr, in place on a\n"
+     "terminal (run.progress = false: none). The summary on stdout gives the\n"
+     "final train loss (mean of the last 10 steps), validation loss, the data's\n"
+     "unigram entropy for comparison, tokens/s, wall time and the run directory.\n"
+     "A non-finite loss or gradient stops the run without saving anything new.\n"
+     "Exit status: 0 ok, 1 errors, 2 bad command line, 130 interrupted.\n"},
     {"print", "usage: frond print FILE\n\n"
               "Prints FILE in canonical form (comments are not kept). Printing the\n"
               "output again gives the same text.\n"},
@@ -222,6 +273,11 @@ int runCommand(const Options &o) {
     return compileCommand(withCache, program, overrides, diags);
   if (o.command == "eval")
     return evalCommand(withCache, program, overrides, diags);
+  if (o.command == "train") {
+    withCache.runsDir = cfg.getString("run.out_dir", "runs");
+    withCache.progress = cfg.getBool("run.progress", true);
+    return trainCommand(withCache, program, overrides, diags);
+  }
   return usageError("unknown command '" + o.command + "'");
 }
 
@@ -280,6 +336,20 @@ int main(int argc, char **argv) {
         return usageError(flag + " needs a " + (flag == "--seed" ? "non-negative" : "positive") +
                           " integer, not '" + v + "'");
       (flag == "--batch" ? o.batch : flag == "--seq-len" ? o.seqLen : o.seed) = n;
+    } else if (is("--steps") || is("--eval-every") || is("--checkpoint-every")) {
+      std::string v;
+      std::string flag = a.substr(0, a.find('='));
+      if (!value(v)) return usageError(flag + " needs a number");
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 0 || (flag == "--steps" && n == 0))
+        return usageError(flag + " needs a " + (flag == "--steps" ? "positive" : "non-negative") +
+                          " integer, not '" + v + "'");
+      (flag == "--steps" ? o.steps : flag == "--eval-every" ? o.evalEvery : o.checkpointEvery) = n;
+    } else if (is("--out")) {
+      if (!value(o.out) || o.out.empty()) return usageError("--out needs a directory");
+    } else if (is("--resume")) {
+      if (!value(o.resume) || o.resume.empty()) return usageError("--resume needs a run directory");
     } else if (is("--init-std")) {
       std::string v;
       if (!value(v)) return usageError("--init-std needs a number");

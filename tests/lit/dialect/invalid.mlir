@@ -650,3 +650,11 @@ func.func @embedding_grad_shape(%ids: tensor<?x?xi64>, %g: tensor<?x?x32xf32>) -
   %t = frond.embedding_grad %ids, %g : (tensor<?x?xi64>, tensor<?x?x32xf32>) -> tensor<97x64xf32>
   return %t : tensor<97x64xf32>
 }
+
+// -----
+
+func.func @cross_entropy_grad_positions(%l: tensor<2x5x9xf32>, %t: tensor<2x4xi64>, %g: tensor<f32>) -> tensor<2x5x9xf32> {
+  // expected-error @+1 {{'frond.cross_entropy_grad' op expects the positions (N...) to match: targets dim 1 is 4 but logits dim 1 is 5}}
+  %d = frond.cross_entropy_grad %l, %t, %g : (tensor<2x5x9xf32>, tensor<2x4xi64>, tensor<f32>) -> tensor<2x5x9xf32>
+  return %d : tensor<2x5x9xf32>
+}

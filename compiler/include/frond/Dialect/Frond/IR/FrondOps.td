@@ -220,6 +220,7 @@ def Frond_BinaryOp : Frond_Op<"binary", [Pure, DeclareOpInterfaceMethods<Frond_D
   let arguments = (ins Frond_BinaryKindAttr:$kind, Frond_Tensor:$lhs,
                        Frond_Tensor:$rhs);
   let results = (outs Frond_Tensor:$result);
+  let hasFolder = 1;
   let assemblyFormat = [{
     custom<EnumKeyword>($kind) $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
@@ -323,6 +324,7 @@ def Frond_CastOp : Frond_Op<"cast", [Pure, DeclareOpInterfaceMethods<Frond_Diffe
   }];
   let arguments = (ins Frond_Tensor:$input);
   let results = (outs Frond_Tensor:$result);
+  let hasFolder = 1;
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -431,6 +433,7 @@ def Frond_SplitHeadsOp : Frond_Op<"split_heads", [Pure, DeclareOpInterfaceMethod
   }];
   let arguments = (ins Frond_Tensor:$input, I64Attr:$heads);
   let results = (outs Frond_Tensor:$result);
+  let hasFolder = 1;
   let assemblyFormat = [{
     $input `heads` `=` $heads attr-dict `:` type($input) `->` type($result)
   }];
@@ -447,6 +450,7 @@ def Frond_MergeHeadsOp : Frond_Op<"merge_heads", [Pure, DeclareOpInterfaceMethod
   }];
   let arguments = (ins Frond_Tensor:$input);
   let results = (outs Frond_Tensor:$result);
+  let hasFolder = 1;
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -462,6 +466,7 @@ def Frond_TransposeOp : Frond_Op<"transpose", [Pure, DeclareOpInterfaceMethods<F
   }];
   let arguments = (ins Frond_Tensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Frond_Tensor:$result);
+  let hasFolder = 1;
   let assemblyFormat = [{
     $input `permutation` `=` $permutation attr-dict `:` type($input) `->` type($result)
   }];

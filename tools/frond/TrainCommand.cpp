@@ -1,0 +1,923 @@
+//===- TrainCommand.cpp - `frond train` -----------------------------------===//
+//
+// Trains an experiment's model on the CPU: the JIT-compiled gradient
+// function (@<model>_grad, jit::CompileOptions::gradient) gives the loss and
+// every trainable parameter's gradient, the experiment's optimizer updates
+// the parameters, and the forward (@<model>_forward) measures the
+// validation loss on a fixed set of validation batches.
+//
+// A run directory holds
+//   run.json        the resolved settings, spec, variant, seed, command line
+//   metrics.jsonl   one JSON object per line, flushed as written:
+//                     {"step": k, "loss", "lr", "grad_norm", "tokens",
+//                      "tokens_per_s", "time"}   after update k (1-based;
+//                                                 loss before the update)
+//                     {"step": k, "val_loss", "val_batches", "time"}
+//                     {"event": "resume", "step": k, "time", "command"}
+//   checkpoint/     the latest checkpoint (frond/runtime/Checkpoint.h):
+//                   parameters, optimizer state, step and data position,
+//                   each file written atomically
+//
+// Batches are pure functions of (seed, split, step) and the optimizer state
+// is restored bit for bit, so --resume continues with exactly the losses an
+// uninterrupted run has (the JIT's code is single-threaded and
+// deterministic).
+//
+//===----------------------------------------------------------------------===//
+#include "Cli.h"
+
+#include "frond/JIT/Jit.h"
+#include "frond/MLIRGen/MLIRGen.h"
+#include "frond/runtime/Checkpoint.h"
+#include "frond/runtime/Data.h"
+#include "frond/runtime/Init.h"
+#include "frond/runtime/Optimizer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace frond::cli {
+
+using runtime::DType;
+using runtime::Split;
+using runtime::Tensor;
+
+namespace {
+
+std::string setting(const ExperimentInstance &e, const std::string &key) {
+  for (auto &[k, v] : e.settings)
+    if (k == key)
+      return v;
+  return "";
+}
+
+// --- JSON output --------------------------------------------------------------
+
+std::string jsonStr(const std::string &s) {
+  std::string r = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': r += "\\\""; break;
+    case '\\': r += "\\\\"; break;
+    case '\n': r += "\\n"; break;
+    case '\t': r += "\\t"; break;
+    case '\r': r += "\\r"; break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        r += buf;
+      } else {
+        r += char(c);
+      }
+    }
+  }
+  return r + "\"";
+}
+
+/// A number with enough digits to read back the same f32/f64 (null when not
+/// finite: JSON has no NaN).
+std::string jsonNum(double v, int digits = 9) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+/// Builds one JSON object, keys in insertion order.
+struct JsonObject {
+  std::string body;
+  JsonObject &raw(const std::string &key, const std::string &value) {
+    body += (body.empty() ? "" : ", ") + jsonStr(key) + ": " + value;
+    return *this;
+  }
+  JsonObject &str(const std::string &key, const std::string &v) { return raw(key, jsonStr(v)); }
+  JsonObject &num(const std::string &key, double v, int digits = 9) {
+    return raw(key, jsonNum(v, digits));
+  }
+  JsonObject &integer(const std::string &key, long long v) {
+    return raw(key, std::to_string(v));
+  }
+  std::string text() const { return "{" + body + "}"; }
+};
+
+/// The integer value of `"key": N` in a metrics line, if present.
+bool jsonInt(const std::string &line, const std::string &key, long long &out) {
+  std::string k = "\"" + key + "\": ";
+  size_t p = line.find(k);
+  if (p == std::string::npos)
+    return false;
+  char *end = nullptr;
+  out = std::strtoll(line.c_str() + p + k.size(), &end, 10);
+  return end != line.c_str() + p + k.size();
+}
+bool jsonDouble(const std::string &line, const std::string &key, double &out) {
+  std::string k = "\"" + key + "\": ";
+  size_t p = line.find(k);
+  if (p == std::string::npos)
+    return false;
+  char *end = nullptr;
+  out = std::strtod(line.c_str() + p + k.size(), &end);
+  return end != line.c_str() + p + k.size();
+}
+
+// --- small helpers ----------------------------------------------------------------
+
+std::string commandLine() {
+  std::string s;
+  for (char **a = g_argv; a && *a; ++a) {
+    std::string arg = *a;
+    bool plain = !arg.empty() && arg.find_first_of(" \t\"'\\$`") == std::string::npos;
+    s += (s.empty() ? "" : " ") + (plain ? arg : "'" + arg + "'");
+  }
+  return s;
+}
+
+std::string timestamp(const char *format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+/// 64-bit FNV-1a, for the model fingerprint.
+uint64_t fnv1a(const std::string &s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s)
+    h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+std::string hex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+/// 1234567 -> "1,234,567".
+std::string withCommas(long long v) {
+  std::string d = std::to_string(v < 0 ? -v : v), r;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0)
+      r += ',';
+    r += d[i];
+  }
+  return (v < 0 ? "-" : "") + r;
+}
+
+std::string duration(double sec) {
+  if (!std::isfinite(sec) || sec < 0)
+    return "?";
+  long long s = (long long)std::llround(sec);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  return buf;
+}
+
+std::string rate(double tokensPerSec) {
+  char buf[32];
+  if (tokensPerSec >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2fM", tokensPerSec / 1e6);
+  else if (tokensPerSec >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", tokensPerSec / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", tokensPerSec);
+  return buf;
+}
+
+/// How to continue the run in `dir`: the same spec, experiment, variant,
+/// configuration and overrides.
+std::string resumeCommand(const Options &o, const std::string &dir) {
+  auto q = [](const std::string &s) {
+    return s.find_first_of(" \t\"'\\$`") == std::string::npos ? s : "'" + s + "'";
+  };
+  std::string c = "frond train";
+  if (!o.configPath.empty())
+    c += " --config " + q(o.configPath);
+  if (!o.experiment.empty())
+    c += " --experiment " + q(o.experiment);
+  if (!o.variant.empty())
+    c += " --variant " + q(o.variant);
+  for (auto &s : o.sets)
+    c += " --set " + q(s);
+  if (o.seed >= 0)
+    c += " --seed " + std::to_string(o.seed);
+  if (o.batch > 0)
+    c += " --batch " + std::to_string(o.batch);
+  if (o.seqLen > 0)
+    c += " --seq-len " + std::to_string(o.seqLen);
+  return c + " --resume " + q(dir) + " " + q(o.file);
+}
+
+int fail(const std::string &msg, const std::string &fix = "") {
+  std::fprintf(stderr, "frond: error: %s\n", msg.c_str());
+  if (!fix.empty())
+    std::fprintf(stderr, "  fix: %s\n", fix.c_str());
+  return 1;
+}
+
+std::string finiteName(double v) {
+  return std::isnan(v) ? "nan" : v > 0 ? "inf" : v < 0 ? "-inf" : "0";
+}
+
+std::atomic<bool> g_interrupted{false};
+void onInterrupt(int) {
+  g_interrupted = true;
+  std::signal(SIGINT, SIG_DFL); // a second Ctrl-C stops at once
+}
+
+/// A compiled function with its arguments bound: inputs by name from each
+/// batch, parameters by path (stable pointers into the parameter map).
+struct Bound {
+  std::shared_ptr<jit::CompiledModel> fn;
+  std::vector<const Tensor *> args;
+  std::vector<std::string> inputNames; ///< per argument: "" for a parameter
+  int lossIndex = -1;
+
+  bool bind(std::map<std::string, Tensor> &params, const std::set<std::string> &inputs,
+            std::string &error) {
+    args.assign(fn->arguments().size(), nullptr);
+    inputNames.assign(args.size(), "");
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string &name = fn->arguments()[i].name;
+      if (inputs.count(name)) {
+        inputNames[i] = name;
+        continue;
+      }
+      auto p = params.find(name);
+      if (p == params.end()) {
+        error = "the compiled model takes '" + name +
+                "', which is neither a parameter nor an input the data gives";
+        return false;
+      }
+      args[i] = &p->second;
+    }
+    for (size_t i = 0; i < fn->results().size(); ++i) {
+      const std::string &n = fn->results()[i].name;
+      if (n == "loss") {
+        lossIndex = int(i);
+        break;
+      }
+      if (n.rfind("loss:", 0) == 0)
+        lossIndex = lossIndex == -1 ? int(i) : -2;
+    }
+    if (lossIndex < 0) {
+      error = "the model needs exactly one loss (or a total 'loss') to train";
+      return false;
+    }
+    return true;
+  }
+
+  bool run(const runtime::Batch &b, std::vector<Tensor> &outs, std::string &error) {
+    for (size_t i = 0; i < args.size(); ++i)
+      if (!inputNames[i].empty()) {
+        auto it = b.inputs.find(inputNames[i]);
+        if (it == b.inputs.end()) {
+          error = "the batch has no input '" + inputNames[i] + "'";
+          return false;
+        }
+        args[i] = &it->second;
+      }
+    outs.clear();
+    return fn->run(args, outs, error);
+  }
+};
+
+/// The run's settings, resolved once.
+struct Plan {
+  long long total = 0, stopAt = 0, batch = 0, seqLen = 0, accumulate = 1;
+  long long evalEvery = 0, checkpointEvery = 0, valBatches = 0;
+  uint64_t seed = 1;
+};
+
+} // namespace
+
+/// `frond train`.
+int trainCommand(const Options &o, const Program &program,
+                 const std::vector<Override> &overrides, DiagEngine &diags) {
+  auto wall0 = std::chrono::steady_clock::now();
+  if (!o.out.empty() && !o.resume.empty())
+    return usageError("--out and --resume exclude each other: a resumed run continues in "
+                      "its own directory");
+
+  // --- the experiment -------------------------------------------------------------
+  graph::Graph graph;
+  auto inst = resolveExperiment(program, o.experiment, o.variant, diags, overrides, &graph);
+  if (!inst || diags.hasErrors())
+    return printDiagnostics(diags), 1;
+  printDiagnostics(diags); // warnings
+  const ExperimentInstance &e = *inst;
+  const ModelInstance &m = e.model;
+  if (e.modelOnly)
+    return fail(o.file + " has no experiment: training needs one (its data and train settings)",
+                "add `experiment NAME { model = " + m.name +
+                    "(), data = text(\"data/corpus.txt\"), train { steps = 300 } }`");
+  for (const char *key : {"train.init_from", "train.label_smoothing", "train.dtype"})
+    if (!setting(e, key).empty())
+      std::fprintf(stderr, "frond: warning: frond train does not support %s yet; ignored\n",
+                   key);
+
+  auto num = [&](const std::string &key, long long def) {
+    std::string v = setting(e, key);
+    return v.empty() ? def : std::atoll(v.c_str());
+  };
+  std::string specDir = fs::path(o.file).parent_path().string();
+  std::string dataSetting = setting(e, "data");
+  if (dataSetting.empty())
+    return fail("experiment '" + e.name + "' has no data to train on",
+                "add `data = text(\"data/corpus.txt\")` (or a task, e.g. "
+                "task.associative_recall()) to the experiment");
+  std::string error;
+  auto data = runtime::DataSource::create(dataSetting, specDir, error);
+  if (!data)
+    return fail(error);
+
+  Plan plan;
+  plan.total = num("train.steps", 500);
+  plan.batch = o.batch > 0 ? o.batch : num("train.batch", 8);
+  plan.seqLen = o.seqLen > 0 ? o.seqLen
+                             : num("train.seq_len", data->sequenceLength() > 0
+                                                        ? data->sequenceLength()
+                                                        : 128);
+  plan.accumulate = std::max(1LL, num("train.accumulate", 1));
+  plan.seed = uint64_t(o.seed >= 0 ? o.seed : num("train.seed", 1));
+  plan.stopAt = o.steps > 0 ? o.steps : plan.total;
+  if (plan.stopAt > plan.total)
+    return usageError("--steps " + std::to_string(o.steps) + " is beyond the run's " +
+                      std::to_string(plan.total) +
+                      " steps (--steps stops a run early; the learning-rate schedule spans "
+                      "train.steps). To train longer, pass --set train.steps=" +
+                      std::to_string(o.steps));
+  long long defaultEvery = std::max(1LL, (plan.total + 9) / 10);
+  plan.evalEvery = o.evalEvery >= 0 ? o.evalEvery
+                                    : num("train.eval_every", num("eval.every", defaultEvery));
+  plan.checkpointEvery = o.checkpointEvery >= 0
+                             ? o.checkpointEvery
+                             : num("train.checkpoint_every", plan.evalEvery);
+  plan.valBatches = std::max(1LL, num("eval.batches", 10));
+  data->setSeed(plan.seed);
+
+  long long vocab = 0;
+  for (auto &[k, v] : m.args)
+    if (k == "vocab" && v.kind == Value::Int)
+      vocab = v.i;
+  if (vocab <= 0)
+    for (const ParamInfo &p : m.params)
+      if (p.component == "embedding" && !p.shape.empty() && p.shape[0].known()) {
+        vocab = p.shape[0].size;
+        break;
+      }
+  if (vocab > 0)
+    if (std::string err = data->checkVocab(vocab); !err.empty())
+      return fail(err);
+  for (Split s : {Split::Train, Split::Validation})
+    if (std::string err = data->check(s, plan.batch, plan.seqLen); !err.empty())
+      return fail(err);
+  std::set<std::string> inputNames;
+  for (const InputInfo &in : m.inputs)
+    inputNames.insert(in.name);
+
+  // --- compile: the gradient for training, the forward for validation --------------
+  mlir::MLIRContext ctx;
+  auto gradModule = mlirGen(ctx, graph, m, diags);
+  auto fwdModule = mlirGen(ctx, graph, m, diags);
+  printDiagnostics(diags);
+  if (!gradModule || !fwdModule)
+    return 1;
+  std::string modelText;
+  {
+    llvm::raw_string_ostream os(modelText);
+    fwdModule->print(os);
+  }
+  std::string modelHash = hex(fnv1a(modelText));
+  auto compileOne = [&](mlir::OwningOpRef<mlir::ModuleOp> mod, bool gradient, Bound &out,
+                        std::string &how) {
+    jit::CompileOptions options;
+    options.cacheDir = o.cacheDir;
+    options.refreshCache = o.noCache;
+    options.gradient = gradient;
+    jit::CompileReport report;
+    out.fn = jit::CompiledModel::compile(std::move(mod), error, options, &report);
+    if (!out.fn)
+      return false;
+    if (!report.note.empty())
+      std::fprintf(stderr, "frond: warning: %s\n", report.note.c_str());
+    how = report.source == jit::CompileReport::Compiled ? "compiled" : "cached";
+    return true;
+  };
+  auto tc = std::chrono::steady_clock::now();
+  Bound grad, fwd;
+  std::string gradHow, fwdHow;
+  if (!compileOne(std::move(gradModule), true, grad, gradHow))
+    return fail(error, error.find("no gradient") != std::string::npos ||
+                               error.find("differentiat") != std::string::npos
+                           ? "frond train needs a gradient rule for every op on the path to "
+                             "the loss; see `frond compile --emit=mlir` for the ops"
+                           : "");
+  if (!compileOne(std::move(fwdModule), false, fwd, fwdHow))
+    return fail(error);
+  double compileSec = secondsSince(tc);
+
+  // --- parameters and optimizer: fresh or from the checkpoint ------------------------
+  std::map<std::string, Tensor> params;
+  auto opt = runtime::makeOptimizer(e, m.params, error);
+  if (!opt)
+    return fail(error);
+  std::string variantName = e.variant.empty() ? "base" : e.variant;
+  fs::path runDir;
+  long long startStep = 0;
+  double priorTime = 0;
+  std::vector<std::string> keptLines; ///< metrics.jsonl lines kept on resume
+  size_t droppedLines = 0;
+  bool metricsExisted = false;
+  std::vector<std::pair<long long, double>> history, valHistory; ///< (step, loss)
+
+  if (!o.resume.empty()) {
+    runDir = o.resume;
+    if (fs::exists(runDir / "model.safetensors") && !fs::exists(runDir / "checkpoint"))
+      runDir = runDir.parent_path(); // the checkpoint directory itself was given
+    fs::path ck = runDir / "checkpoint";
+    if (!fs::is_directory(runDir))
+      return fail("cannot resume: '" + o.resume + "' is not a directory",
+                  "pass the run directory that frond train printed (runs/<experiment>/...)");
+    if (!fs::exists(ck / "model.safetensors") || !fs::exists(ck / "optimizer.safetensors"))
+      return fail("cannot resume: '" + o.resume + "' has no checkpoint (" + ck.string() +
+                      "/model.safetensors and optimizer.safetensors)",
+                  "pass the run directory that frond train printed; a run stopped before "
+                  "its first checkpoint must start again");
+    std::map<std::string, Tensor> optState;
+    runtime::TrainingState ts;
+    bool loaded = runtime::loadCheckpoint(ck.string(), m.params, params, optState, ts, error);
+    if (!loaded) {
+      // Read without checking the parameters: a checkpoint of another
+      // experiment, variant or model says so below, with the flags to use.
+      std::string error2;
+      std::map<std::string, Tensor> p2, o2;
+      if (!runtime::loadCheckpoint(ck.string(), {}, p2, o2, ts, error2))
+        return fail("cannot resume from " + ck.string() + ":\n  " + error);
+    }
+    auto want = [&](const std::string &key, const std::string &now, const std::string &what,
+                    const std::string &fix) -> bool {
+      auto it = ts.extra.find(key);
+      if (it == ts.extra.end() || it->second == now)
+        return true;
+      fail("cannot resume from " + ck.string() + ": " + what + " was " + it->second +
+               ", now " + now,
+           fix);
+      return false;
+    };
+    if (!want("experiment", e.name, "the experiment",
+              "resume with --experiment " + ts.extra["experiment"]) ||
+        !want("variant", variantName, "the variant",
+              ts.extra["variant"] == "base" ? std::string("resume without --variant")
+                                            : "resume with --variant " + ts.extra["variant"]) ||
+        !want("model_hash", modelHash, "the model's fingerprint",
+              "resume with the spec, experiment, variant and --set model.* overrides that "
+              "wrote the checkpoint (see " +
+                  (runDir / "run.json").string() + "), or start a fresh run") ||
+        !want("seed", std::to_string(plan.seed), "the seed",
+              "resume without --seed, or with --seed " + ts.extra["seed"]) ||
+        !want("batch", std::to_string(plan.batch), "train.batch",
+              "resume with --set train.batch=" + ts.extra["batch"]) ||
+        !want("seq_len", std::to_string(plan.seqLen), "train.seq_len",
+              "resume with --set train.seq_len=" + ts.extra["seq_len"]) ||
+        !want("accumulate", std::to_string(plan.accumulate), "train.accumulate",
+              "resume with --set train.accumulate=" + ts.extra["accumulate"]) ||
+        !want("steps", std::to_string(plan.total), "train.steps (the schedule's length)",
+              "resume with --set train.steps=" + ts.extra["steps"] +
+                  " (use --steps N to stop early)"))
+      return 1;
+    if (!loaded)
+      return fail("cannot resume from " + ck.string() + ":\n  " + error);
+    for (auto &[k, v] : e.settings) {
+      auto it = ts.extra.find("setting." + k);
+      if (it != ts.extra.end() && it->second != v)
+        std::fprintf(stderr,
+                     "frond: warning: %s was %s when the checkpoint was written, now %s; the "
+                     "resumed run will differ from an uninterrupted one\n",
+                     k.c_str(), it->second.c_str(), v.c_str());
+    }
+    if (!opt->loadState(optState, error))
+      return fail("cannot resume from " + ck.string() + ":\n  " + error,
+                  "resume with the optimizer settings that wrote the checkpoint");
+    startStep = ts.step;
+    if (ts.extra.count("time"))
+      priorTime = std::atof(ts.extra["time"].c_str());
+    if (startStep >= plan.stopAt) {
+      std::printf("%s is at step %lld of %lld already; nothing to do\n", runDir.c_str(),
+                  startStep, plan.total);
+      if (startStep < plan.total)
+        std::printf("(continue with: %s)\n", resumeCommand(o, runDir.string()).c_str());
+      return 0;
+    }
+    // The metrics rows up to the checkpoint's step stay; later ones (written
+    // after the last checkpoint by a run that stopped) are dropped.
+    std::ifstream in(runDir / "metrics.jsonl");
+    metricsExisted = bool(in);
+    for (std::string line; std::getline(in, line);) {
+      long long step = 0;
+      if (line.empty())
+        continue;
+      if (jsonInt(line, "step", step) && step > startStep) {
+        ++droppedLines;
+        continue;
+      }
+      double v = 0;
+      if (line.find("\"event\"") == std::string::npos) {
+        if (jsonDouble(line, "loss", v))
+          history.push_back({step, v});
+        else if (jsonDouble(line, "val_loss", v))
+          valHistory.push_back({step, v});
+      }
+      keptLines.push_back(line);
+    }
+  } else {
+    params = runtime::initParams(m, plan.seed, 0.02);
+    std::string stamp = timestamp("%Y%m%d-%H%M%S");
+    if (!o.out.empty()) {
+      runDir = o.out;
+      std::error_code ec;
+      if (fs::exists(runDir, ec) &&
+          (!fs::is_directory(runDir, ec) || !fs::is_empty(runDir, ec)))
+        return fail("the run directory '" + o.out + "' already exists" +
+                        (fs::exists(runDir / "metrics.jsonl") ? " and holds a run" : "") +
+                        "; frond train does not overwrite it",
+                    "continue that run with --resume " + o.out +
+                        ", or pass a new --out directory (or delete this one)");
+    } else {
+      fs::path base = fs::path(o.runsDir.empty() ? "runs" : o.runsDir) / e.name;
+      runDir = base / (variantName + "-" + stamp);
+      for (int i = 2; fs::exists(runDir); ++i)
+        runDir = base / (variantName + "-" + stamp + "-" + std::to_string(i));
+    }
+  }
+
+  // The compiled functions read the parameters through pointers into `params`.
+  if (!grad.bind(params, inputNames, error) || !fwd.bind(params, inputNames, error))
+    return fail(error);
+
+  // --- the run directory -------------------------------------------------------------
+  std::error_code ec;
+  fs::create_directories(runDir, ec);
+  if (ec)
+    return fail("cannot create the run directory '" + runDir.string() + "': " + ec.message(),
+                "pass a writable --out DIR, or set run.out_dir in frond.toml");
+  fs::path metricsPath = runDir / "metrics.jsonl";
+  if (o.resume.empty()) {
+    JsonObject settings, args;
+    for (auto &[k, v] : e.settings)
+      settings.str(k, v);
+    for (auto &[k, v] : m.args)
+      args.str(k, v.str());
+    std::string sets = "[";
+    for (size_t i = 0; i < o.sets.size(); ++i)
+      sets += (i ? ", " : "") + jsonStr(o.sets[i]);
+    sets += "]";
+    JsonObject run;
+    run.str("spec", fs::absolute(o.file).lexically_normal().string())
+        .str("experiment", e.name)
+        .str("variant", variantName)
+        .str("model", m.name)
+        .integer("seed", (long long)plan.seed)
+        .integer("steps", plan.total)
+        .integer("batch", plan.batch)
+        .integer("seq_len", plan.seqLen)
+        .integer("accumulate", plan.accumulate)
+        .integer("eval_every", plan.evalEvery)
+        .integer("checkpoint_every", plan.checkpointEvery)
+        .integer("val_batches", plan.valBatches)
+        .integer("parameters", m.totalParams())
+        .integer("trainable_parameters", m.trainableParams())
+        .str("data", data->describe())
+        .str("model_hash", modelHash)
+        .raw("settings", settings.text())
+        .raw("model_args", args.text())
+        .raw("overrides", sets)
+        .str("command", commandLine())
+        .str("cwd", fs::current_path(ec).string())
+        .str("started", timestamp("%Y-%m-%dT%H:%M:%S%z"));
+    std::string text = run.text();
+    // One key per line, for people reading it.
+    std::string pretty;
+    int depth = 0;
+    bool inString = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      pretty += c;
+      if (c == '"' && (i == 0 || text[i - 1] != '\\'))
+        inString = !inString;
+      if (inString)
+        continue;
+      if (c == '{')
+        ++depth;
+      else if (c == '}')
+        --depth;
+      if (c == '{' && depth == 1)
+        pretty += "\n  ";
+      else if (c == ',' && depth == 1 && i + 1 < text.size() && text[i + 1] == ' ')
+        pretty += "\n ";
+    }
+    pretty.insert(pretty.size() - 1, "\n");
+    if (!runtime::writeFileAtomic((runDir / "run.json").string(), pretty + "\n", error))
+      return fail(error);
+  } else if (droppedLines > 0) {
+    std::string text;
+    for (auto &l : keptLines)
+      text += l + "\n";
+    if (!runtime::writeFileAtomic(metricsPath.string(), text, error))
+      return fail(error);
+    std::fprintf(stderr,
+                 "frond: note: dropped %zu metrics rows written after the checkpoint "
+                 "(step %lld)\n",
+                 droppedLines, startStep);
+  }
+  std::FILE *metrics = std::fopen(metricsPath.c_str(), "a");
+  if (!metrics)
+    return fail("cannot open " + metricsPath.string() + ": " + std::strerror(errno));
+  auto writeRow = [&](const JsonObject &row) {
+    std::fputs((row.text() + "\n").c_str(), metrics);
+    std::fflush(metrics);
+  };
+  if (!o.resume.empty()) {
+    if (!metricsExisted)
+      std::fprintf(stderr, "frond: warning: %s was missing; it starts again at step %lld\n",
+                   metricsPath.c_str(), startStep);
+    writeRow(JsonObject()
+                 .str("event", "resume")
+                 .integer("step", startStep)
+                 .num("time", priorTime, 6)
+                 .str("command", commandLine()));
+  }
+
+  // --- header -------------------------------------------------------------------------
+  long long tokensPerStep = plan.batch * plan.seqLen * plan.accumulate;
+  std::printf("train %s%s%s: model %s, %s parameters (%s trainable)\n", e.name.c_str(),
+              e.variant.empty() ? "" : " --variant ", e.variant.c_str(), m.name.c_str(),
+              withCommas(m.totalParams()).c_str(), withCommas(m.trainableParams()).c_str());
+  std::printf("  data:     %s\n", data->describe().c_str());
+  std::printf("  steps:    %lld%s, batch %lld x %lld%s, seed %llu; validation every %lld "
+              "steps on %lld batches\n",
+              plan.total,
+              plan.stopAt < plan.total ? (" (stopping at " + std::to_string(plan.stopAt) + ")").c_str()
+                                       : "",
+              plan.batch, plan.seqLen,
+              plan.accumulate > 1 ? (" x " + std::to_string(plan.accumulate) + " accumulated").c_str()
+                                  : "",
+              (unsigned long long)plan.seed, plan.evalEvery, plan.valBatches);
+  std::printf("  compile:  %.2f s (gradient %s, forward %s)\n", compileSec, gradHow.c_str(),
+              fwdHow.c_str());
+  std::printf("  run:      %s%s\n", runDir.c_str(),
+              o.resume.empty() ? "" : (" (resumed at step " + std::to_string(startStep) + ")").c_str());
+  std::fflush(stdout);
+
+  // --- the loop --------------------------------------------------------------------------
+  bool tty = o.progress && isatty(2);
+  long long logEvery = std::max(1LL, (plan.total + 19) / 20);
+  double valSec = 0, trainSec = 0, ckptSec = 0;
+  auto session0 = std::chrono::steady_clock::now();
+  auto lastDraw = session0 - std::chrono::seconds(1);
+  auto runTime = [&] { return priorTime + secondsSince(session0); };
+  long long lastCheckpoint = o.resume.empty() ? -1 : startStep;
+  std::vector<Tensor> outs;
+  auto clearLine = [&] {
+    if (tty)
+      std::fputs("\r\033[K", stderr);
+  };
+
+  auto validate = [&](long long step, double &loss) -> bool {
+    auto t0 = std::chrono::steady_clock::now();
+    double sum = 0;
+    for (long long i = 0; i < plan.valBatches; ++i) {
+      runtime::Batch b = data->batchAt(Split::Validation, i, plan.batch, plan.seqLen, plan.seed);
+      if (!b.ok())
+        return fail(b.error), false;
+      if (!fwd.run(b, outs, error))
+        return fail(error), false;
+      sum += outs[size_t(fwd.lossIndex)].at(0);
+    }
+    loss = sum / double(plan.valBatches);
+    valSec += secondsSince(t0);
+    if (!std::isfinite(loss))
+      return true; // reported by the caller
+    valHistory.push_back({step, loss});
+    writeRow(JsonObject()
+                 .integer("step", step)
+                 .num("val_loss", loss, 17)
+                 .integer("val_batches", plan.valBatches)
+                 .num("time", runTime(), 6));
+    if (o.progress) {
+      clearLine();
+      std::fprintf(stderr, "step %*lld/%lld  val_loss %.4f\n", int(std::to_string(plan.total).size()),
+                   step, plan.total, loss);
+    }
+    return true;
+  };
+  auto checkpoint = [&](long long step) -> bool {
+    auto t0 = std::chrono::steady_clock::now();
+    runtime::TrainingState ts;
+    ts.step = step;
+    ts.rng = "seed=" + std::to_string(plan.seed);
+    ts.dataPosition = step * plan.accumulate;
+    ts.extra["model_hash"] = modelHash;
+    ts.extra["seed"] = std::to_string(plan.seed);
+    ts.extra["batch"] = std::to_string(plan.batch);
+    ts.extra["seq_len"] = std::to_string(plan.seqLen);
+    ts.extra["accumulate"] = std::to_string(plan.accumulate);
+    ts.extra["steps"] = std::to_string(plan.total);
+    ts.extra["experiment"] = e.name;
+    ts.extra["variant"] = variantName;
+    char t[32];
+    std::snprintf(t, sizeof t, "%.6f", runTime());
+    ts.extra["time"] = t;
+    for (auto &[k, v] : e.settings)
+      ts.extra["setting." + k] = v;
+    if (!runtime::saveCheckpoint((runDir / "checkpoint").string(), params, opt->state(), ts,
+                                 error))
+      return fail("writing the checkpoint failed: " + error), false;
+    lastCheckpoint = step;
+    ckptSec += secondsSince(t0);
+    return true;
+  };
+  auto nonFinite = [&](const std::string &what, long long step) {
+    clearLine();
+    std::string where = lastCheckpoint >= 0
+                            ? "the last good checkpoint, step " + std::to_string(lastCheckpoint) +
+                                  ", is in " + (runDir / "checkpoint").string()
+                            : "no checkpoint was written yet";
+    return fail(what + " at step " + std::to_string(step) +
+                    "; training stopped and saved nothing new; " + where,
+                "lower the learning rate, clip gradients (train { clip = clip_norm(1.0) }) or "
+                "add warmup, then start a fresh run");
+  };
+
+  std::signal(SIGINT, onInterrupt);
+  struct RestoreSignal {
+    ~RestoreSignal() { std::signal(SIGINT, SIG_DFL); }
+  } restoreSignal;
+  double val0 = NAN;
+  if (startStep == 0) {
+    if (!validate(0, val0))
+      return 1;
+    if (!std::isfinite(val0))
+      return nonFinite("the validation loss is not finite before training", 0);
+  }
+  long long step = startStep;
+  std::map<std::string, Tensor> grads;
+  while (step < plan.stopAt) {
+    auto t0 = std::chrono::steady_clock::now();
+    double loss = 0;
+    grads.clear();
+    for (long long a = 0; a < plan.accumulate; ++a) {
+      runtime::Batch b = data->batchAt(Split::Train, step * plan.accumulate + a, plan.batch,
+                                       plan.seqLen, plan.seed);
+      if (!b.ok())
+        return fail(b.error);
+      if (!grad.run(b, outs, error))
+        return fail(error);
+      loss += outs[size_t(grad.lossIndex)].at(0);
+      for (size_t i = 0; i < outs.size(); ++i) {
+        const std::string &n = grad.fn->results()[i].name;
+        if (n.rfind("grad:", 0) != 0)
+          continue;
+        std::string path = n.substr(5);
+        if (a == 0) {
+          grads[path] = std::move(outs[i]);
+        } else {
+          Tensor &g = grads[path];
+          for (size_t j = 0; j < g.f32.size(); ++j)
+            g.f32[j] += outs[i].f32[j];
+        }
+      }
+    }
+    if (plan.accumulate > 1) {
+      loss /= double(plan.accumulate);
+      float scale = 1.0f / float(plan.accumulate);
+      for (auto &[path, g] : grads)
+        for (float &v : g.f32)
+          v *= scale;
+    }
+    if (!std::isfinite(loss))
+      return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
+    double lr = opt->lrAt(step);
+    if (!opt->step(params, grads, step, error)) {
+      if (error.find("not finite") != std::string::npos)
+        return nonFinite("a gradient is not finite (" + error + ")", step + 1);
+      return fail(error);
+    }
+    trainSec += secondsSince(t0);
+    ++step;
+    history.push_back({step, loss});
+    long long sessionSteps = step - startStep;
+    double tps = double(sessionSteps * tokensPerStep) / std::max(trainSec, 1e-9);
+    writeRow(JsonObject()
+                 .integer("step", step)
+                 .num("loss", loss, 17)
+                 .num("lr", lr, 9)
+                 .num("grad_norm", opt->lastGradNorm(), 9)
+                 .integer("tokens", step * tokensPerStep)
+                 .num("tokens_per_s", tps, 6)
+                 .num("time", runTime(), 6));
+    // On a terminal the line is redrawn at most 10 times a second.
+    bool draw = tty ? secondsSince(lastDraw) >= 0.1 || step == plan.stopAt
+                    : step % logEvery == 0 || step == plan.stopAt || step == startStep + 1;
+    if (o.progress && draw) {
+      lastDraw = std::chrono::steady_clock::now();
+      double perStep = secondsSince(session0) / double(sessionSteps);
+      double eta = perStep * double(plan.stopAt - step);
+      char line[256];
+      int w = int(std::to_string(plan.total).size());
+      std::snprintf(line, sizeof line, "step %*lld/%lld  loss %.4f  lr %.2e  %s tok/s  ETA %s",
+                    w, step, plan.total, loss, lr, rate(tps).c_str(), duration(eta).c_str());
+      if (tty) {
+        const int width = 20;
+        int filled = int(double(width) * double(step) / double(plan.total));
+        std::string bar = "[" + std::string(size_t(filled), '#') +
+                          std::string(size_t(width - filled), '.') + "] ";
+        std::fprintf(stderr, "\r\033[K%s%s", bar.c_str(), line);
+      } else {
+        std::fprintf(stderr, "%s\n", line);
+      }
+      std::fflush(stderr);
+    }
+    bool last = step == plan.stopAt;
+    if ((plan.evalEvery > 0 && step % plan.evalEvery == 0) || last) {
+      double v = 0;
+      if (!validate(step, v))
+        return 1;
+      if (!std::isfinite(v))
+        return nonFinite("the validation loss is not finite (" + finiteName(v) + ")", step);
+    }
+    if ((plan.checkpointEvery > 0 && step % plan.checkpointEvery == 0) || last ||
+        g_interrupted) {
+      if (!checkpoint(step))
+        return 1;
+    }
+    if (g_interrupted && !last) {
+      clearLine();
+      std::fclose(metrics);
+      std::fprintf(stderr,
+                   "frond: interrupted at step %lld of %lld; checkpoint saved\n"
+                   "  continue with: %s\n",
+                   step, plan.total, resumeCommand(o, runDir.string()).c_str());
+      return 130;
+    }
+  }
+  clearLine();
+  std::fclose(metrics);
+
+  // --- summary -----------------------------------------------------------------------------
+  double trainMean = 0;
+  size_t n = std::min<size_t>(10, history.size());
+  for (size_t i = history.size() - n; i < history.size(); ++i)
+    trainMean += history[i].second;
+  trainMean /= double(std::max<size_t>(n, 1));
+  auto ent = data->unigramEntropy();
+  double wall = secondsSince(wall0);
+  long long sessionTokens = (step - startStep) * tokensPerStep;
+  std::printf("summary: step %lld of %lld%s\n", step, plan.total,
+              step < plan.total ? " (stopped early by --steps)" : "");
+  std::printf("  train loss       %.6f  (mean of the last %zu steps)\n", trainMean, n);
+  if (!valHistory.empty()) {
+    const auto &[vs, vl] = valHistory.back();
+    const auto &[fs0, fl] = valHistory.front();
+    std::printf("  validation loss  %.6f  (step %lld, %lld batches; %.6f at step %lld)\n", vl, vs,
+                plan.valBatches, fl, fs0);
+  }
+  std::printf("  unigram entropy  %.6f nats  (the loss of a model that ignores context)\n",
+              ent.nats);
+  std::printf("  throughput       %s tokens/s  (%s tokens in %.2f s of training steps)\n",
+              withCommas((long long)std::llround(double(sessionTokens) /
+                                                 std::max(trainSec, 1e-9)))
+                  .c_str(),
+              withCommas(sessionTokens).c_str(), trainSec);
+  std::printf("  wall time        %.2f s  (compile %.2f s, validation %.2f s, checkpoints %.2f s)\n",
+              wall, compileSec, valSec, ckptSec);
+  std::printf("  stored in        %s  (metrics.jsonl, checkpoint/ at step %lld, run.json)\n",
+              runDir.c_str(), lastCheckpoint);
+  if (step < plan.total)
+    std::printf("  continue with:   %s\n", resumeCommand(o, runDir.string()).c_str());
+  return 0;
+}
+
+} // namespace frond::cli
