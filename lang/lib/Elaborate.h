@@ -164,7 +164,5 @@ public:
   bool hasPowerLaw = false;
 };
 
-/// Glob match with '*' and '?', used for trainable/frozen patterns.
-bool globMatch(const std::string &pattern, const std::string &text);
 
 } // namespace frond

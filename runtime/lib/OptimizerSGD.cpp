@@ -7,22 +7,14 @@
 //===----------------------------------------------------------------------===//
 #include "frond/runtime/Optimizer.h"
 
+#include "GradientElement.h"
+
 #include <algorithm>
 #include <cmath>
 
 using namespace frond::runtime;
 
-namespace {
-/// The gradient element the optimizer sees: scaled by clip_norm's factor and
-/// clamped by clip_value's bound (0: none).
-inline float effGrad(float g, float scale, float clipValue) {
-  if (scale != 1.0f)
-    g *= scale;
-  if (clipValue > 0)
-    g = std::clamp(g, -clipValue, clipValue);
-  return g;
-}
-} // namespace
+using detail::effGrad;
 
 void frond::runtime::sgdUpdate(float *p, const float *g, float *buf, int64_t n, const Hyper &h,
                                double lr, int64_t t, float gradScale, double clipValue) {

@@ -51,6 +51,9 @@ extern char **g_argv;
 extern const char *const kEmitKinds;
 bool isEmitKind(const std::string &kind);
 
+/// The experiment's setting `key` (e.g. "train.steps") as written, or "".
+std::string setting(const ExperimentInstance &e, const std::string &key);
+
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags);
 int evalCommand(const Options &o, const Program &program,

@@ -28,6 +28,13 @@
 
 namespace frond::cli {
 
+std::string setting(const ExperimentInstance &e, const std::string &key) {
+  for (auto &[k, v] : e.settings)
+    if (k == key)
+      return v;
+  return "";
+}
+
 using runtime::DType;
 using runtime::Tensor;
 
@@ -44,12 +51,6 @@ struct EvalSetup {
   std::map<std::string, Tensor> inputs;
 };
 
-std::string setting(const ExperimentInstance &e, const std::string &key) {
-  for (auto &[k, v] : e.settings)
-    if (k == key)
-      return v;
-  return "";
-}
 
 /// The path of a text(...) data setting, or "".
 std::string textDataPath(const std::string &data) {

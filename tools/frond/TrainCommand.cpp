@@ -59,12 +59,6 @@ using runtime::Tensor;
 
 namespace {
 
-std::string setting(const ExperimentInstance &e, const std::string &key) {
-  for (auto &[k, v] : e.settings)
-    if (k == key)
-      return v;
-  return "";
-}
 
 // --- JSON output --------------------------------------------------------------
 

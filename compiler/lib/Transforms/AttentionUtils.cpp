@@ -3,6 +3,7 @@
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
@@ -107,6 +108,15 @@ Value tileOf(OpBuilder &b, Location loc, Value t, Value bi, Value hi, Value t0,
 } // namespace mlir::frond::lowering
 
 namespace mlir::frond::lowering {
+
+ValueRange tileLoop(OpBuilder &b, Location loc, Value lb, Value ub, Value step, ValueRange init,
+                    LoopBody body) {
+  return scf::ForOp::create(b, loc, lb, ub, step, init,
+                            [&](OpBuilder &nb, Location, Value iv, ValueRange it) {
+                              scf::YieldOp::create(nb, loc, body(nb, iv, it));
+                            })
+      .getResults();
+}
 
 Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT, AffineMap bMap,
                    Value init) {

@@ -61,6 +61,13 @@ Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT
 /// forward mode does not know.
 Value scoreDerivative(OpBuilder &b, Region &score, ArrayRef<Value> args, ValueRange captures);
 
+using LoopBody = function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
+
+/// scf.for from `lb` to `ub` by `step` carrying `init`; `body(builder, iv,
+/// iter_args)` returns what the iteration yields.
+ValueRange tileLoop(OpBuilder &b, Location loc, Value lb, Value ub, Value step, ValueRange init,
+                    LoopBody body);
+
 /// Replaces `op` by its tiled flash-style backward (LowerAttentionGrad.cpp).
 LogicalResult lowerAttentionGrad(AttentionGradOp op, int64_t queryTile, int64_t keyTile);
 

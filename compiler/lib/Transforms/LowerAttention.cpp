@@ -60,13 +60,8 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
                                                         : OpFoldResult(b.getIndexAttr(dvStatic));
   Value out = emptyTensor(b, loc, sizesFrom(b, loc, resType, {{q, 0}, {q, 1}, {q, 2}, {v, 3}}), elem);
 
-  auto forLoop = [&](OpBuilder &ob, Value ub, Value step, ValueRange init,
-                     function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
-    return scf::ForOp::create(ob, loc, c0, ub, step, init,
-                              [&](OpBuilder &nb, Location, Value iv, ValueRange it) {
-                                scf::YieldOp::create(nb, loc, body(nb, iv, it));
-                              })
-        .getResults();
+  auto forLoop = [&](OpBuilder &ob, Value ub, Value step, ValueRange init, LoopBody body) {
+    return tileLoop(ob, loc, c0, ub, step, init, body);
   };
 
   ValueRange result = forLoop(b, B, c1, out, [&](OpBuilder &b1, Value bi, ValueRange it1) {

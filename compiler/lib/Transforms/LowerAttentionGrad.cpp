@@ -73,13 +73,8 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
   SmallVector<IteratorType> par2(2, IteratorType::parallel);
   SmallVector<IteratorType> rowRed{IteratorType::parallel, IteratorType::reduction};
 
-  auto forLoop = [&](OpBuilder &ob, Value ub, Value step, ValueRange init,
-                     function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
-    return scf::ForOp::create(ob, loc, c0, ub, step, init,
-                              [&](OpBuilder &nb, Location, Value iv, ValueRange it) {
-                                scf::YieldOp::create(nb, loc, body(nb, iv, it));
-                              })
-        .getResults();
+  auto forLoop = [&](OpBuilder &ob, Value ub, Value step, ValueRange init, LoopBody body) {
+    return tileLoop(ob, loc, c0, ub, step, init, body);
   };
   bool failedRegion = false;
 

@@ -119,4 +119,8 @@ std::string builtinsHelp();
 /// Renders an ExperimentInstance for `frond explain`.
 std::string explainText(const ExperimentInstance &e);
 
+/// Glob match with '*' (any run of characters, dots included) and '?' (one
+/// character): trainable/frozen patterns and optimizer parameter groups.
+bool globMatch(const std::string &pattern, const std::string &text);
+
 } // namespace frond

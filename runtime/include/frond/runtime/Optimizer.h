@@ -142,8 +142,7 @@ bool parseGroup(const std::string &name, const std::string &text, ParamGroup &ou
 bool parseOptimizer(const std::string &text, Hyper &out, Hyper &fallback, bool &hasFallback,
                     std::string &error);
 
-/// '*' matches any run of characters (dots included), '?' one character.
-bool globMatch(const std::string &pattern, const std::string &text);
+// Parameter groups match paths with frond::globMatch (frond/lang/Sema.h).
 
 struct OptimizerConfig {
   Hyper hyper;                     ///< The optimizer's own settings

@@ -27,17 +27,8 @@ LogicalResult EmbeddingGradOp::verify() {
 
 LogicalResult CrossEntropyGradOp::verify() {
   auto logits = getLogits().getType();
-  auto targets = getTargets().getType();
-  if (failed(verifyMinRank(*this, "logits", logits, 2, "[N..., V]")))
+  if (failed(verifyLogitsAndTargets(*this, logits, getTargets().getType())))
     return failure();
-  if (targets.getRank() != logits.getRank() - 1)
-    return emitOpError() << "expects targets [N...] to have one dim fewer than "
-                            "logits [N..., V], found "
-                         << targets << " and " << logits;
-  for (int64_t i = 0; i < targets.getRank(); ++i)
-    if (failed(verifyDimsMatch(*this, "the positions (N...)", "targets", targets, i, "logits",
-                               logits, i)))
-      return failure();
   return verifyResultType(*this, getType(), logits.getShape(), logits.getElementType(),
                           "the logits");
 }

@@ -162,19 +162,24 @@ LogicalResult MatmulOp::verify() {
                           "lhs [B..., m, k] and rhs [B..., k, n]");
 }
 
-LogicalResult CrossEntropyOp::verify() {
-  auto logits = getLogits().getType();
-  auto targets = getTargets().getType();
-  if (failed(verifyMinRank(*this, "logits", logits, 2, "[N..., V]")))
+LogicalResult mlir::frond::detail::verifyLogitsAndTargets(Operation *op, RankedTensorType logits,
+                                                          RankedTensorType targets) {
+  if (failed(verifyMinRank(op, "logits", logits, 2, "[N..., V]")))
     return failure();
   if (targets.getRank() != logits.getRank() - 1)
-    return emitOpError() << "expects targets [N...] to have one dim fewer than "
-                            "logits [N..., V], found "
-                         << targets << " and " << logits;
+    return op->emitOpError() << "expects targets [N...] to have one dim fewer than "
+                                "logits [N..., V], found "
+                             << targets << " and " << logits;
   for (int64_t i = 0; i < targets.getRank(); ++i)
-    if (failed(verifyDimsMatch(*this, "the positions (N...)", "targets",
-                               targets, i, "logits", logits, i)))
+    if (failed(verifyDimsMatch(op, "the positions (N...)", "targets", targets, i, "logits",
+                               logits, i)))
       return failure();
+  return success();
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  if (failed(verifyLogitsAndTargets(*this, getLogits().getType(), getTargets().getType())))
+    return failure();
   double eps = getLabelSmoothing().convertToDouble();
   if (!(eps >= 0.0 && eps <= 1.0))
     return emitOpError() << "expects label_smoothing in [0, 1], found "

@@ -74,6 +74,11 @@ LogicalResult verifyDimInRange(Operation *op, StringRef attrName, int64_t dim,
 LogicalResult verifyDynamicSizes(Operation *op, RankedTensorType type,
                                  ValueRange sizes);
 
+/// Checks `logits [N..., V]` against `targets [N...]` (cross_entropy and
+/// its gradient).
+LogicalResult verifyLogitsAndTargets(Operation *op, RankedTensorType logits,
+                                     RankedTensorType targets);
+
 } // namespace mlir::frond::detail
 
 #endif // FROND_LIB_DIALECT_FROND_IR_SHAPEUTILS_H
