@@ -102,6 +102,21 @@ def FrondLowerAttention : Pass<"frond-lower-attention", "func::FuncOp"> {
   ];
 }
 
+def FrondShapeInference : Pass<"frond-shape-inference", "func::FuncOp"> {
+  let summary = "make frond result types as static as their operands allow";
+  let description = [{
+    Walks the function in order and, for each frond op whose result shape
+    follows from its operands (elementwise ops with numpy broadcasting,
+    norms, softmax, cumsum, rope, clamp, cast, transpose, split/merge heads,
+    linear, matmul, embedding), replaces dynamic result extents by the
+    static extents its operands imply; the function's result types follow.
+    Static extents are never changed, so a verified module stays verified.
+    With a function whose arguments were given static shapes (a JIT
+    specialising for one batch shape), the static extents reach every op,
+    which lets tiling and vectorisation use fixed tile counts.
+  }];
+}
+
 def FrondAutodiff : Pass<"frond-autodiff", "ModuleOp"> {
   let summary = "reverse-mode gradients of a model's loss, on the frond dialect";
   let description = [{
