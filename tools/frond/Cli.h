@@ -54,6 +54,10 @@ bool isEmitKind(const std::string &kind);
 /// The experiment's setting `key` (e.g. "train.steps") as written, or "".
 std::string setting(const ExperimentInstance &e, const std::string &key);
 
+/// The model's vocabulary: its `vocab` argument, else the first embedding
+/// table's rows; 0 when neither says.
+long long modelVocab(const ModelInstance &m);
+
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags);
 int evalCommand(const Options &o, const Program &program,

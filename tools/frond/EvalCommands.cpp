@@ -35,6 +35,16 @@ std::string setting(const ExperimentInstance &e, const std::string &key) {
   return "";
 }
 
+long long modelVocab(const ModelInstance &m) {
+  for (auto &[k, v] : m.args)
+    if (k == "vocab" && v.kind == Value::Int && v.i > 0)
+      return v.i;
+  for (const ParamInfo &p : m.params)
+    if (p.component == "embedding" && !p.shape.empty() && p.shape[0].known())
+      return p.shape[0].size;
+  return 0;
+}
+
 using runtime::DType;
 using runtime::Tensor;
 
@@ -122,16 +132,7 @@ bool prepareEval(const Options &o, const Program &program,
     return false;
   }
   const ModelInstance &m = e.model;
-  long long vocab = 0;
-  for (auto &[k, v] : m.args)
-    if (k == "vocab" && v.kind == Value::Int)
-      vocab = v.i;
-  if (vocab <= 0)
-    for (const ParamInfo &p : m.params)
-      if (p.component == "embedding" && !p.shape.empty() && p.shape[0].known()) {
-        vocab = p.shape[0].size;
-        break;
-      }
+  long long vocab = modelVocab(m);
   if (vocab <= 0)
     vocab = 256;
 

@@ -372,16 +372,7 @@ int trainCommand(const Options &o, const Program &program,
   plan.valBatches = std::max(1LL, num("eval.batches", 10));
   data->setSeed(plan.seed);
 
-  long long vocab = 0;
-  for (auto &[k, v] : m.args)
-    if (k == "vocab" && v.kind == Value::Int)
-      vocab = v.i;
-  if (vocab <= 0)
-    for (const ParamInfo &p : m.params)
-      if (p.component == "embedding" && !p.shape.empty() && p.shape[0].known()) {
-        vocab = p.shape[0].size;
-        break;
-      }
+  long long vocab = modelVocab(m);
   if (vocab > 0)
     if (std::string err = data->checkVocab(vocab); !err.empty())
       return fail(err);
