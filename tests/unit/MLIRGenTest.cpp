@@ -153,6 +153,21 @@ std::string messages(const DiagEngine &d) {
   return out;
 }
 
+/// `g` lowered as model `name` and printed; "" with the diagnostics in
+/// `why` when MLIRGen fails.
+std::string lowered(const Graph &g, const char *name, std::string &why) {
+  ModelInstance mi;
+  mi.name = name;
+  mlir::MLIRContext ctx;
+  DiagEngine diags;
+  auto module = mlirGen(ctx, g, mi, diags);
+  if (!module) {
+    why = messages(diags);
+    return "";
+  }
+  return print(*module);
+}
+
 #define EXPECT_HAS(text, needle)                                               \
   EXPECT_NE((text).find(needle), std::string::npos)                            \
       << "missing: " << (needle) << "\nin:\n"                                  \
@@ -248,13 +263,8 @@ TEST(MLIRGen, AlibiScoreRegion) {
   att.regions.push_back(std::move(reg.g));
   int a = r.g.add(std::move(att));
   r.g.outputs = {{"head:out", a}};
-  ModelInstance mi;
-  mi.name = "alibi";
-  mlir::MLIRContext ctx;
-  DiagEngine diags;
-  auto module = mlirGen(ctx, r.g, mi, diags);
-  ASSERT_TRUE(module) << messages(diags);
-  std::string ir = print(*module);
+  std::string why, ir = lowered(r.g, "alibi", why);
+  ASSERT_FALSE(ir.empty()) << why;
   EXPECT_HAS(ir, "captures(%arg1 : tensor<4xf32>)");
   EXPECT_HAS(ir, "-> tensor<?x4x?x16xf32> score {");
   EXPECT_HAS(ir, "%cap: tensor<4xf32> loc(\"model.spec\":20:7)");
@@ -283,13 +293,8 @@ TEST(MLIRGen, PositionsSegmentAndConstants) {
   int y = r.add("binary", {x, half}, bt, "float", {{"kind", str("div")}});
   r.g.outputs = {{"head:pos", pos}, {"head:plain", plain}, {"head:seg", seg},
                  {"head:y", y}};
-  ModelInstance mi;
-  mi.name = "pos";
-  mlir::MLIRContext ctx;
-  DiagEngine diags;
-  auto module = mlirGen(ctx, r.g, mi, diags);
-  ASSERT_TRUE(module) << messages(diags);
-  std::string ir = print(*module);
+  std::string why, ir = lowered(r.g, "pos", why);
+  ASSERT_FALSE(ir.empty()) << why;
   EXPECT_HAS(ir, "tensor.dim %arg0, %c0");
   EXPECT_HAS(ir, "frond.iota dim = 1 sizes(");
   EXPECT_HAS(ir, "tensor.expand_shape %arg1 [[0, 1]] output_shape [");
@@ -325,13 +330,8 @@ TEST(MLIRGen, IndexingSqueezeAndIntegerResults) {
   int fl = r.add("unary", {div}, {sym("b"), sym("t")}, "int", {{"kind", str("floor")}});
   r.g.outputs = {{"head:drop", drop}, {"head:elem", elem}, {"head:neg", neg},
                  {"head:floor", fl}};
-  ModelInstance mi;
-  mi.name = "shapes";
-  mlir::MLIRContext ctx;
-  DiagEngine diags;
-  auto module = mlirGen(ctx, r.g, mi, diags);
-  ASSERT_TRUE(module) << messages(diags);
-  std::string ir = print(*module);
+  std::string why, ir = lowered(r.g, "shapes", why);
+  ASSERT_FALSE(ir.empty()) << why;
   EXPECT_HAS(ir, "frond.slice %arg0[-1 : ] dim = 1 : (tensor<?x?x8xf32>) -> tensor<?x1x8xf32>");
   EXPECT_HAS(ir, "tensor.collapse_shape %0 [[0], [1, 2]] : tensor<?x1x8xf32> into tensor<?x8xf32>");
   EXPECT_HAS(ir, "tensor.expand_shape %collapsed [[0, 1], [2]] output_shape [1, %dim, 8] : "

@@ -65,19 +65,12 @@ Value inlineRegion(OpBuilder &b, Region &region, ArrayRef<Value> args,
   return map.lookupOrDefault(cast<YieldOp>(block.getTerminator()).getValue());
 }
 
-AffineMap dims(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> ds) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : ds)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
 /// C[i, j] (+)= Σ_r A[i, r] · B[...] with `bMap` over (i, j, r).
 Value contract(OpBuilder &b, Location loc, Value a, Value bT, AffineMap bMap,
                Value init) {
   MLIRContext *ctx = b.getContext();
   return buildGeneric(
-      b, loc, {a, bT}, init, {dims(ctx, 3, {0, 2}), bMap, dims(ctx, 3, {0, 1})},
+      b, loc, {a, bT}, init, {dimsMap(ctx, 3, {0, 2}), bMap, dimsMap(ctx, 3, {0, 1})},
       {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction},
       [](OpBuilder &nb, Location l, ValueRange x) -> Value {
         return arith::AddFOp::create(nb, l, x[2], arith::MulFOp::create(nb, l, x[0], x[1]));
@@ -122,7 +115,7 @@ Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT
                    Value init) {
   MLIRContext *ctx = b.getContext();
   return buildGeneric(
-      b, loc, {a, bT}, init, {aMap, bMap, dims(ctx, 3, {0, 1})},
+      b, loc, {a, bT}, init, {aMap, bMap, dimsMap(ctx, 3, {0, 1})},
       {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction},
       [](OpBuilder &nb, Location l, ValueRange x) -> Value {
         return arith::AddFOp::create(nb, l, x[2], arith::MulFOp::create(nb, l, x[0], x[1]));

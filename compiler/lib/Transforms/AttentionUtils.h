@@ -33,9 +33,6 @@ std::optional<CausalMask> analyseMask(Region &mask);
 /// `captures`; returns the yielded value.
 Value inlineRegion(OpBuilder &b, Region &region, ArrayRef<Value> args, ValueRange captures);
 
-/// The map over `rank` dims selecting `ds`.
-AffineMap dims(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> ds);
-
 /// C[i, j] (+)= Σ_r A[i, r] · B[...] with `bMap` over (i, j, r).
 Value contract(OpBuilder &b, Location loc, Value a, Value bT, AffineMap bMap, Value init);
 

@@ -23,13 +23,6 @@ namespace {
 
 using utils::IteratorType;
 
-AffineMap dimsMap(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : dims)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
 /// `input[N..., in] · weightᵀ (+ bias)` as a contraction generic.
 Value linear(OpBuilder &b, Location loc, Value input, Value weight, Value bias,
              RankedTensorType resultType) {

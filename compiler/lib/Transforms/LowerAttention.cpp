@@ -74,7 +74,7 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
           // q G kᵀ = (q G) kᵀ: fold G = metric[b, h] into the query tile.
           Value g = tileOf(b3, loc, metric, bi, hi, c0, dimOf(b3, loc, metric, 2), S);
           SmallVector<OpFoldResult> sz{qlen, tensor::getMixedSizes(b3, loc, g)[1]};
-          qTile = contract(b3, loc, qTile, g, dims(ctx, 3, {2, 1}), filledTensor(b3, loc, sz, zero));
+          qTile = contract(b3, loc, qTile, g, dimsMap(ctx, 3, {2, 1}), filledTensor(b3, loc, sz, zero));
         }
         SmallVector<OpFoldResult> rowSizes{qlen}, accSizes{qlen, dvSize};
         Value m0 = filledTensor(b3, loc, rowSizes, negInf);
@@ -107,7 +107,7 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
                                          return arith::MulFOp::create(nb, l, a[0], a[1]);
                                        });
             } else {
-              dots = contract(b5, loc, qTile, kTile, dims(ctx, 3, {1, 2}),
+              dots = contract(b5, loc, qTile, kTile, dimsMap(ctx, 3, {1, 2}),
                               filledTensor(b5, loc, sSizes, zero));
             }
             // scale, score region, then mask (-inf for softmax, 0 otherwise).
@@ -136,7 +136,7 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
             } else {
               s = scores(b5, hasMask);
             }
-            AffineMap ij = dims(ctx, 2, {0, 1}), i = dims(ctx, 2, {0});
+            AffineMap ij = dimsMap(ctx, 2, {0, 1}), i = dimsMap(ctx, 2, {0});
             SmallVector<IteratorType> par2(2, IteratorType::parallel);
             SmallVector<IteratorType> rowRed{IteratorType::parallel, IteratorType::reduction};
             Value p = s, mNew = m;
@@ -154,13 +154,13 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
                                  return math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, a[0], safe(nb, l, a[1])));
                                });
               Value alpha = buildGeneric(b5, loc, {m, mNew}, emptyTensor(b5, loc, rowSizes, S),
-                                         {dims(ctx, 1, {0}), dims(ctx, 1, {0}), dims(ctx, 1, {0})},
+                                         {dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0})},
                                          {IteratorType::parallel},
                                          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                            return math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, a[0], safe(nb, l, a[1])));
                                          });
               l = buildGeneric(b5, loc, {l, alpha}, emptyTensor(b5, loc, rowSizes, S),
-                               {dims(ctx, 1, {0}), dims(ctx, 1, {0}), dims(ctx, 1, {0})},
+                               {dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0})},
                                {IteratorType::parallel},
                                [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
                                  return arith::MulFOp::create(nb, l2, a[0], a[1]);
@@ -174,7 +174,7 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
               return arith::AddFOp::create(nb, l2, a[1], a[0]);
             });
             // acc[i, e] += Σ_j p[i, j] v[j, e]
-            Value accNew = contract(b5, loc, p, vTile, dims(ctx, 3, {2, 1}), acc);
+            Value accNew = contract(b5, loc, p, vTile, dimsMap(ctx, 3, {2, 1}), acc);
             return {mNew, lNew, accNew};
           };
           if (!skip)
@@ -189,12 +189,12 @@ LogicalResult lowerAttention(AttentionOp op, int64_t queryTile, int64_t keyTile)
         // out = acc / l (0 for rows with no visible key); relaxed: acc;
         // aft: scale · q ⊙ acc.
         SmallVector<Value> finalIn{state[2], state[1]};
-        SmallVector<AffineMap> finalMaps{dims(ctx, 2, {0, 1}), dims(ctx, 2, {0})};
+        SmallVector<AffineMap> finalMaps{dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {0})};
         if (aft) {
           finalIn.push_back(qTile);
-          finalMaps.push_back(dims(ctx, 2, {0, 1}));
+          finalMaps.push_back(dimsMap(ctx, 2, {0, 1}));
         }
-        finalMaps.push_back(dims(ctx, 2, {0, 1}));
+        finalMaps.push_back(dimsMap(ctx, 2, {0, 1}));
         Value o = buildGeneric(
             b3, loc, finalIn, emptyTensor(b3, loc, accSizes, elem), finalMaps,
             {IteratorType::parallel, IteratorType::parallel},

@@ -69,7 +69,7 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
     return filledTensor(b, loc, tensor::getMixedSizes(b, loc, t), zero);
   };
   Value dq0 = zerosLike(q), dk0 = zerosLike(k), dv0 = zerosLike(v);
-  AffineMap ij = dims(ctx, 2, {0, 1}), i = dims(ctx, 2, {0});
+  AffineMap ij = dimsMap(ctx, 2, {0, 1}), i = dimsMap(ctx, 2, {0});
   SmallVector<IteratorType> par2(2, IteratorType::parallel);
   SmallVector<IteratorType> rowRed{IteratorType::parallel, IteratorType::reduction};
 
@@ -93,7 +93,7 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
         // scaled scores (for the score region's derivative).
         auto scoreTiles = [&](OpBuilder &b5, Value k0, Value klen, Value kTile) {
           SmallVector<OpFoldResult> sSizes{qlen, klen};
-          Value dots = contract(b5, loc, qTile, kTile, dims(ctx, 3, {1, 2}),
+          Value dots = contract(b5, loc, qTile, kTile, dimsMap(ctx, 3, {1, 2}),
                                 filledTensor(b5, loc, sSizes, zero));
           auto tileType = RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic}, S);
           Value s = buildElementwise(b5, loc, tileType, dots, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -142,7 +142,7 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
             };
             // l' = l·exp(m - m') + Σ exp(s - m')
             Value lScaled = buildGeneric(b5, loc, {st[1], st[0], mNew}, emptyTensor(b5, loc, rowSizes, S),
-                                         {dims(ctx, 1, {0}), dims(ctx, 1, {0}), dims(ctx, 1, {0}), dims(ctx, 1, {0})},
+                                         {dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0})},
                                          {IteratorType::parallel},
                                          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                            Value d = arith::SubFOp::create(nb, l, safe(nb, l, a[1]), safe(nb, l, a[2]));
@@ -158,7 +158,7 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
         });
         // lse = m + log l (+inf for a row without a visible key: P = 0 there).
         Value lse = buildGeneric(b3, loc, {ml[0], ml[1]}, emptyTensor(b3, loc, rowSizes, S),
-                                 {dims(ctx, 1, {0}), dims(ctx, 1, {0}), dims(ctx, 1, {0})}, {IteratorType::parallel},
+                                 {dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0}), dimsMap(ctx, 1, {0})}, {IteratorType::parallel},
                                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                    Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
                                    Value v = arith::AddFOp::create(nb, l, a[0], math::LogOp::create(nb, l, a[1]));
@@ -186,10 +186,10 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
                                    });
             // dV[j, e] += Σ_i P[i, j] dO[i, e]
             SmallVector<OpFoldResult> kvSizes = tensor::getMixedSizes(b5, loc, vTile);
-            Value dvTile = contractMaps(b5, loc, p, dims(ctx, 3, {2, 0}), doTile, dims(ctx, 3, {2, 1}),
+            Value dvTile = contractMaps(b5, loc, p, dimsMap(ctx, 3, {2, 0}), doTile, dimsMap(ctx, 3, {2, 1}),
                                         filledTensor(b5, loc, kvSizes, zero));
             // dP[i, j] = Σ_e dO[i, e] V[j, e]
-            Value dp = contract(b5, loc, doTile, vTile, dims(ctx, 3, {1, 2}), filledTensor(b5, loc, sSizes, zero));
+            Value dp = contract(b5, loc, doTile, vTile, dimsMap(ctx, 3, {1, 2}), filledTensor(b5, loc, sSizes, zero));
             // dS = P (dP - D) · score'(s) · scale
             SmallVector<Value> ins{p, dp, dRow};
             SmallVector<AffineMap> maps{ij, ij, i};
@@ -215,8 +215,8 @@ LogicalResult mlir::frond::lowering::lowerAttentionGrad(AttentionGradOp op, int6
                                       return arith::MulFOp::create(nb, l, r, cFloat(nb, l, S, scale));
                                     });
             // dQ[i, d] += Σ_j dS[i, j] K[j, d]; dK[j, d] = Σ_i dS[i, j] Q[i, d]
-            Value dqAcc = contract(b5, loc, ds, kTile, dims(ctx, 3, {2, 1}), st[0]);
-            Value dkTile = contractMaps(b5, loc, ds, dims(ctx, 3, {2, 0}), qTile, dims(ctx, 3, {2, 1}),
+            Value dqAcc = contract(b5, loc, ds, kTile, dimsMap(ctx, 3, {2, 1}), st[0]);
+            Value dkTile = contractMaps(b5, loc, ds, dimsMap(ctx, 3, {2, 0}), qTile, dimsMap(ctx, 3, {2, 1}),
                                         filledTensor(b5, loc, tensor::getMixedSizes(b5, loc, kTile), zero));
             Value dk = addTile(b5, loc, st[1], dkTile, bi, kvh, k0, klen);
             Value dv = addTile(b5, loc, st[2], dvTile, bi, kvh, k0, klen);

@@ -216,3 +216,11 @@ Value mlir::frond::lowering::buildReduction(OpBuilder &b, Location loc,
                             : utils::IteratorType::parallel);
   return buildGeneric(b, loc, inputs, out, maps, iterators, body);
 }
+
+AffineMap mlir::frond::lowering::dimsMap(MLIRContext *ctx, unsigned rank,
+                                         ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}

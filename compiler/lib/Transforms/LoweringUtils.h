@@ -79,6 +79,9 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
 Value buildReduction(OpBuilder &b, Location loc, ValueRange inputs,
                      ArrayRef<int64_t> reduced, Value init, BodyFn body);
 
+/// The map over `rank` dims selecting `dims`, in order.
+AffineMap dimsMap(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> dims);
+
 /// Map over the full domain of rank `rank` keeping every dimension except
 /// `reduced`.
 AffineMap droppedDimsMap(MLIRContext *ctx, unsigned rank,

@@ -120,16 +120,7 @@ struct SoftmaxLowering : OpRewritePattern<SoftmaxOp> {
     auto type = cast<RankedTensorType>(x.getType());
     Type elem = type.getElementType(), acc = accumulationType(elem);
     int64_t dim = op.getDim();
-    Value mx = buildReduction(rw, loc, x, {dim},
-                              cFloat(rw, loc, acc, -std::numeric_limits<double>::infinity()),
-                              [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::MaximumFOp::create(b, l, a[1], convertScalar(b, l, a[0], acc));
-                              });
-    Value sum = buildReduction(rw, loc, {x, mx}, {dim}, cFloat(rw, loc, acc, 0.0),
-                               [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                 Value d = arith::SubFOp::create(b, l, convertScalar(b, l, a[0], acc), a[1]);
-                                 return arith::AddFOp::create(b, l, a[2], math::ExpOp::create(b, l, d));
-                               });
+    auto [mx, sum] = softmaxStats(rw, loc, x, dim, acc);
     MLIRContext *ctx = rw.getContext();
     unsigned rank = type.getRank();
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
