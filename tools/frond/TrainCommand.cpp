@@ -670,6 +670,7 @@ int trainCommand(const Options &o, const Program &program,
               plan.accumulate > 1 ? (" x " + std::to_string(plan.accumulate) + " accumulated").c_str()
                                   : "",
               (unsigned long long)plan.seed, plan.evalEvery, plan.valBatches);
+  std::printf("  optimizer: %s\n", opt->summary().c_str());
   std::printf("  compile:  %.2f s (gradient %s, forward %s)\n", compileSec, gradHow.c_str(),
               fwdHow.c_str());
   std::printf("  run:      %s%s\n", runDir.c_str(),
