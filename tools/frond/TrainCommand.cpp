@@ -28,6 +28,7 @@
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
+#include "frond/runtime/Accuracy.h"
 #include "frond/runtime/Checkpoint.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Init.h"
@@ -437,6 +438,7 @@ int trainCommand(const Options &o, const Program &program,
   size_t droppedLines = 0;
   bool metricsExisted = false;
   std::vector<std::pair<long long, double>> history, valHistory; ///< (step, loss)
+  std::vector<std::pair<long long, double>> valAccuracy;          ///< (step, accuracy)
 
   if (!o.resume.empty()) {
     runDir = o.resume;
@@ -694,6 +696,9 @@ int trainCommand(const Options &o, const Program &program,
   auto validate = [&](long long step, double &loss) -> bool {
     auto t0 = std::chrono::steady_clock::now();
     double sum = 0;
+    // Task data labels its answers: the first head's next-token accuracy
+    // on them (text labels every token; its loss says enough).
+    runtime::LabelScore score;
     for (long long i = 0; i < plan.valBatches; ++i) {
       runtime::Batch b = data->batchAt(Split::Validation, i, plan.batch, plan.seqLen, plan.seed);
       if (!b.ok())
@@ -701,21 +706,28 @@ int trainCommand(const Options &o, const Program &program,
       if (!fwd.run(b, outs, error))
         return fail(error), false;
       sum += outs[size_t(fwd.lossIndex)].at(0);
+      if (!m.heads.empty() && data->kind() != runtime::DataSource::Kind::Text)
+        score += runtime::scoreLabels(outs[0], b.labels);
     }
     loss = sum / double(plan.valBatches);
     valSec += secondsSince(t0);
     if (!std::isfinite(loss))
       return true; // reported by the caller
     valHistory.push_back({step, loss});
-    writeRow(JsonObject()
-                 .integer("step", step)
-                 .num("val_loss", loss, 17)
-                 .integer("val_batches", plan.valBatches)
-                 .num("time", runTime(), 6));
+    JsonObject row;
+    row.integer("step", step).num("val_loss", loss, 17);
+    if (score.scored) {
+      row.num("val_accuracy", score.accuracy(), 9).integer("val_scored", score.scored);
+      valAccuracy.push_back({step, score.accuracy()});
+    }
+    writeRow(row.integer("val_batches", plan.valBatches).num("time", runTime(), 6));
     if (o.progress) {
       clearLine();
-      std::fprintf(stderr, "step %*lld/%lld  val_loss %.4f\n", int(std::to_string(plan.total).size()),
+      std::fprintf(stderr, "step %*lld/%lld  val_loss %.4f", int(std::to_string(plan.total).size()),
                    step, plan.total, loss);
+      if (score.scored)
+        std::fprintf(stderr, "  val_accuracy %.4f", score.accuracy());
+      std::fputc('\n', stderr);
     }
     return true;
   };
@@ -889,6 +901,12 @@ int trainCommand(const Options &o, const Program &program,
     const auto &[fs0, fl] = valHistory.front();
     std::printf("  validation loss  %.6f  (step %lld, %lld batches; %.6f at step %lld)\n", vl, vs,
                 plan.valBatches, fl, fs0);
+  }
+  if (!valAccuracy.empty()) {
+    const auto &[as, acc] = valAccuracy.back();
+    std::printf("  val accuracy     %.4f  (step %lld, next-token accuracy on the task's scored "
+                "positions; %.4f at step %lld)\n",
+                acc, as, valAccuracy.front().second, valAccuracy.front().first);
   }
   std::printf("  unigram entropy  %.6f nats  (the loss of a model that ignores context)\n",
               ent.nats);

@@ -59,7 +59,7 @@ commands:
   compile FILE     lower the experiment's model to frond MLIR: one function
                    @<model>_forward; --emit picks the stage to print
   eval FILE        JIT-compile the model's forward for the CPU and run it on
-                   one deterministic batch; print each loss and the timings
+                   one batch of its data; print each loss, accuracy, timings
   train FILE       train the experiment's model on the CPU: progress, metrics
                    (metrics.jsonl), validation loss, checkpoints, --resume;
                    ends with a summary (frond train --help)
@@ -114,12 +114,14 @@ const std::map<std::string, std::string> kCommandHelp = {
              "                  [--batch N] [--seq-len T] [--seed S] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
-             "deterministic batch with deterministic parameters (seed S):\n"
-             "text(...) data gives consecutive byte windows of the file, anything\n"
-             "else seeded random token ids below the vocabulary; per-sample int\n"
-             "inputs (e.g. src_len) get seeded values in [1, T-1]. Prints every\n"
-             "loss and the compile and run times. Exit status: 0 ok, 1 errors\n"
-             "(including constructs the pipeline cannot lower yet).\n"},
+             "deterministic batch with deterministic parameters (seed S): the\n"
+             "experiment's own data (batch 0 of the validation split, as frond\n"
+             "train sees it; a task's length is the default --seq-len); without\n"
+             "data, seeded random token ids below the vocabulary, and per-sample\n"
+             "int inputs (e.g. src_len) get seeded values in [1, T-1]. Prints every\n"
+             "loss, the first head's next-token accuracy on the data's labelled\n"
+             "positions, and the compile and run times. Exit status: 0 ok, 1\n"
+             "errors (including constructs the pipeline cannot lower yet).\n"},
     {"train",
      "usage: frond train [--experiment N] [--variant V] [--set K=V]... [--out DIR]\n"
      "                   [--steps N] [--eval-every N] [--checkpoint-every N]\n"
