@@ -47,6 +47,9 @@ int usageError(const std::string &msg);
 /// Prints the diagnostics and an error count; returns 1 on errors, else 0.
 int printDiagnostics(const DiagEngine &d);
 double secondsSince(std::chrono::steady_clock::time_point t0);
+/// The value of the option args[i]: after '=' in "--flag=value", else the
+/// next argument (advancing i); false when there is none.
+bool optionValue(const std::vector<std::string> &args, size_t &i, std::string &slot);
 
 /// The command line as given (for check --numerics handing over to
 /// frond-numerics).

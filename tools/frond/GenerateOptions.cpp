@@ -12,7 +12,8 @@ const char *const kGenerateHelp =
     "usage: frond generate FILE [--checkpoint DIR] (--prompt TEXT | --prompts FILE)\n"
     "                      [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
     "                      [--top-p-style hf|pldr] [--repetition-penalty R] [--greedy]\n"
-    "                      [--seed S] [--no-cache] [--experiment N] [--variant V] [--set K=V]...\n\n"
+    "                      [--seed S] [--no-cache] [--experiment N] [--variant V]\n"
+    "                      [--set K=V]...\n\n"
     "Generates a continuation of the prompt with the experiment's model and\n"
     "streams it to stdout as it is produced (the prompt is printed first). The\n"
     "prompt is text for text(...) data (byte tokens: token = byte value) and\n"
@@ -90,17 +91,6 @@ const char *const kServeHelp =
 int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Options &o) {
   const std::string &a = args[i];
   std::string flag = a.substr(0, a.rfind("--", 0) == 0 ? a.find('=') : std::string::npos);
-  auto value = [&](std::string &slot) -> bool {
-    size_t eq = a.find('=');
-    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      slot = a.substr(eq + 1);
-      return true;
-    }
-    if (i + 1 >= args.size())
-      return false;
-    slot = args[++i];
-    return true;
-  };
   auto bad = [&](const std::string &what, const std::string &v) {
     usageError(flag + " needs " + what + ", not '" + v + "'");
     return -1;
@@ -119,7 +109,7 @@ int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Optio
     known = known || flag == f;
   if (!known)
     return 0;
-  if (!value(v))
+  if (!optionValue(args, i, v))
     return usageError(flag + " needs a value"), -1;
   char *end = nullptr;
   if (flag == "--checkpoint" || flag == "--prompt" || flag == "--prompts") {

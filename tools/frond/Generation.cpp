@@ -129,7 +129,7 @@ bool prepareGeneration(const cli::Options &o, const Program &program,
       ckVariant = "";
     if (experiment.empty())
       experiment = ckExperiment;
-    if (variant.empty() && o.variant.empty())
+    if (o.variant.empty())
       variant = ckVariant;
     if (!ckExperiment.empty() && experiment != ckExperiment)
       return fail(ckDir + " was trained by experiment '" + ckExperiment + "', not '" +

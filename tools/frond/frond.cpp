@@ -45,6 +45,20 @@ int frond::cli::printDiagnostics(const DiagEngine &d) {
   return d.hasErrors() ? 1 : 0;
 }
 
+bool frond::cli::optionValue(const std::vector<std::string> &args, size_t &i,
+                             std::string &slot) {
+  const std::string &a = args[i];
+  size_t eq = a.find('=');
+  if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+    slot = a.substr(eq + 1);
+    return true;
+  }
+  if (i + 1 >= args.size())
+    return false;
+  slot = args[++i];
+  return true;
+}
+
 double frond::cli::secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -307,17 +321,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
-    auto value = [&](std::string &slot) -> bool {
-      size_t eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-        slot = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size())
-        return false;
-      slot = args[++i];
-      return true;
-    };
+    auto value = [&](std::string &slot) { return optionValue(args, i, slot); };
     auto is = [&](const char *flag) {
       return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
     };
