@@ -73,6 +73,9 @@ bool readSettings(const cli::Options &o, const ExperimentInstance &e, GenerateSe
     return fail("experiment '" + e.name + "': generate.top_p_style is \"" + v + "\"",
                 "write top_p_style = \"hf\" (keeps the token that crosses top_p) or \"pldr\" "
                 "(drops it)");
+  if (std::atoll(get("min_length").c_str()) > 0)
+    std::fprintf(stderr, "frond: note: generate.min_length has no effect: the tokenizers have "
+                         "no end-of-sequence token, so every sequence runs to max_tokens\n");
   if (std::string err = p.validate(); !err.empty())
     return fail("experiment '" + e.name + "': generate { }: " + err,
                 "correct the experiment's generate { } section");

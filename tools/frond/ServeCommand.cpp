@@ -164,7 +164,8 @@ int serveCommand(const Options &o, const Program &program,
     e.message = res.status == 404 ? "no endpoint " + req.method + " " + req.path +
                                         "; the endpoints are POST /v1/completions, POST "
                                         "/v1/chat/completions, GET /v1/models, GET /health"
-                : res.status == 413 ? std::string("the request body is too large (4 MiB at most)")
+                : res.status == 413 ? std::string("the request body is too large (4 MiB at most; 8 KiB "
+                                                "without Content-Type: application/json)")
                                     : "HTTP status " + std::to_string(res.status);
     res.set_content(e.body(), "application/json");
   });
