@@ -6,6 +6,8 @@
 //   frond compile FILE    the model's forward as frond MLIR (or its graph)
 //   frond eval FILE       JIT-compile the forward and run it on one batch
 //   frond train FILE      train the experiment's model (TrainCommand.cpp)
+//   frond generate FILE   generate text (GenerateCommand.cpp)
+//   frond serve FILE      an OpenAI-compatible HTTP server (ServeCommand.cpp)
 //   frond check --numerics FILE   the JIT against the libtorch reference
 //   frond config          the resolved run configuration
 //   frond help builtins   the language's primitives
@@ -43,6 +45,20 @@ int frond::cli::printDiagnostics(const DiagEngine &d) {
   return d.hasErrors() ? 1 : 0;
 }
 
+bool frond::cli::optionValue(const std::vector<std::string> &args, size_t &i,
+                             std::string &slot) {
+  const std::string &a = args[i];
+  size_t eq = a.find('=');
+  if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+    slot = a.substr(eq + 1);
+    return true;
+  }
+  if (i + 1 >= args.size())
+    return false;
+  slot = args[++i];
+  return true;
+}
+
 double frond::cli::secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -63,6 +79,10 @@ commands:
   train FILE       train the experiment's model on the CPU: progress, metrics
                    (metrics.jsonl), validation loss, checkpoints, --resume;
                    ends with a summary (frond train --help)
+  generate FILE    generate from a checkpoint: --checkpoint DIR --prompt TEXT,
+                   sampling flags (frond generate --help)
+  serve FILE       serve the model over an OpenAI-compatible HTTP API on
+                   127.0.0.1 (frond serve --help)
   config           print the resolved run configuration (TOML)
   help [builtins]  this text, or the list of the language's functions
 
@@ -85,7 +105,8 @@ options:
                    initialisation (default 0.02; larger values make masks and
                    score modifiers change the outputs more, a sharper check)
   --no-cache       eval / check --numerics: compile even when the on-disk JIT
-                   cache has the model (the fresh object still updates it)
+                   cache has the model (the fresh object still updates it);
+                   generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
   --out DIR        train: the run directory (default:
                    runs/<experiment>/<variant>-<YYYYmmdd-HHMMSS>/)
@@ -184,6 +205,8 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
                "Prints the resolved run configuration as TOML, with the origin of\n"
                "each value.\n"},
+    {"generate", kGenerateHelp},
+    {"serve", kServeHelp},
     {"help", "usage: frond help [builtins]\n"},
 };
 
@@ -275,6 +298,10 @@ int runCommand(const Options &o) {
     return compileCommand(withCache, program, overrides, diags);
   if (o.command == "eval")
     return evalCommand(withCache, program, overrides, diags);
+  if (o.command == "generate")
+    return generateCommand(withCache, program, overrides, diags);
+  if (o.command == "serve")
+    return serveCommand(withCache, program, overrides, diags);
   if (o.command == "train") {
     withCache.runsDir = cfg.getString("run.out_dir", "runs");
     withCache.progress = cfg.getBool("run.progress", true);
@@ -296,17 +323,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
-    auto value = [&](std::string &slot) -> bool {
-      size_t eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-        slot = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size())
-        return false;
-      slot = args[++i];
-      return true;
-    };
+    auto value = [&](std::string &slot) { return optionValue(args, i, slot); };
     auto is = [&](const char *flag) {
       return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
     };
@@ -366,6 +383,9 @@ int main(int argc, char **argv) {
       o.numerics = true;
     } else if (is("--stdlib")) {
       if (!value(o.stdlib)) return usageError("--stdlib needs a directory");
+    } else if (int taken = parseGenerationOption(args, i, o); taken != 0) {
+      if (taken < 0)
+        return 2;
     } else if (a.size() > 1 && a[0] == '-') {
       return usageError("unknown option '" + a + "'");
     } else if (o.command.empty()) {
