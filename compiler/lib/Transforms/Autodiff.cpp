@@ -111,7 +111,9 @@ LogicalResult buildGradFunction(func::FuncOp fwd) {
       resultGrads.push_back(g);
       any |= bool(g);
     }
-    if (!any)
+    // Nothing to propagate into an op without float operands (constants,
+    // fills, integer-to-float casts).
+    if (!any || llvm::none_of(op->getOperands(), isFloatTensor))
       continue;
     auto diff = dyn_cast<DifferentiableOpInterface>(op);
     if (!diff)
