@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
+#include "frond/Dialect/Frond/IR/TensorGradients.h"
 #include "frond/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -153,6 +154,11 @@ LogicalResult buildGradFunction(func::FuncOp fwd) {
 }
 
 struct FrondAutodiff : frond::impl::FrondAutodiffBase<FrondAutodiff> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    FrondAutodiffBase::getDependentDialects(registry);
+    registerTensorGradientModels(registry);
+  }
+
   void runOnOperation() override {
     SmallVector<func::FuncOp> forwards;
     for (auto f : getOperation().getOps<func::FuncOp>())

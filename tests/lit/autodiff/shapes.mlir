@@ -38,3 +38,22 @@ func.func @shapes_forward(%x: tensor<?x?x4xf32> {frond.name = "x", frond.trainab
 // LOWERED-NOT: frond.{{[a-z_]+}} %
 // LOWERED: llvm.func @shapes_grad(
 // LOWERED-NOT: frond.{{[a-z_]+}} %
+
+// MLIRGen's squeeze and unsqueeze (tensor.collapse_shape / expand_shape):
+// the gradient is the inverse reshape (external models on the tensor ops).
+// CHECK-LABEL: func.func @squeeze_grad(
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 1, 4] : tensor<?x4xf32> into tensor<?x1x4xf32>
+// CHECK: return
+func.func @squeeze_forward(%x: tensor<?x1x4xf32> {frond.name = "x", frond.trainable = true})
+    -> tensor<f32> attributes {frond.outputs = ["loss"]} {
+  %s = tensor.collapse_shape %x [[0], [1, 2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x1x4xf32>
+  %u = tensor.expand_shape %s [[0, 1], [2]] output_shape [%n, 1, 4] : tensor<?x4xf32> into tensor<?x1x4xf32>
+  %sq = frond.binary mul %u, %u : (tensor<?x1x4xf32>, tensor<?x1x4xf32>) -> tensor<?x1x4xf32>
+  %l = frond.reduce sum %sq dims = [0, 1, 2] : tensor<?x1x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// LOWERED: llvm.func @squeeze_grad(
