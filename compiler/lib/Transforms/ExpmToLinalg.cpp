@@ -42,20 +42,34 @@ Value matmul(OpBuilder &b, Location loc, Value x, Value y) {
                       });
 }
 
-/// `identity + x · c` elementwise (c a scalar), or with `identity` false,
-/// `x · c`.
+/// 1.0 on the diagonal of a generic's [D, D] iteration, else 0.0.
+Value diagonalOne(OpBuilder &b, Location loc, Type f) {
+  Value diag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     linalg::IndexOp::create(b, loc, 0),
+                                     linalg::IndexOp::create(b, loc, 1));
+  return arith::UIToFPOp::create(b, loc, f, diag);
+}
+
+/// `x · c` elementwise (c a scalar), plus the identity with `addIdentity`.
 Value scaled(OpBuilder &b, Location loc, Value x, Value c, bool addIdentity) {
   auto type = cast<RankedTensorType>(x.getType());
   return buildElementwise(b, loc, type, x, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
     Value v = arith::MulFOp::create(nb, l, a[0], c);
     if (!addIdentity)
       return v;
-    Value diag = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                       linalg::IndexOp::create(nb, l, 0),
-                                       linalg::IndexOp::create(nb, l, 1));
-    Value one = arith::UIToFPOp::create(nb, l, type.getElementType(), diag);
-    return arith::AddFOp::create(nb, l, v, one);
+    return arith::AddFOp::create(nb, l, v, diagonalOne(nb, l, type.getElementType()));
   });
+}
+
+/// The identity matrix of `like`'s type.
+Value identityLike(OpBuilder &b, Location loc, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  return buildGeneric(b, loc, ValueRange{},
+                      emptyTensor(b, loc, tensor::getMixedSizes(b, loc, like), type.getElementType()),
+                      {b.getMultiDimIdentityMap(2)}, {IteratorType::parallel, IteratorType::parallel},
+                      [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+                        return diagonalOne(nb, l, type.getElementType());
+                      });
 }
 
 /// max_j Σ_i |a_ij| of a [D, D] matrix, as a scalar.
@@ -85,7 +99,7 @@ Value expmOfMatrix(OpBuilder &b, Location loc, Value a) {
                                        arith::FPToSIOp::create(b, loc, b.getI64Type(), sf));
   Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
   // Horner: E = I; E = I + X E / k for k = degree..1.
-  Value identity = scaled(b, loc, x, cFloat(b, loc, f, 0.0), true);
+  Value identity = identityLike(b, loc, x);
   Value taylor = scf::ForOp::create(
                      b, loc, c0, cIdx(b, loc, kTaylorDegree), c1, ValueRange{identity},
                      [&](OpBuilder &nb, Location l, Value j, ValueRange it) {
