@@ -56,10 +56,8 @@ LogicalResult SliceGradOp::verify() {
                                            "input", input, d)))
       return failure();
   }
-  if (getType() != input)
-    return emitOpError() << "expects the result to have the input's type " << input
-                         << ", found " << getType();
-  return success();
+  return verifyResultType(*this, getType(), input.getShape(), input.getElementType(),
+                          "the input");
 }
 
 LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
