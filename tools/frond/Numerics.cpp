@@ -66,10 +66,12 @@ bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t 
   if (it == out.end())
     return false;
   it->second.backward();
+  // Autograd leaves the gradient of a parameter the loss does not reach
+  // undefined: it is zero.
   for (const ParamInfo &p : m.params) {
     at::Tensor t = store.get(p.path);
-    if (p.trainable && t.defined() && t.grad().defined())
-      grads[p.path] = fromAten(t.grad());
+    if (p.trainable && t.defined())
+      grads[p.path] = fromAten(t.grad().defined() ? t.grad() : at::zeros_like(t));
   }
   return true;
 }

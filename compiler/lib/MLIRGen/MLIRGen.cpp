@@ -276,6 +276,8 @@ Value Emitter::emitNode(const graph::Node &n, llvm::ArrayRef<Value> operands) {
     return emitPositions(n, operands);
   if (n.op == "attention")
     return emitAttention(n, operands);
+  if (n.op == "dag")
+    return emitDag(n, operands);
   if (n.op == "squeeze" || n.op == "unsqueeze")
     return emitUnitDim(n, operands);
   if (n.op == "extract")

@@ -4,7 +4,7 @@
 // the function, the tensor-level nodes and the helpers nodes need;
 // MLIRGenShapes.cpp the nodes without a dialect op of their own (positions,
 // segment, squeeze, unsqueeze, extract); MLIRGenRegions.cpp frond.attention
-// and its scalar region graphs.
+// and its scalar region graphs; MLIRGenDag.cpp PLDR's DAG loss.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_MLIRGEN_MLIRGENIMPL_H
@@ -89,6 +89,8 @@ public:
   Value emitNode(const graph::Node &n, llvm::ArrayRef<Value> operands);
   /// frond.attention and its mask/score regions (MLIRGenRegions.cpp).
   Value emitAttention(const graph::Node &n, llvm::ArrayRef<Value> operands);
+  /// PLDR's DAG regulariser over power_law matrices (MLIRGenDag.cpp).
+  Value emitDag(const graph::Node &n, llvm::ArrayRef<Value> operands);
 
 private:
   std::map<std::string, std::shared_ptr<const std::string>> files;

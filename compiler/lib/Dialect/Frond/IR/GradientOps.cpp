@@ -1,7 +1,7 @@
 //===- GradientOps.cpp - verifiers of the gradient ops, and the rules ----===//
 //
-// embedding_grad and cross_entropy_grad exist for the rules of embedding
-// and cross_entropy, which are here too.
+// embedding_grad, cross_entropy_grad and slice_grad exist for the rules of
+// embedding, cross_entropy and slice; the first two rules are here too.
 //
 //===----------------------------------------------------------------------===//
 #include "GradientBuilder.h"
@@ -31,6 +31,33 @@ LogicalResult CrossEntropyGradOp::verify() {
     return failure();
   return verifyResultType(*this, getType(), logits.getShape(), logits.getElementType(),
                           "the logits");
+}
+
+LogicalResult SliceGradOp::verify() {
+  auto input = getInput().getType();
+  auto grad = getGrad().getType();
+  int64_t dim = getDim();
+  bool perSample = false;
+  FailureOr<int64_t> extent =
+      verifySliceBounds(*this, input, dim, getStart(), getStaticStartAttr(),
+                        getEnd(), getStaticEndAttr(), perSample);
+  if (failed(extent))
+    return failure();
+  if (failed(verifySameElementType(*this, "grad", grad, "input", input)))
+    return failure();
+  if (grad.getRank() != input.getRank())
+    return emitOpError() << "expects grad of the input's rank, found " << grad
+                         << " for " << input;
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    if (d == dim && !isDynamic(*extent) && !compatible(grad.getDimSize(d), *extent))
+      return emitOpError() << "expects grad of extent " << *extent << " along dim " << dim
+                           << " (the slice's), found " << grad;
+    if (d != dim && failed(verifyDimsMatch(*this, "the extents outside 'dim'", "grad", grad, d,
+                                           "input", input, d)))
+      return failure();
+  }
+  return verifyResultType(*this, getType(), input.getShape(), input.getElementType(),
+                          "the input");
 }
 
 LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
