@@ -111,7 +111,8 @@ LogicalResult buildGradFunction(func::FuncOp fwd) {
       resultGrads.push_back(g);
       any |= bool(g);
     }
-    if (!any)
+    // Nothing to propagate to: constants, and ops of integer tensors only.
+    if (!any || llvm::none_of(op->getOperands(), isFloatTensor))
       continue;
     auto diff = dyn_cast<DifferentiableOpInterface>(op);
     if (!diff)
