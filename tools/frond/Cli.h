@@ -28,6 +28,7 @@ struct Options {
   long long batch = 0, seqLen = 0; ///< 0: from the experiment's settings
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
+  bool f64 = false;                ///< eval --dtype f64: floats in double precision
   // train
   std::string out, resume;          ///< --out DIR, --resume DIR
   long long steps = 0;              ///< --steps N: stop after step N (0: train.steps)

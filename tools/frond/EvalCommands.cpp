@@ -256,7 +256,9 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
             bool gradient = false, std::string *gradientFailure = nullptr) {
   mlir::MLIRContext ctx;
   auto t0 = std::chrono::steady_clock::now();
-  auto module = mlirGen(ctx, s.graph, s.inst->model, diags);
+  MLIRGenOptions genOptions;
+  genOptions.f64 = o.f64;
+  auto module = mlirGen(ctx, s.graph, s.inst->model, diags, genOptions);
   printDiagnostics(diags);
   if (!module)
     return false;
@@ -324,14 +326,20 @@ int evalCommand(const Options &o, const Program &program,
   if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/true))
     return 1;
   auto params = runtime::initParams(s.inst->model, s.seed, o.initStd);
+  if (o.f64) { // the same values, widened
+    for (auto &[name, t] : params)
+      t = t.withFloatType(DType::F64);
+    for (auto &[name, t] : s.inputs)
+      t = t.withFloatType(DType::F64);
+  }
   std::vector<std::pair<std::string, Tensor>> outputs;
   double compileSec = 0, runSec = 0;
   std::string timing;
   if (!runJit(o, s, diags, params, outputs, compileSec, runSec, timing))
     return 1;
-  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s\n",
+  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s%s\n",
               s.inst->name.c_str(), s.inst->model.name.c_str(), s.batch, s.seqLen,
-              (unsigned long long)s.seed, s.dataNote.c_str());
+              (unsigned long long)s.seed, s.dataNote.c_str(), o.f64 ? ", f64" : "");
   bool finite = true;
   for (auto &[name, t] : outputs) {
     if (name.rfind("loss", 0) != 0)

@@ -104,6 +104,7 @@ options:
   --init-std X     eval / check --numerics: std of the normal parameter
                    initialisation (default 0.02; larger values make masks and
                    score modifiers change the outputs more, a sharper check)
+  --dtype T        eval: the floats' type, f32 (default) or f64
   --no-cache       eval / check --numerics: compile even when the on-disk JIT
                    cache has the model (the fresh object still updates it);
                    generate / serve: full recompute instead of the cached decoder
@@ -132,15 +133,16 @@ const std::map<std::string, std::string> kCommandHelp = {
               "per element. Needs a build with libtorch.\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
-             "                  [--batch N] [--seq-len T] [--seed S] FILE\n\n"
+             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
              "deterministic batch with deterministic parameters (seed S): the\n"
              "experiment's own data (batch 0 of the validation split, as frond\n"
              "train sees it; a task's length is the default --seq-len); without\n"
              "data, seeded random token ids below the vocabulary, and per-sample\n"
-             "int inputs (e.g. src_len) get seeded values in [1, T-1]. Prints every\n"
-             "loss, the first head's next-token accuracy on the data's labelled\n"
+             "int inputs (e.g. src_len) get seeded values in [1, T-1]. --dtype f64\n"
+             "computes in double precision (the same parameters, widened). Prints\n"
+             "every loss, the first head's next-token accuracy on the data's labelled\n"
              "positions, and the compile and run times. Exit status: 0 ok, 1\n"
              "errors (including constructs the pipeline cannot lower yet).\n"},
     {"train",
@@ -377,6 +379,11 @@ int main(int argc, char **argv) {
       if (v.empty() || *end || !(x > 0) || x > 100)
         return usageError("--init-std needs a positive number (at most 100), not '" + v + "'");
       o.initStd = x;
+    } else if (is("--dtype")) {
+      std::string v;
+      if (!value(v) || (v != "f32" && v != "f64"))
+        return usageError("--dtype needs f32 or f64" + (v.empty() ? "" : ", not '" + v + "'"));
+      o.f64 = v == "f64";
     } else if (a == "--no-cache") {
       o.noCache = true;
     } else if (a == "--numerics") {
@@ -407,6 +414,8 @@ int main(int argc, char **argv) {
     std::fputs(it->second.c_str(), stdout);
     return 0;
   }
+  if (o.f64 && o.command != "eval")
+    return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   int rc = 0;
   runOnLargeStack([&] { rc = runCommand(o); });
   std::fflush(stdout);
