@@ -88,6 +88,29 @@ TEST(Jit, DiskCacheServesALaterCompile) {
   EXPECT_EQ(runOnRamp(*b), kExpected);
 }
 
+// f64 arguments and results are passed as doubles, not truncated.
+TEST(Jit, F64ArgumentsAndResults) {
+  std::string text = kDouble;
+  for (size_t p = text.find("f32"); p != std::string::npos; p = text.find("f32", p))
+    text.replace(p, 3, "f64");
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, text.c_str()), error);
+  ASSERT_TRUE(cm) << error;
+  EXPECT_EQ(cm->arguments()[0].dtype, runtime::DType::F64);
+  EXPECT_EQ(cm->results()[0].dtype, runtime::DType::F64);
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F64, {1, 4});
+  x.f64 = {1.0 / 3.0, 1e-300, -1e300, 0.1};
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
+  ASSERT_EQ(outs.size(), 1u);
+  EXPECT_EQ(outs[0].f64, (std::vector<double>{2.0 / 3.0, 2e-300, -2e300, 0.2}));
+  // An f32 tensor for an f64 argument is an error that names both.
+  runtime::Tensor y = runtime::Tensor::zeros(runtime::DType::F32, {1, 4});
+  EXPECT_FALSE(cm->run({&y}, outs, error));
+  EXPECT_NE(error.find("must be a rank-2 f64 tensor, got f32 [1, 4]"), std::string::npos) << error;
+}
+
 TEST(Jit, OptionsChangeTheKey) {
   mlir::MLIRContext ctx;
   std::string error;

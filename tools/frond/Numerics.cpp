@@ -8,6 +8,8 @@ namespace frond::numerics {
 static at::Tensor toAten(const runtime::Tensor &t) {
   if (t.dtype == runtime::DType::F32)
     return at::from_blob(const_cast<float *>(t.f32.data()), t.shape, at::kFloat).clone();
+  if (t.dtype == runtime::DType::F64)
+    return at::from_blob(const_cast<double *>(t.f64.data()), t.shape, at::kDouble).clone();
   return at::from_blob(const_cast<int64_t *>(t.i64.data()), t.shape, at::kLong).clone();
 }
 

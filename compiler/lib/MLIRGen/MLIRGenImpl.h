@@ -39,6 +39,9 @@ public:
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
   DiagEngine &diags;
+  /// The type spec floats get: f32, or f64 (MLIRGenOptions::f64). "f32"
+  /// in comments of the MLIRGen sources means this type.
+  mlir::FloatType floatType = b.getF32Type();
 
   // --- Locations and errors (MLIRGen.cpp) ---------------------------------
   /// `file:line:col` of a node, or unknown.

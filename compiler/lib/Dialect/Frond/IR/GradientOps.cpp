@@ -7,7 +7,6 @@
 #include "GradientBuilder.h"
 #include "ShapeUtils.h"
 
-#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -73,30 +72,5 @@ LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrad
     operandGrads[0] = CrossEntropyGradOp::create(
         b, getLoc(), getLogits().getType(), getLogits(), getTargets(), g, getIgnoreIndexAttr(),
         getLabelSmoothingAttr(), getShiftAttr());
-  return success();
-}
-
-LogicalResult AttentionOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
-                                          MutableArrayRef<Value> operandGrads) {
-  Value g = resultGrads[0];
-  if (!g)
-    return success();
-  if (getKind() != AttentionKind::Softmax)
-    return emitOpError() << "has no gradient rule for kind '" << stringifyAttentionKind(getKind())
-                         << "' yet (softmax has one)";
-  if (!getScore().empty())
-    for (Value c : getCaptures())
-      if (auto t = dyn_cast<RankedTensorType>(c.getType()); t && isa<FloatType>(t.getElementType()))
-        return emitOpError() << "captures a float tensor in its score region; gradients of "
-                                "captured score tensors are not generated yet";
-  auto grad = AttentionGradOp::create(
-      b, getLoc(), TypeRange{getQ().getType(), getK().getType(), getV().getType()}, getKindAttr(),
-      getQ(), getK(), getV(), getResult(), g, getCaptures(), getScaleAttr(), getKvSourceAttr());
-  IRMapping map;
-  getMask().cloneInto(&grad.getMask(), map);
-  getScore().cloneInto(&grad.getScore(), map);
-  operandGrads[0] = grad.getDq();
-  operandGrads[1] = grad.getDk();
-  operandGrads[2] = grad.getDv();
   return success();
 }

@@ -674,46 +674,75 @@ def Frond_AttentionOp : Frond_Op<"attention", [
 }
 
 def Frond_AttentionGradOp : Frond_Op<"attention_grad", [
-    IsolatedFromAbove, RecursiveMemoryEffects,
+    AttrSizedOperandSegments, AttrSizedResultSegments, IsolatedFromAbove, RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
-  let summary = "the gradients of an attention op with respect to q, k and v";
+  let summary = "the gradients of an attention op with respect to its operands";
   let description = [{
     Built by the gradient rule of `frond.attention` (same kind, scale,
-    captures and regions): given the forward's operands, its output `out`
-    and the output's gradient `dout`, returns `dq`, `dk`, `dv` (the types of
-    `q`, `k`, `v`; grouped query heads add into their shared K/V head).
-    Lowered (`-frond-lower-attention`) flash-style: per query tile the
-    log-sum-exp is recomputed over the key tiles, then probabilities are
-    recomputed tile by tile; no `[tq, tk]` buffer beyond one tile. The
-    `score` region's derivative with respect to `s` is taken by forward
-    mode on its scalar body. Kinds: `softmax`.
+    metric, captures and regions): given the forward's operands, its output
+    `out` and the output's gradient `dout`, returns `dq`, `dk`, `dv` (the
+    types of `q`, `k`, `v`; grouped query heads add into their shared K/V
+    head), `dmetric` when there is a `metric` (`power_law`), and one
+    `capture_grads` result per float-tensor capture, in capture order
+    (integer captures such as `src_len` get none). A capture's gradient
+    sums, over every visible (query, key) pair, dL/ds' · ∂score/∂c for each
+    element `c` the `score` region reads with `tensor.extract` (the mask is
+    not differentiable; a capture only the mask reads gets zeros).
+
+    Lowered (`-frond-lower-attention`) tile by tile, never with a `[tq, tk]`
+    buffer beyond one tile: per query tile a first sweep over the key tiles
+    recomputes the row statistic (softmax/power_law: the log-sum-exp;
+    linear: Σ m·s), a second recomputes each probability tile and
+    accumulates the gradients; `aft` needs one sweep. The `score` region's
+    derivatives (with respect to `s`, and to captured elements) are taken
+    by forward mode on its scalar body. Kinds: all.
 
     ```mlir
-    %dq, %dk, %dv = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
+    %g:3 = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
         : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>,
           tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
         -> tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
         mask { ... }
+    %a:4 = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
+        captures(%slopes : tensor<4xf32>) : ...
+        -> tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+        capture_grads(tensor<4xf32>)
+        score { ... }
     ```
   }];
   let arguments = (ins Frond_AttentionKindAttr:$kind,
                        Frond_FloatTensor:$q, Frond_FloatTensor:$k,
-                       Frond_FloatTensor:$v, Frond_FloatTensor:$out,
-                       Frond_FloatTensor:$dout,
+                       Frond_FloatTensor:$v,
+                       Optional<Frond_FloatTensor>:$metric,
+                       Frond_FloatTensor:$out, Frond_FloatTensor:$dout,
                        Variadic<AnyType>:$captures,
                        F64Attr:$scale, UnitAttr:$kv_source);
   let results = (outs Frond_FloatTensor:$dq, Frond_FloatTensor:$dk,
-                      Frond_FloatTensor:$dv);
+                      Frond_FloatTensor:$dv,
+                      Optional<Frond_FloatTensor>:$dmetric,
+                      Variadic<Frond_FloatTensor>:$capture_grads);
   let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score);
   let assemblyFormat = [{
-    custom<EnumKeyword>($kind) $q `,` $k `,` $v `,` $out `,` $dout
+    custom<EnumKeyword>($kind) $q `,` $k `,` $v (`metric` $metric^ `:` type($metric))?
+    `,` $out `,` $dout
     `scale` `=` $scale (`kv_source` $kv_source^)?
     (`captures` `(` $captures^ `:` type($captures) `)`)?
     attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($out) `,` type($dout)
     `->` type($dq) `,` type($dk) `,` type($dv)
+    (`metric_grad` type($dmetric)^)? (`capture_grads` `(` type($capture_grads)^ `)`)?
     (`mask` $mask^)? (`score` $score^)?
   }];
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether `capture` (one of the captures) gets a `capture_grads`
+    /// result: a ranked tensor of floats.
+    static bool isDifferentiableCapture(::mlir::Value capture);
+    /// Checks that the `score` region reads each float-tensor capture only
+    /// with `tensor.extract` (the reads its gradient goes through); the
+    /// error points at another use.
+    static ::llvm::LogicalResult verifyCaptureReads(::mlir::ValueRange captures,
+                                                    ::mlir::Region &score);
+  }];
 }
 
 def Frond_YieldOp : Frond_Op<"yield", [Pure, Terminator,
