@@ -138,6 +138,32 @@ func.func @sq_forward(%x: tensor<?x3xf32> {frond.name = "x"},
 )mlir";
 
 // loss = mean((x Wᵀ)²) over N·2 elements: dW = 2/(2N) Σ_n y_n x_nᵀ, by hand.
+// One buffer returned as several results (a loss that is also a named
+// loss, CSE'd zero gradients): every result reads it before it is freed.
+const char *kShared = R"mlir(
+func.func @shared_forward(%x: tensor<?x4xf32> {frond.name = "x"})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {frond.outputs = ["head:a", "head:b", "head:c"]} {
+  %y = frond.binary add %x, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %y, %y, %y : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>
+}
+)mlir";
+
+TEST(Jit, ResultsSharingABuffer) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, kShared), error, {});
+  ASSERT_TRUE(cm) << error;
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
+  for (int i = 0; i < 8; ++i)
+    x.f32[size_t(i)] = float(i);
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
+  ASSERT_EQ(outs.size(), 3u);
+  for (const runtime::Tensor &t : outs)
+    EXPECT_EQ(t.f32, kExpected);
+}
+
 TEST(Jit, GradientOfALinearSquareLoss) {
   mlir::MLIRContext ctx;
   std::string error;

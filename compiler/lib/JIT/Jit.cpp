@@ -408,7 +408,10 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
   packed(argPtrs.data());
 
   outputs.clear();
-  std::set<int64_t> freed;
+  // Results are owned by the caller (ownership-based deallocation clones
+  // anything it does not own); several results may share one buffer, so
+  // buffers are freed once every result has been copied out.
+  std::set<int64_t> owned;
   for (size_t r = 0; r < outs.size(); ++r) {
     const Slot &s = outs[r];
     const int64_t *w = &resultWords[resultAt[r]];
@@ -437,12 +440,11 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
       }
     }
     outputs.push_back(std::move(t));
-    // Results are owned by the caller (ownership-based deallocation clones
-    // anything it does not own); several results may share one buffer.
-    int64_t alloc = w[0];
-    if (alloc && !inputBuffers.count(alloc) && freed.insert(alloc).second)
-      std::free(reinterpret_cast<void *>(intptr_t(alloc)));
+    if (int64_t alloc = w[0]; alloc && !inputBuffers.count(alloc))
+      owned.insert(alloc);
   }
+  for (int64_t alloc : owned)
+    std::free(reinterpret_cast<void *>(intptr_t(alloc)));
   return true;
 }
 
