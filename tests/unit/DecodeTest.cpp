@@ -21,6 +21,7 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <random>
 
@@ -108,69 +109,153 @@ struct Model {
 
 int64_t argmax(const float *x, int64_t n) { return std::max_element(x, x + n) - x; }
 
+/// The cached decoder of `m` for prompts up to `maxTokens` in all.
+std::unique_ptr<gen::Decoder> cachedDecoder(Model &m, int64_t maxTokens) {
+  gen::DecoderInputs in;
+  in.model = &m.inst->model;
+  in.graph = &m.graph;
+  in.params = m.params;
+  in.maxTokens = maxTokens;
+  in.compile = m.compile;
+  std::string error;
+  auto dec = gen::makeCachedDecoder(in, error);
+  EXPECT_TRUE(dec) << error;
+  return dec;
+}
+
+/// Random prompts of the given lengths (token ids 1..16).
+std::vector<std::vector<int64_t>> prompts(const std::vector<int64_t> &lengths) {
+  std::mt19937_64 rng(11);
+  std::vector<std::vector<int64_t>> out;
+  for (int64_t n : lengths) {
+    std::vector<int64_t> p;
+    for (int64_t i = 0; i < n; ++i)
+      p.push_back(int64_t(rng() % 16) + 1);
+    out.push_back(p);
+  }
+  return out;
+}
+
+/// max |a - b| over a row, and the tolerance for it: 1e-5 * max(1, max|b|).
+std::pair<double, double> rowError(const float *a, const std::vector<float> &b) {
+  double scale = 1, err = 0;
+  for (size_t v = 0; v < b.size(); ++v) {
+    scale = std::max(scale, double(std::fabs(b[v])));
+    err = std::max(err, double(std::fabs(b[v] - a[v])));
+  }
+  return {err, kTolerance * scale};
+}
+
+/// Greedy decoding of `seqs` for `steps` tokens through `dec`, comparing
+/// every step's logits with `reference(seq, promptLength)`; returns the
+/// largest error seen relative to its tolerance.
+double greedyAgainst(gen::Decoder &dec, std::vector<std::vector<int64_t>> seqs, int steps,
+                     const std::function<std::vector<float>(const std::vector<int64_t> &,
+                                                            int64_t)> &reference,
+                     const std::string &what, bool expectMatch = true) {
+  std::vector<int64_t> promptLength;
+  for (auto &p : seqs)
+    promptLength.push_back(int64_t(p.size()));
+  gen::Logits logits;
+  std::string error;
+  EXPECT_TRUE(dec.prefill(seqs, logits, error)) << error;
+  double worst = 0;
+  for (int step = 0; step <= steps && error.empty(); ++step) {
+    std::vector<int64_t> next;
+    for (size_t s = 0; s < seqs.size(); ++s) {
+      std::vector<float> ref = reference(seqs[s], promptLength[s]);
+      EXPECT_EQ(int64_t(ref.size()), logits.vocab);
+      if (int64_t(ref.size()) != logits.vocab)
+        return INFINITY;
+      auto [err, tol] = rowError(logits.row(int64_t(s)), ref);
+      worst = std::max(worst, err / tol);
+      int64_t token = argmax(logits.row(int64_t(s)), logits.vocab);
+      if (expectMatch) {
+        EXPECT_LE(err, tol) << what << ": sequence " << s << " at length " << seqs[s].size();
+        EXPECT_EQ(token, argmax(ref.data(), logits.vocab))
+            << what << ": sequence " << s << " at length " << seqs[s].size();
+      }
+      next.push_back(token);
+    }
+    if (step == steps)
+      break;
+    for (size_t s = 0; s < seqs.size(); ++s)
+      seqs[s].push_back(next[s]);
+    EXPECT_TRUE(dec.step(next, logits, error)) << error;
+  }
+  return worst;
+}
+
 class CachedVsRecompute : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CachedVsRecompute, GreedyTokensAndLogitsMatch) {
   const Case &c = GetParam();
   Model m;
   ASSERT_TRUE(m.load(c)) << m.diags.render();
-  gen::DecoderInputs in;
-  in.model = &m.inst->model;
-  in.graph = &m.graph;
-  in.params = m.params;
-  in.maxTokens = *std::max_element(c.promptLengths.begin(), c.promptLengths.end()) + c.steps;
-  in.compile = m.compile;
-  std::string error;
-  auto dec = gen::makeCachedDecoder(in, error);
-  ASSERT_TRUE(dec) << error;
-
-  std::mt19937_64 rng(11);
-  std::vector<std::vector<int64_t>> seqs;
-  std::vector<int64_t> promptLength;
+  int64_t longest = *std::max_element(c.promptLengths.begin(), c.promptLengths.end());
+  auto dec = cachedDecoder(m, longest + c.steps);
+  ASSERT_TRUE(dec);
   gen::Logits logits;
-  ASSERT_TRUE(dec->prefill({}, logits, error) == false);
-  for (int64_t n : c.promptLengths) {
-    std::vector<int64_t> p;
-    for (int64_t i = 0; i < n; ++i)
-      p.push_back(int64_t(rng() % 16) + 1);
-    seqs.push_back(p);
-    promptLength.push_back(n);
-  }
-  ASSERT_TRUE(dec->prefill(seqs, logits, error)) << error;
-  int64_t vocab = logits.vocab;
-  for (int step = 0; step <= c.steps; ++step) {
-    std::vector<int64_t> next;
-    for (size_t s = 0; s < seqs.size(); ++s) {
-      std::vector<float> ref = m.recompute(seqs[s], promptLength[s]);
-      ASSERT_EQ(int64_t(ref.size()), vocab);
-      double scale = 1, err = 0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        scale = std::max(scale, double(std::fabs(ref[size_t(v)])));
-        err = std::max(err, double(std::fabs(ref[size_t(v)] - logits.row(int64_t(s))[v])));
-      }
-      EXPECT_LE(err, kTolerance * scale)
-          << c.name << ": sequence " << s << " at length " << seqs[s].size();
-      int64_t token = argmax(logits.row(int64_t(s)), vocab);
-      EXPECT_EQ(token, argmax(ref.data(), vocab))
-          << c.name << ": sequence " << s << " at length " << seqs[s].size();
-      next.push_back(token);
-    }
-    if (step == c.steps)
-      break;
-    for (size_t s = 0; s < seqs.size(); ++s)
-      seqs[s].push_back(next[s]);
-    ASSERT_TRUE(dec->step(next, logits, error)) << error;
-  }
+  std::string error;
+  EXPECT_FALSE(dec->prefill({}, logits, error));
+  auto recompute = [&](const std::vector<int64_t> &seq, int64_t n) { return m.recompute(seq, n); };
+  greedyAgainst(*dec, prompts(c.promptLengths), c.steps, recompute, c.name);
   // Past max tokens: an error, not a write out of bounds.
-  EXPECT_FALSE(dec->step(std::vector<int64_t>(seqs.size(), 1), logits, error));
+  EXPECT_FALSE(dec->step(std::vector<int64_t>(c.promptLengths.size(), 1), logits, error));
   EXPECT_NE(error.find("max tokens"), std::string::npos) << error;
 }
 
 const std::vector<Case> kCases = {
     {"baseline", "baseline.spec", "", {{"layers", 2}, {"d", 64}, {"max_len", 64}}},
+    // RoPE, GQA (cache kv_heads), RMS norms, SwiGLU; BEAM's adapters with
+    // the per-position gate (the intended, causal form).
+    {"beam_backbone", "beam.spec", "", {}},
+    {"beam", "beam.spec", "beam", {}},
+    {"beam_nonlinear", "beam.spec", "nonlinear", {}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Experiments, CachedVsRecompute, ::testing::ValuesIn(kCases),
                          [](const auto &info) { return info.param.name; });
+
+// BEAM as shipped (faithful): the gate comes from the last position of the
+// current input, so the cached decoder gates each new token by itself (the
+// public code's streaming behaviour) while a full recompute gates every
+// position by the last token. Checked three ways:
+// - one-token prompts: every position is gated by itself, which is exactly
+//   the intended per-position BEAM (same parameters): equal to its recompute;
+// - prefill: the faithful forward over the prompt (gate from its last
+//   token), equal to the faithful recompute at the prompt;
+// - decode after a longer prompt differs from the faithful recompute (the
+//   documented difference), and describe() says so.
+TEST(CachedFaithful, BeamGatesEachNewTokenByItself) {
+  Model faithful, intended;
+  ASSERT_TRUE(faithful.load({"beam_faithful", "beam.spec", "faithful", {}})) << faithful.diags.render();
+  ASSERT_TRUE(intended.load({"beam", "beam.spec", "beam", {}})) << intended.diags.render();
+  ASSERT_EQ(faithful.params.size(), intended.params.size());
+  for (auto &[path, t] : faithful.params)
+    ASSERT_EQ(intended.params.at(path).f32, t.f32) << path;
+
+  auto dec = cachedDecoder(faithful, 8);
+  ASSERT_TRUE(dec);
+  EXPECT_NE(dec->describe().find("differs from a full recompute"), std::string::npos)
+      << dec->describe();
+  auto perPosition = [&](const std::vector<int64_t> &seq, int64_t n) {
+    return intended.recompute(seq, n);
+  };
+  greedyAgainst(*dec, prompts({1, 1, 1}), 6, perPosition, "faithful BEAM, one-token prompts");
+
+  auto lastGate = [&](const std::vector<int64_t> &seq, int64_t n) {
+    return faithful.recompute(seq, n);
+  };
+  auto dec2 = cachedDecoder(faithful, 8);
+  ASSERT_TRUE(dec2);
+  // Step 0 (prefill) must match; the decode steps must not.
+  greedyAgainst(*dec2, prompts({4, 6}), 0, lastGate, "faithful BEAM prefill");
+  auto dec3 = cachedDecoder(faithful, 8);
+  ASSERT_TRUE(dec3);
+  double worst = greedyAgainst(*dec3, prompts({4, 6}), 2, lastGate, "faithful BEAM decode",
+                               /*expectMatch=*/false);
+  EXPECT_GT(worst, 100.0) << "cached faithful BEAM should differ from its full recompute";
+}
 
 } // namespace
