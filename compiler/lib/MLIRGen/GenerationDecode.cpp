@@ -117,10 +117,10 @@ private:
       const std::string &name = a.cacheName.at(id);
       ops[1] = appendToCache(name + ".k", n.operands[1], ops[1]);
       ops[2] = appendToCache(name + ".v", n.operands[2], ops[2]);
-    } else if (mode != AttentionMode::Source) {
-      diags.error(n.loc, "cannot generate with a cache: recurrent state for this attention "
-                         "is not implemented yet");
-      return -1;
+    } else if (mode == AttentionMode::State) {
+      return decodeRecurrent(w, n, g.nodes[size_t(n.operands[1])],
+                             g.nodes[size_t(n.operands[2])], ops[0], ops[1], ops[2],
+                             a.cacheName.at(id), updates);
     }
     int att = w.copy(n, ops);
     // Keys after the query are stale cache slots: hide them, unless the

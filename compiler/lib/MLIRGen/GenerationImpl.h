@@ -129,6 +129,21 @@ std::unique_ptr<graph::Graph> cloneGraph(const graph::Graph &g);
 /// captures; extra captures are appended to it.
 void rewriteRegions(Writer &w, int node, int queryOffset, bool guard, int lengths);
 
+/// Recurrent attention as a running state (GenerationRecurrence.cpp): the
+/// state's parts ("s", "z" or "u") and their shapes for K/V nodes k, v.
+std::vector<std::string> recurrentStateParts(const graph::Node &att);
+Shape recurrentStateShape(const graph::Node &k, const graph::Node &v, const std::string &part);
+/// Decode: adds the new key/value to the state "cache:<name>.<part>"
+/// (inputs), appends the next states to `updates`, returns the output
+/// [b, h, 1, Dv].
+int decodeRecurrent(Writer &w, const graph::Node &att, const graph::Node &k,
+                    const graph::Node &v, int q, int kNew, int vNew, const std::string &name,
+                    std::vector<std::pair<std::string, int>> &updates);
+/// Prefill: the state over each prompt (`valid` [b, t] marks its positions),
+/// as outputs "cache:<name>.<part>".
+void prefillRecurrent(Writer &w, const graph::Node &att, int k, int v, int valid,
+                      const std::string &name);
+
 } // namespace frond::generation
 
 #endif // FROND_LIB_MLIRGEN_GENERATIONIMPL_H

@@ -30,7 +30,8 @@ public:
     std::vector<int> roots{a.head};
     for (auto &[node, name] : a.cacheName) {
       roots.push_back(node);
-      if (a.attention[size_t(node)] == AttentionMode::KV)
+      AttentionMode mode = a.attention[size_t(node)];
+      if (mode == AttentionMode::KV || mode == AttentionMode::State)
         roots.insert(roots.end(), {g.nodes[size_t(node)].operands[1],
                                    g.nodes[size_t(node)].operands[2]});
     }
@@ -52,6 +53,9 @@ public:
       if (a.attention[size_t(node)] == AttentionMode::KV) {
         w.output("cache:" + name + ".k", map[size_t(n.operands[1])]);
         w.output("cache:" + name + ".v", map[size_t(n.operands[2])]);
+      } else if (a.attention[size_t(node)] == AttentionMode::State) {
+        prefillRecurrent(w, n, map[size_t(n.operands[1])], map[size_t(n.operands[2])],
+                         w.validPositions(map[size_t(a.tokens)], lengths), name);
       } else if (n.op == "cumsum") {
         w.output("cache:" + name, w.positionOf(map[size_t(node)], a.seqAxis[size_t(node)], last));
       } else {

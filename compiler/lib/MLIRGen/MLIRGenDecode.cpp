@@ -35,16 +35,21 @@ std::vector<int64_t> extents(const Shape &s) {
 void planCaches(Analysis &a, GenerationPlan &plan) {
   const graph::Graph &g = *a.g;
   int kv = 0, state = 0, source = 0, metric = 0;
-  auto add = [&](std::string name, std::string kind, CacheSpec::Update update, int node,
-                 std::string what) {
+  auto addShaped = [&](std::string name, std::string kind, CacheSpec::Update update,
+                       const Shape &shape, int seqAxis, std::string what) {
     CacheSpec c;
     c.name = std::move(name);
     c.kind = std::move(kind);
     c.update = update;
-    c.shape = extents(g.nodes[size_t(node)].shape);
-    c.seqAxis = update == CacheSpec::Append ? a.seqAxis[size_t(node)] : -1;
+    c.shape = extents(shape);
+    c.seqAxis = seqAxis;
     c.what = std::move(what);
     plan.caches.push_back(std::move(c));
+  };
+  auto add = [&](std::string name, std::string kind, CacheSpec::Update update, int node,
+                 std::string what) {
+    addShaped(std::move(name), std::move(kind), update, g.nodes[size_t(node)].shape,
+              update == CacheSpec::Append ? a.seqAxis[size_t(node)] : -1, std::move(what));
   };
   for (int id : a.decodeNodes) {
     const graph::Node &n = g.nodes[size_t(id)];
@@ -56,6 +61,13 @@ void planCaches(Analysis &a, GenerationPlan &plan) {
       add(name + ".v", "kv", CacheSpec::Append, n.operands[2],
           "V of attention " + std::to_string(kv));
       ++kv;
+    } else if (n.op == "attention" && a.attention[size_t(id)] == AttentionMode::State) {
+      std::string name = "state" + std::to_string(state++);
+      a.cacheName[id] = name;
+      const graph::Node &k = g.nodes[size_t(n.operands[1])], &v = g.nodes[size_t(n.operands[2])];
+      for (const std::string &part : recurrentStateParts(n))
+        addShaped(name + "." + part, "state", CacheSpec::Replace,
+                  recurrentStateShape(k, v, part), -1, "recurrent attention state");
     } else if (n.op == "cumsum" && a.seqAxis[size_t(id)] >= 0) {
       std::string name = "state" + std::to_string(state++);
       a.cacheName[id] = name;
