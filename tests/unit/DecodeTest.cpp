@@ -233,6 +233,14 @@ const std::vector<Case> kCases = {
     // caches; the dual form (relaxed linear attention) as a running state.
     {"dual_form", "dual_form.spec", "", {}},
     {"dual_form_relaxed", "dual_form.spec", "relaxed", {}},
+    // PALM: prefix mask and separate positions restarting at src_len (the
+    // prompt is the source: src_len = prompt length), partial attention
+    // whose source K/V prefill computes once from Fp(h1[:, :5]) (`cache
+    // source_kv`; prompts of at least src_max = 5 tokens), soft-capped head.
+    {"palm", "palm.spec", "", {}, {5, 9, 7}, 0.1},
+    {"palm_faithful", "palm.spec", "faithful", {}, {5, 9, 7}, 0.1},
+    {"palm_prefix_only", "palm.spec", "prefix_only", {}, {5, 9, 7}, 0.1},
+    {"palm_baseline", "palm.spec", "baseline", {}, {3, 9, 7}, 0.1},
     // The other recurrent kinds as a running state (no experiment uses them).
     {"aft_state", "Inputs/recurrent.spec", "", {}},
     // linear normalises by sum_k s_k with scores of both signs (the builtin
@@ -283,6 +291,52 @@ TEST(CachedFaithful, BeamGatesEachNewTokenByItself) {
   double worst = greedyAgainst(*dec3, prompts({4, 6}), 2, lastGate, "faithful BEAM decode",
                                /*expectMatch=*/false);
   EXPECT_GT(worst, 100.0) << "cached faithful BEAM should differ from its full recompute";
+}
+
+// PALM's source is the prompt's first src_max = 5 positions, computed once:
+// a shorter prompt would put generated tokens in it, so prefill refuses it
+// and says why; describe() names the caches.
+TEST(CachedPalm, ShortPromptIsAnErrorAndDescribeNamesTheCaches) {
+  Model palm;
+  ASSERT_TRUE(palm.load({"palm", "palm.spec", "", {}, {5}, 0.1})) << palm.diags.render();
+  auto dec = cachedDecoder(palm, 16);
+  ASSERT_TRUE(dec);
+  std::string d = dec->describe();
+  EXPECT_NE(d.find("KV cache: 2 layers"), std::string::npos) << d;
+  EXPECT_NE(d.find("source K/V computed once at prefill"), std::string::npos) << d;
+  gen::Logits logits;
+  std::string error;
+  EXPECT_FALSE(dec->prefill(prompts({6, 4}), logits, error));
+  EXPECT_NE(error.find("prompt 1 has 4 tokens"), std::string::npos) << error;
+  EXPECT_NE(error.find("at least 5 tokens"), std::string::npos) << error;
+  EXPECT_FALSE(dec->prefill(prompts({17}), logits, error));
+  EXPECT_NE(error.find("max tokens (16)"), std::string::npos) << error;
+}
+
+// A model without a cache declaration has no cached decoder.
+TEST(CachedErrors, ModelWithoutCacheDeclaration) {
+  test::TempDir dir("frond-decode");
+  std::string file = dir.write("nocache.spec", R"(
+model nocache(vocab = 16, d = 8) {
+  input tokens[b, t]
+  head logits = linear(embed(tokens, vocab, d), vocab)
+  loss lm = cross_entropy(logits, tokens, shift = true)
+}
+)");
+  Program program;
+  DiagEngine diags;
+  program.stdlibDir = std::string(FROND_SOURCE_DIR) + "/stdlib";
+  ASSERT_TRUE(program.load(file, diags)) << diags.render();
+  graph::Graph graph;
+  auto inst = resolveExperiment(program, "", "", diags, {}, &graph);
+  ASSERT_TRUE(inst) << diags.render();
+  gen::DecoderInputs in;
+  in.model = &inst->model;
+  in.graph = &graph;
+  in.maxTokens = 8;
+  std::string error;
+  EXPECT_FALSE(gen::makeCachedDecoder(in, error));
+  EXPECT_NE(error.find("declares no cache"), std::string::npos) << error;
 }
 
 } // namespace

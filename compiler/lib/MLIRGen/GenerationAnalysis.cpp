@@ -221,9 +221,8 @@ bool analyse(const graph::Graph &g, const ModelInstance &m, Analysis &a, DiagEng
       int axis = a.seqAxis[size_t(seqOperand)];
       if (isLastPosition(node, axis)) {
         r = Role::Step;
-      } else if (long long end = prefixEnd(node, axis)) {
+      } else if (prefixEnd(node, axis)) {
         r = Role::Prompt;
-        a.minPrompt = std::max<int64_t>(a.minPrompt, end);
       } else {
         r = Role::Prompt;
         a.summaries.insert(int(i));
@@ -240,6 +239,18 @@ bool analyse(const graph::Graph &g, const ModelInstance &m, Analysis &a, DiagEng
     return a.role[size_t(id)] == Role::Prompt;
   });
   const std::vector<int> &needed = a.decodeNodes;
+  // Prompt values decode reads that come from a fixed prefix x[:, :e] need
+  // prompts of at least e tokens (the prefix must not reach generated ones).
+  std::vector<int> frontier;
+  for (int id : needed)
+    if (a.role[size_t(id)] == Role::Prompt)
+      frontier.push_back(id);
+  for (int id : closure(g, frontier)) {
+    const graph::Node &node = g.nodes[size_t(id)];
+    int in = node.operands.empty() ? -1 : node.operands[0];
+    if (in >= 0 && a.role[size_t(in)] == Role::Position && a.role[size_t(id)] == Role::Prompt)
+      a.minPrompt = std::max<int64_t>(a.minPrompt, prefixEnd(node, a.seqAxis[size_t(in)]));
+  }
   for (int id : needed) {
     const graph::Node &node = g.nodes[size_t(id)];
     int axis = a.seqAxis[size_t(id)];
