@@ -11,6 +11,7 @@
 //   buffers) and also returns those slices, which are stored again here at
 //   the same positions, so the caches are right even where bufferization
 //   chose to copy. Running states are replaced by the returned ones.
+//   Its linears read weights transposed once here (GenerationPlan::packed).
 //
 // Per-sample inputs besides tokens (PALM's src_len) are the prompt lengths.
 //
@@ -67,6 +68,7 @@ private:
   GenerationPlan plan;
   std::shared_ptr<jit::CompiledModel> prefillFn, decodeFn;
   std::map<std::string, Tensor> params;
+  std::map<std::string, Tensor> packed; ///< "packed:<path>": transposed weights
   std::vector<std::string> sampleInputs; ///< per-sample inputs: the lengths
   int64_t maxTokens = 0;
 
@@ -115,6 +117,20 @@ bool CachedDecoder::init(const DecoderInputs &in, std::string &error) {
   if (!planGeneration(*in.graph, m, plan, diags)) {
     error = diags.render();
     return false;
+  }
+  for (const std::string &path : plan.packed) {
+    auto p = params.find(path);
+    if (p == params.end() || p->second.shape.size() != 2) {
+      error = "no 2-D parameter '" + path + "' to pack for decoding";
+      return false;
+    }
+    const Tensor &w = p->second;
+    int64_t rows = w.shape[0], cols = w.shape[1];
+    Tensor t = Tensor::zeros(DType::F32, {cols, rows});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        t.f32[size_t(c * rows + r)] = w.f32[size_t(r * cols + c)];
+    packed["packed:" + path] = std::move(t);
   }
   for (auto [fn, g, suffix] : {std::tuple{&prefillFn, &plan.prefill, "_prefill"},
                                std::tuple{&decodeFn, &plan.decode, "_decode"}}) {
@@ -242,6 +258,8 @@ bool CachedDecoder::step(const std::vector<int64_t> &next, Logits &out, std::str
     named[s] = &lengths;
   for (auto &[name, t] : caches)
     named["cache:" + name] = &t;
+  for (auto &[name, t] : packed)
+    named[name] = &t;
   std::map<std::string, Tensor> outs;
   if (!call(*decodeFn, named, outs, error))
     return false;

@@ -60,6 +60,7 @@ private:
   std::vector<std::pair<std::string, int>> updates;
   Dim batch;
   int pos = -1, keys = -1, history = -1;
+  std::map<std::string, int> packedInputs;
 
   int emit(int id) {
     const graph::Node &n = g.nodes[size_t(id)];
@@ -74,6 +75,9 @@ private:
       return positions(n, ops);
     if (n.op == "attention")
       return attention(id, ops);
+    if ((n.op == "linear" || n.op == "lowrank_linear") && isParam(n.operands[1]) &&
+        (n.op == "linear" || isParam(n.operands[2])))
+      return packedLinear(n, ops);
     if (n.op == "cumsum" && it != a.cacheName.end()) {
       // The running sum through the previous position, plus the new value.
       Shape one = n.shape;
@@ -85,6 +89,44 @@ private:
       return next;
     }
     return w.copy(n, ops);
+  }
+
+  bool isParam(int id) const { return id >= 0 && g.nodes[size_t(id)].op == "param"; }
+
+  /// The weight [out, in] as the caller's transposed copy [in, out]
+  /// (GenerationPlan::packed), one input per parameter.
+  int packed(int param) {
+    const graph::Node &p = g.nodes[size_t(param)];
+    auto [it, fresh] = packedInputs.try_emplace(p.name, -1);
+    if (fresh) {
+      plan.packed.push_back(p.name);
+      it->second = w.input("packed:" + p.name, {p.shape[1], p.shape[0]}, "float", p.loc);
+    }
+    return it->second;
+  }
+
+  /// A linear of one position is a matrix-vector product: x · Wᵀ reads the
+  /// caller's Wᵀ, so the compiled step does not repack every weight
+  /// ([out, in] to [in, out] for vector FMAs) each time it runs.
+  int packedLinear(const graph::Node &n, const std::vector<int> &ops) {
+    auto product = [&](int x, int param, long long out) {
+      Shape s = w.node(x).shape;
+      s.back() = Dim{"", out};
+      return w.add("matmul", {x, packed(param)}, s, "float", n.loc);
+    };
+    const graph::Node &w0 = g.nodes[size_t(n.operands[1])];
+    if (n.op == "linear") {
+      int y = product(ops[0], n.operands[1], w0.shape[0].size);
+      if (ops.size() > 2 && ops[2] >= 0)
+        y = w.add("binary", {y, ops[2]}, n.shape, "float", n.loc, {{"kind", Value::ofStr("add")}});
+      return y;
+    }
+    // lowrank_linear: W2 act(W1 x).
+    int h = product(ops[0], n.operands[1], w0.shape[0].size);
+    auto act = n.attrs.find("activation");
+    if (act != n.attrs.end() && act->second.s != "none")
+      h = w.add("unary", {h}, w.node(h).shape, "float", n.loc, {{"kind", act->second}});
+    return product(h, n.operands[2], g.nodes[size_t(n.operands[2])].shape[0].size);
   }
 
   /// t + gen.pos[b] (then PALM's restart at r[b]: t - r from t >= r on;

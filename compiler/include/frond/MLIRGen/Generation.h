@@ -7,7 +7,7 @@
 //   @<model>_prefill(tokens [b, t], gen.lengths [b], <inputs>, <params>)
 //       -> (logits [b, V], cache:<name>...)
 //   @<model>_decode(tokens [b, 1], gen.pos [b], [gen.history [b, T],]
-//                   cache:<name>..., <inputs>, <params>)
+//                   cache:<name>..., <inputs>, <params>, packed:<param>...)
 //       -> (logits [b, V], cache:<name>...)
 //
 // Prompts are right-padded to t: `gen.lengths` holds each prompt's length,
@@ -64,6 +64,10 @@ struct GenerationPlan {
   std::string head;       ///< the head whose logits are generated from
   int64_t vocab = 0;
   bool history = false;   ///< decode reads gen.history: every token so far
+  /// Parameters [out, in] whose transposes [in, out] decode takes as
+  /// "packed:<path>" (its linears are matrix-vector products; the caller
+  /// transposes once instead of the compiled step every time).
+  std::vector<std::string> packed;
   int64_t minPrompt = 1;  ///< shortest prompt (a source prefix must be in it)
   /// Where cached decoding knowingly differs from a full recompute, e.g.
   /// PLDR's metric frozen at the prompt: one line each.
