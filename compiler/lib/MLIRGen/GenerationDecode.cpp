@@ -33,7 +33,7 @@ public:
     map.assign(g.nodes.size(), -1);
     pos = w.input("gen.pos", {batch}, "int", tokens.loc);
     for (int id : a.decodeNodes)
-      if ((map[size_t(id)] = emit(id)) < 0)
+      if (g.nodes[size_t(id)].op != "param" && (map[size_t(id)] = emit(id)) < 0)
         return false;
     int head = map[size_t(a.head)];
     Shape bv = {batch, w.node(head).shape[2]};
@@ -67,17 +67,20 @@ private:
     auto it = a.cacheName.find(id);
     if (a.role[size_t(id)] == Role::Prompt)
       return w.input("cache:" + it->second, n.shape, n.dtype, n.loc);
+    bool packs = (n.op == "linear" || n.op == "lowrank_linear") && isParam(n.operands[1]) &&
+                 (n.op == "linear" || isParam(n.operands[2]));
     std::vector<int> ops;
-    for (int o : n.operands)
-      ops.push_back(o < 0 ? -1 : map[size_t(o)]);
+    for (size_t i = 0; i < n.operands.size(); ++i) // packed weights: not as they are
+      ops.push_back(packs && (i == 1 || (i == 2 && n.op == "lowrank_linear"))
+                        ? -1
+                        : valueOf(n.operands[i]));
+    if (packs)
+      return packedLinear(n, ops);
     if ((n.op == "positions" || n.op == "segment") && !n.operands.empty() &&
         a.role[size_t(n.operands[0])] == Role::Position)
       return positions(n, ops);
     if (n.op == "attention")
       return attention(id, ops);
-    if ((n.op == "linear" || n.op == "lowrank_linear") && isParam(n.operands[1]) &&
-        (n.op == "linear" || isParam(n.operands[2])))
-      return packedLinear(n, ops);
     if (n.op == "cumsum" && it != a.cacheName.end()) {
       // The running sum through the previous position, plus the new value.
       Shape one = n.shape;
@@ -89,6 +92,16 @@ private:
       return next;
     }
     return w.copy(n, ops);
+  }
+
+  /// The new node of `id`; parameters are added where first used, so one
+  /// that decode reads only transposed (packedLinear) is no argument.
+  int valueOf(int id) {
+    if (id < 0)
+      return -1;
+    if (map[size_t(id)] < 0 && g.nodes[size_t(id)].op == "param")
+      map[size_t(id)] = w.copy(g.nodes[size_t(id)], {});
+    return map[size_t(id)];
   }
 
   bool isParam(int id) const { return id >= 0 && g.nodes[size_t(id)].op == "param"; }
