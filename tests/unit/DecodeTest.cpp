@@ -73,24 +73,32 @@ struct Model {
       return false;
     params = runtime::initParams(inst->model, 7, c.initStd);
     compile.cacheDir = std::string(FROND_BINARY_DIR) + "/decode-jit-cache";
-    mlir::MLIRContext ctx;
-    auto module = mlirGen(ctx, graph, inst->model, diags);
-    if (!module)
+    if (!(forward = compileForward(graph)))
       return false;
-    std::string error;
-    forward = jit::CompiledModel::compile(std::move(module), error, compile);
-    if (!forward) {
-      diags.error(error);
-      return false;
-    }
     for (auto &[name, id] : graph.outputs)
       if (head.empty() && name.rfind("head:", 0) == 0)
         head = name;
     return true;
   }
 
-  /// Next-token logits of `seq` by the forward over the whole sequence.
-  std::vector<float> recompute(const std::vector<int64_t> &seq, int64_t promptLength) {
+  /// The JIT-compiled forward of `g` (this model's graph or a variation).
+  std::shared_ptr<jit::CompiledModel> compileForward(const graph::Graph &g) {
+    mlir::MLIRContext ctx;
+    auto module = mlirGen(ctx, g, inst->model, diags);
+    if (!module)
+      return nullptr;
+    std::string error;
+    auto fn = jit::CompiledModel::compile(std::move(module), error, compile);
+    if (!fn)
+      diags.error(error);
+    return fn;
+  }
+
+  /// Next-token logits of `seq` by the forward over the whole sequence
+  /// (`fn`, default the model's forward).
+  std::vector<float> recompute(const std::vector<int64_t> &seq, int64_t promptLength,
+                               jit::CompiledModel *fn = nullptr) {
+    jit::CompiledModel *forward = fn ? fn : this->forward.get();
     Tensor tokens = Tensor::zeros(DType::I64, {1, int64_t(seq.size())});
     tokens.i64 = seq;
     Tensor perSample = Tensor::zeros(DType::I64, {1});
@@ -241,6 +249,11 @@ const std::vector<Case> kCases = {
     {"palm_faithful", "palm.spec", "faithful", {}, {5, 9, 7}, 0.1},
     {"palm_prefix_only", "palm.spec", "prefix_only", {}, {5, 9, 7}, 0.1},
     {"palm_baseline", "palm.spec", "baseline", {}, {3, 9, 7}, 0.1},
+    // PLDR-LLM, the intended causal form: K/V caches and the G cache (the
+    // running sum of q_t^T q_t; each new position's metric from it);
+    // and its SDPA ablation (G = I).
+    {"pldr", "pldr.spec", "", {}, {3, 9, 7}, 0.1},
+    {"pldr_softmax", "pldr.spec", "softmax", {}, {3, 9, 7}, 0.1},
     // The other recurrent kinds as a running state (no experiment uses them).
     {"aft_state", "Inputs/recurrent.spec", "", {}},
     // linear normalises by sum_k s_k with scores of both signs (the builtin
@@ -337,6 +350,103 @@ model nocache(vocab = 16, d = 8) {
   std::string error;
   EXPECT_FALSE(gen::makeCachedDecoder(in, error));
   EXPECT_NE(error.find("declares no cache"), std::string::npos) << error;
+}
+
+/// A deep copy of a recorded graph (regions included).
+std::unique_ptr<graph::Graph> copyGraph(const graph::Graph &g) {
+  auto c = std::make_unique<graph::Graph>();
+  c->outputs = g.outputs;
+  c->captures = g.captures;
+  for (const graph::Node &n : g.nodes) {
+    graph::Node m;
+    m.op = n.op, m.operands = n.operands, m.attrs = n.attrs, m.shape = n.shape;
+    m.dtype = n.dtype, m.loc = n.loc, m.name = n.name;
+    for (const auto &r : n.regions)
+      m.regions.push_back(copyGraph(*r));
+    c->nodes.push_back(std::move(m));
+  }
+  return c;
+}
+
+/// `g` with every contraction over the sequence (a matmul whose operands
+/// run along t but whose result does not: PLDR's qᵀq) reading only the
+/// first `prompt` positions: a full recompute with the metric of the prompt.
+std::unique_ptr<graph::Graph> metricFromPrompt(const graph::Graph &g, int64_t prompt) {
+  auto seqAxis = [](const graph::Node &n) {
+    for (size_t d = 0; d < n.shape.size(); ++d)
+      if (!n.shape[d].known() && n.shape[d].name == "t")
+        return int(d);
+    return -1;
+  };
+  auto out = std::make_unique<graph::Graph>();
+  out->outputs = g.outputs;
+  std::vector<int> map(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    graph::Node n;
+    const graph::Node &src = g.nodes[i];
+    n.op = src.op, n.attrs = src.attrs, n.shape = src.shape, n.dtype = src.dtype;
+    n.loc = src.loc, n.name = src.name;
+    for (const auto &r : src.regions)
+      n.regions.push_back(copyGraph(*r));
+    for (int o : src.operands)
+      n.operands.push_back(o < 0 ? -1 : map[size_t(o)]);
+    if (src.op == "matmul" && seqAxis(src) < 0)
+      for (int &o : n.operands) {
+        const graph::Node &opnd = out->nodes[size_t(o)];
+        int axis = seqAxis(opnd);
+        if (axis < 0)
+          continue;
+        graph::Node slice;
+        slice.op = "slice";
+        slice.operands = {o, -1, -1};
+        slice.attrs = {{"dim", Value::ofInt(axis)}, {"static_end", Value::ofInt(prompt)}};
+        slice.shape = opnd.shape;
+        slice.shape[size_t(axis)] = Dim{"", prompt};
+        slice.dtype = opnd.dtype;
+        slice.loc = opnd.loc;
+        o = out->add(std::move(slice));
+      }
+    map[i] = out->add(std::move(n));
+  }
+  for (auto &[name, id] : out->outputs)
+    id = map[size_t(id)];
+  return out;
+}
+
+// PLDR-LLM as shipped (faithful): the metric A = LN(qᵀq) sums over every
+// position, and the public code's cache keeps the prompt's G for every
+// generated token. The cached decoder must do exactly that: equal, at every
+// step, to a full recompute whose metric is computed from the prompt's
+// positions only (the graph with qᵀq restricted to them), and different
+// from the faithful full recompute (the documented difference).
+TEST(CachedFaithful, PldrKeepsThePromptsMetric) {
+  Model pldr;
+  ASSERT_TRUE(pldr.load({"pldr_faithful", "pldr.spec", "faithful", {}, {4, 6}, 0.1}))
+      << pldr.diags.render();
+  auto dec = cachedDecoder(pldr, 12);
+  ASSERT_TRUE(dec);
+  EXPECT_NE(dec->describe().find("G cache (the metric from the prompt, frozen)"),
+            std::string::npos)
+      << dec->describe();
+  EXPECT_NE(dec->describe().find("differs from a full recompute"), std::string::npos);
+  std::map<int64_t, std::shared_ptr<jit::CompiledModel>> byPrompt;
+  auto promptMetric = [&](const std::vector<int64_t> &seq, int64_t n) {
+    auto &fn = byPrompt[n];
+    if (!fn)
+      fn = pldr.compileForward(*metricFromPrompt(pldr.graph, n));
+    EXPECT_TRUE(fn) << pldr.diags.render();
+    return fn ? pldr.recompute(seq, n, fn.get()) : std::vector<float>{};
+  };
+  greedyAgainst(*dec, prompts({4, 6}), 4, promptMetric, "faithful PLDR, prompt's metric");
+
+  auto dec2 = cachedDecoder(pldr, 12);
+  ASSERT_TRUE(dec2);
+  auto everyPosition = [&](const std::vector<int64_t> &seq, int64_t n) {
+    return pldr.recompute(seq, n);
+  };
+  double worst = greedyAgainst(*dec2, prompts({4, 6}), 2, everyPosition, "faithful PLDR",
+                               /*expectMatch=*/false);
+  EXPECT_GT(worst, 100.0) << "cached faithful PLDR should differ from its full recompute";
 }
 
 } // namespace

@@ -151,3 +151,28 @@ TEST(Jit, GradientOfALinearSquareLoss) {
 }
 
 } // namespace
+
+// A value returned twice (a total loss that is one named loss, `loss = ce`)
+// comes back twice: both results are copied before the shared buffer is
+// freed.
+TEST(Jit, ValueReturnedTwice) {
+  const char *twice = R"mlir(
+func.func @twice_forward(%x: tensor<?x4xf32> {frond.name = "x"}) -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {frond.outputs = ["loss:a", "loss"]} {
+  %y = frond.binary add %x, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %y, %y : tensor<?x4xf32>, tensor<?x4xf32>
+}
+)mlir";
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, twice), error);
+  ASSERT_TRUE(cm) << error;
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
+  for (int i = 0; i < 8; ++i)
+    x.f32[size_t(i)] = float(i);
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].f32, kExpected);
+  EXPECT_EQ(outs[1].f32, kExpected);
+}

@@ -281,7 +281,7 @@ bool CachedDecoder::step(const std::vector<int64_t> &next, Logits &out, std::str
 std::string CachedDecoder::describe() const {
   int layers = 0;
   double bytes = 0; // per sequence, for max tokens
-  std::vector<std::string> others;
+  std::vector<std::string> others; // descriptions of the other caches
   for (const CacheSpec &c : plan.caches) {
     double n = 4;
     for (size_t d = 1; d < c.shape.size(); ++d)
@@ -289,8 +289,14 @@ std::string CachedDecoder::describe() const {
     if (c.kind == "kv" && c.update == CacheSpec::Append) {
       layers += c.name.size() > 2 && c.name.substr(c.name.size() - 2) == ".k";
       bytes += n;
-    } else if (std::find(others.begin(), others.end(), c.kind) == others.end()) {
-      others.push_back(c.kind);
+    } else {
+      std::string what = c.kind == "source_kv" ? "source K/V computed once at prefill"
+                         : c.kind == "g" && c.update == CacheSpec::Frozen
+                             ? "G cache (the metric from the prompt, frozen)"
+                         : c.kind == "g" ? "G cache (running sum of q^T q, O(1) per token)"
+                                         : "recurrent state (O(1) per token)";
+      if (std::find(others.begin(), others.end(), what) == others.end())
+        others.push_back(what);
     }
   }
   std::string s;
@@ -301,11 +307,7 @@ std::string CachedDecoder::describe() const {
         " tokens" + (batch > 1 ? " x " + std::to_string(batch) + " sequences" : "");
   }
   for (const std::string &k : others)
-    s += (s.empty() ? "" : "; ") +
-         (k == "state"       ? std::string("recurrent state (O(1) per token)")
-          : k == "source_kv" ? std::string("source K/V computed once at prefill")
-          : k == "g"         ? std::string("G cache (metric from the prompt)")
-                             : k);
+    s += (s.empty() ? "" : "; ") + k;
   for (const std::string &d : plan.differences)
     s += "; differs from a full recompute: " + d;
   return s;

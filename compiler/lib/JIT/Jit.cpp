@@ -439,9 +439,12 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
       }
     }
     outputs.push_back(std::move(t));
-    // Results are owned by the caller (ownership-based deallocation clones
-    // anything it does not own); several results may share one buffer.
-    int64_t alloc = w[0];
+  }
+  // Results are owned by the caller (ownership-based deallocation clones
+  // anything it does not own); several results may share one buffer (a
+  // value returned twice, e.g. `loss = ce`), so free only after every copy.
+  for (size_t r = 0; r < outs.size(); ++r) {
+    int64_t alloc = resultWords[resultAt[r]];
     if (alloc && !inputBuffers.count(alloc) && freed.insert(alloc).second)
       std::free(reinterpret_cast<void *>(intptr_t(alloc)));
   }

@@ -291,7 +291,10 @@ bool analyse(const graph::Graph &g, const ModelInstance &m, Analysis &a, DiagEng
       continue;
     }
     if (node.op == "cumsum" && axis >= 0 && intAttr(node, "dim", -1) == axis) {
-      if (!a.declares("state")) {
+      // PLDR's causal metric is the running sum of q_tᵀ q_t: `cache g`.
+      bool powerLaw = std::any_of(m.attentions.begin(), m.attentions.end(),
+                                  [](const AttentionInfo &i) { return i.kind == "power_law"; });
+      if (!a.declares("state") && !(powerLaw && a.declares("g"))) {
         auto &d = diags.error(node.loc, "cannot generate with a cache: this cumsum runs along "
                                         "the sequence, and model '" + m.name +
                                             "' does not declare `cache state`");

@@ -69,9 +69,12 @@ void planCaches(Analysis &a, GenerationPlan &plan) {
         addShaped(name + "." + part, "state", CacheSpec::Replace,
                   recurrentStateShape(k, v, part), -1, "recurrent attention state");
     } else if (n.op == "cumsum" && a.seqAxis[size_t(id)] >= 0) {
-      std::string name = "state" + std::to_string(state++);
+      // Without `cache state` it is PLDR's causal metric (Analysis checks).
+      bool metricSum = !a.declares("state");
+      std::string name = metricSum ? "g" + std::to_string(metric++) : "state" + std::to_string(state++);
       a.cacheName[id] = name;
-      add(name, "state", CacheSpec::Replace, id, "running sum");
+      add(name, metricSum ? "g" : "state", CacheSpec::Replace, id,
+          metricSum ? "running sum of q^T q (the causal metric)" : "running sum");
     } else if (n.op == "attention" && a.attention[size_t(id)] == AttentionMode::Source) {
       std::string name = "source" + std::to_string(source++);
       for (int part : {1, 2}) {
