@@ -31,22 +31,23 @@ bool isEmitKind(const std::string &k) {
          k == "generation";
 }
 
-/// The prefill and decode functions of cached generation, one module each.
+/// The prefill and decode functions of cached generation, in one module.
 static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
                            const ModelInstance &model, DiagEngine &diags) {
   GenerationPlan plan;
   if (!planGeneration(graph, model, plan, diags))
     return printDiagnostics(diags), 1;
-  for (auto [g, suffix] : {std::pair{&plan.prefill, "_prefill"}, {&plan.decode, "_decode"}}) {
-    auto module = mlirGenFunction(ctx, *g, model, diags, suffix);
-    printDiagnostics(diags);
-    if (!module)
-      return 1;
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
-    std::fputs(text.c_str(), stdout);
-  }
+  auto module = mlirGenFunction(ctx, plan.prefill, model, diags, "_prefill");
+  auto decode = module ? mlirGenFunction(ctx, plan.decode, model, diags, "_decode") : nullptr;
+  printDiagnostics(diags);
+  if (!module || !decode)
+    return 1;
+  for (mlir::Operation &op : llvm::make_early_inc_range(*decode->getBody()))
+    op.moveBefore(module->getBody(), module->getBody()->end());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 
