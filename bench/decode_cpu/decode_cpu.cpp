@@ -23,6 +23,7 @@
 // max_len is raised to cover T + warmup + tokens positions.
 //
 //===----------------------------------------------------------------------===//
+#include "../BenchArgs.h"
 #include "Decoder.h"
 
 #include "frond/JIT/Jit.h"
@@ -308,55 +309,20 @@ int usage(const char *msg) {
 
 int main(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&](std::string &v) {
-      size_t eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos && a.rfind("--set", 0) != 0) {
-        v = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= argc)
-        return false;
-      v = argv[++i];
-      return true;
-    };
-    std::string flag = a.substr(0, a.find('=')), v;
-    if (flag == "--set") {
-      if (!next(v) || v.find('=') == std::string::npos)
-        return usage("--set needs KEY=VALUE");
-      std::string key = v.substr(0, v.find('=')), val = v.substr(v.find('=') + 1);
-      if (key.find('.') == std::string::npos)
-        key = "model." + key;
-      char *end = nullptr;
-      long long n = std::strtoll(val.c_str(), &end, 10);
-      if (*end || val.empty())
-        return usage("--set takes integer model parameters");
-      o.overrides.push_back({key, Value::ofInt(n), "--set " + v});
-    } else if (flag == "--batch" || flag == "--context" || flag == "--tokens" ||
-               flag == "--warmup" || flag == "--recompute" || flag == "--seed") {
-      if (!next(v))
-        return usage((flag + " needs a number").c_str());
-      char *end = nullptr;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 0)
-        return usage((flag + " needs a non-negative integer").c_str());
-      if (flag == "--context")
-        o.contexts.push_back(n);
-      else
-        (flag == "--batch"    ? o.batch
-         : flag == "--tokens" ? o.tokens
-         : flag == "--warmup" ? o.warmup
-         : flag == "--seed"   ? o.seed
-                              : o.recompute) = n;
-    } else if (a == "-h" || a == "--help") {
-      return usage("cached decode: Frond vs a libtorch KV-cache loop"), 0;
-    } else if (a[0] == '-') {
-      return usage(("unknown option '" + a + "'").c_str());
-    } else {
-      o.spec = a;
-    }
-  }
+  bench::Args args;
+  for (auto [name, slot] : {std::pair{"--batch", &o.batch}, {"--tokens", &o.tokens},
+                            {"--warmup", &o.warmup}, {"--recompute", &o.recompute},
+                            {"--seed", &o.seed}})
+    args.ints[name] = [slot = slot](long long n) { *slot = n; };
+  args.ints["--context"] = [&](long long n) { o.contexts.push_back(n); };
+  std::string error = bench::parseArgs(argc, argv, args);
+  if (!error.empty())
+    return usage(error.c_str());
+  if (args.help)
+    return usage("cached decode: Frond vs a libtorch KV-cache loop"), 0;
+  o.overrides = args.overrides;
+  if (!args.spec.empty())
+    o.spec = args.spec;
   if (o.contexts.empty())
     o.contexts = {512, 2048};
   if (o.batch < 1 || o.tokens < 1)

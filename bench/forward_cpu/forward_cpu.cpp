@@ -17,6 +17,7 @@
 // under NoGradGuard.
 //
 //===----------------------------------------------------------------------===//
+#include "../BenchArgs.h"
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
 #include "frond/lang/Loader.h"
@@ -274,61 +275,18 @@ int usage(const char *msg) {
 
 int main(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&](std::string &v) {
-      size_t eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos && a.rfind("--set", 0) != 0) {
-        v = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= argc)
-        return false;
-      v = argv[++i];
-      return true;
-    };
-    auto flag = a.substr(0, a.find('='));
-    std::string v;
-    if (flag == "--set") {
-      if (a.rfind("--set=", 0) == 0)
-        v = a.substr(6);
-      else if (!next(v))
-        return usage("--set needs KEY=VALUE");
-      size_t eq = v.find('=');
-      if (eq == std::string::npos)
-        return usage("--set needs KEY=VALUE");
-      std::string key = v.substr(0, eq), val = v.substr(eq + 1);
-      if (key.find('.') == std::string::npos)
-        key = "model." + key;
-      char *end = nullptr;
-      long long n = std::strtoll(val.c_str(), &end, 10);
-      Value value = *end ? Value::ofStr(val) : Value::ofInt(n);
-      if (*end) {
-        double d = std::strtod(val.c_str(), &end);
-        if (!*end)
-          value = Value::ofFloat(d);
-      }
-      o.overrides.push_back({key, value, "--set " + v});
-    } else if (flag == "--batch" || flag == "--seq-len" || flag == "--iters" ||
-               flag == "--warmup" || flag == "--seed") {
-      if (!next(v))
-        return usage((flag + " needs a number").c_str());
-      char *end = nullptr;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 0)
-        return usage((flag + " needs a non-negative integer").c_str());
-      (flag == "--batch" ? o.batch : flag == "--seq-len" ? o.seqLen
-                                   : flag == "--iters"   ? o.iters
-                                   : flag == "--warmup"  ? o.warmup
-                                                         : o.seed) = n;
-    } else if (a == "-h" || a == "--help") {
-      return usage("Frond JIT forward vs libtorch eager"), 0;
-    } else if (a[0] == '-') {
-      return usage(("unknown option '" + a + "'").c_str());
-    } else {
-      o.spec = a;
-    }
-  }
+  bench::Args args;
+  for (auto [name, slot] : {std::pair{"--batch", &o.batch}, {"--seq-len", &o.seqLen},
+                            {"--iters", &o.iters}, {"--warmup", &o.warmup}, {"--seed", &o.seed}})
+    args.ints[name] = [slot = slot](long long n) { *slot = n; };
+  std::string error = bench::parseArgs(argc, argv, args);
+  if (!error.empty())
+    return usage(error.c_str());
+  if (args.help)
+    return usage("Frond JIT forward vs libtorch eager"), 0;
+  o.overrides = args.overrides;
+  if (!args.spec.empty())
+    o.spec = args.spec;
   if (o.batch < 1 || o.seqLen < 2 || o.iters < 1)
     return usage("needs --batch >= 1, --seq-len >= 2, --iters >= 1");
   int rc = 0;

@@ -352,22 +352,6 @@ model nocache(vocab = 16, d = 8) {
   EXPECT_NE(error.find("declares no cache"), std::string::npos) << error;
 }
 
-/// A deep copy of a recorded graph (regions included).
-std::unique_ptr<graph::Graph> copyGraph(const graph::Graph &g) {
-  auto c = std::make_unique<graph::Graph>();
-  c->outputs = g.outputs;
-  c->captures = g.captures;
-  for (const graph::Node &n : g.nodes) {
-    graph::Node m;
-    m.op = n.op, m.operands = n.operands, m.attrs = n.attrs, m.shape = n.shape;
-    m.dtype = n.dtype, m.loc = n.loc, m.name = n.name;
-    for (const auto &r : n.regions)
-      m.regions.push_back(copyGraph(*r));
-    c->nodes.push_back(std::move(m));
-  }
-  return c;
-}
-
 /// `g` with every contraction over the sequence (a matmul whose operands
 /// run along t but whose result does not: PLDR's qᵀq) reading only the
 /// first `prompt` positions: a full recompute with the metric of the prompt.
@@ -382,14 +366,10 @@ std::unique_ptr<graph::Graph> metricFromPrompt(const graph::Graph &g, int64_t pr
   out->outputs = g.outputs;
   std::vector<int> map(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    graph::Node n;
     const graph::Node &src = g.nodes[i];
-    n.op = src.op, n.attrs = src.attrs, n.shape = src.shape, n.dtype = src.dtype;
-    n.loc = src.loc, n.name = src.name;
-    for (const auto &r : src.regions)
-      n.regions.push_back(copyGraph(*r));
-    for (int o : src.operands)
-      n.operands.push_back(o < 0 ? -1 : map[size_t(o)]);
+    graph::Node n = src.clone();
+    for (int &o : n.operands)
+      o = o < 0 ? -1 : map[size_t(o)];
     if (src.op == "matmul" && seqAxis(src) < 0)
       for (int &o : n.operands) {
         const graph::Node &opnd = out->nodes[size_t(o)];

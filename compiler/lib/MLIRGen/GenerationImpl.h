@@ -116,9 +116,6 @@ public:
   int validPositions(int ids, int lengths);
 };
 
-/// A deep copy of a region graph.
-std::unique_ptr<graph::Graph> cloneGraph(const graph::Graph &g);
-
 /// Rewrites an attention node's mask and score regions for generation:
 /// - `queryOffset` >= 0 (decode): the query index becomes q + offset[b] (an
 ///   outer [b] int node appended to the captures) in both regions;

@@ -37,16 +37,8 @@ int Writer::constant(const Value &v, std::string dtype, Loc loc) {
 }
 
 int Writer::copy(const graph::Node &n, std::vector<int> operands) {
-  graph::Node c;
-  c.op = n.op;
+  graph::Node c = n.clone();
   c.operands = std::move(operands);
-  c.attrs = n.attrs;
-  c.shape = n.shape;
-  c.dtype = n.dtype;
-  c.loc = n.loc;
-  c.name = n.name;
-  for (const auto &r : n.regions)
-    c.regions.push_back(cloneGraph(*r));
   return out.add(std::move(c));
 }
 
@@ -72,26 +64,6 @@ int Writer::validPositions(int ids, int lengths) {
   int pos = add("positions", {ids, -1}, bt, "int", at);
   int len = unsqueeze(lengths, 1);
   return add("compare", {pos, len}, bt, "bool", at, {{"kind", Value::ofStr("lt")}});
-}
-
-std::unique_ptr<graph::Graph> cloneGraph(const graph::Graph &g) {
-  auto c = std::make_unique<graph::Graph>();
-  c->outputs = g.outputs;
-  c->captures = g.captures;
-  for (const graph::Node &n : g.nodes) {
-    graph::Node m;
-    m.op = n.op;
-    m.operands = n.operands;
-    m.attrs = n.attrs;
-    m.shape = n.shape;
-    m.dtype = n.dtype;
-    m.loc = n.loc;
-    m.name = n.name;
-    for (const auto &r : n.regions)
-      m.regions.push_back(cloneGraph(*r));
-    c->nodes.push_back(std::move(m));
-  }
-  return c;
 }
 
 namespace {
