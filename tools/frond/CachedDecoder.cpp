@@ -217,6 +217,11 @@ bool CachedDecoder::prefill(const std::vector<std::vector<int64_t>> &prompts, Lo
   std::map<std::string, Tensor> outs;
   if (!call(*prefillFn, named, outs, error))
     return false;
+  for (const CacheSpec &c : plan.caches)
+    if (!outs.count("cache:" + c.name)) {
+      error = "prefill returned no cache '" + c.name + "'";
+      return false;
+    }
   caches.clear();
   for (const CacheSpec &c : plan.caches) {
     Tensor &first = outs["cache:" + c.name];

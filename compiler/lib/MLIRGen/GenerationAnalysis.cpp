@@ -142,8 +142,7 @@ bool analyse(const graph::Graph &g, const ModelInstance &m, Analysis &a, DiagEng
       a.tokens = int(i);
   if (a.tokens < 0 || g.nodes[size_t(a.tokens)].shape.size() != 2 ||
       g.nodes[size_t(a.tokens)].dtype != "int") {
-    auto &d = diags.error(m.caches.empty() ? Loc{} : Loc{},
-                          "model '" + m.name + "' has no `tokens [b, t]` input to generate");
+    auto &d = diags.error("model '" + m.name + "' has no `tokens [b, t]` input to generate");
     d.fix = "declare `input tokens[b, t]`";
     return false;
   }
