@@ -8,6 +8,8 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
   libantlr4-runtime-dev antlr4 libtomlplusplus-dev libgtest-dev
   libtorch-dev
+  # frond serve: HTTP server and JSON
+  libcpp-httplib-dev nlohmann-json3-dev pkg-config
 )
 
 missing=()

@@ -23,14 +23,11 @@
 // max_len is raised to cover T + warmup + tokens positions.
 //
 //===----------------------------------------------------------------------===//
-#include "../BenchArgs.h"
+#include "../common/BenchSupport.h"
 #include "Decoder.h"
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
-#include "frond/lang/Loader.h"
-#include "frond/lang/Parser.h"
-#include "frond/lang/Sema.h"
 #include "frond/reference/Reference.h"
 #include "frond/runtime/Init.h"
 
@@ -54,17 +51,15 @@ using runtime::Tensor;
 
 namespace {
 
-struct Options {
-  std::string spec = "experiments/baseline.spec";
-  std::vector<Override> overrides;
-  std::vector<long long> contexts;
-  long long batch = 1, tokens = 32, warmup = 2, recompute = 1, seed = 1;
-};
+using bench::Clock;
+using bench::msSince;
 
-using Clock = std::chrono::steady_clock;
-double msSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+/// decode_cpu's own settings; batch, warmup, seed, --set and SPEC are the
+/// common ones (bench::Options).
+struct Decode {
+  std::vector<long long> contexts;
+  long long tokens = 32, recompute = 1;
+};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -155,21 +150,15 @@ double relDiff(const gen::Logits &a, const at::Tensor &b) {
   return err / scale;
 }
 
-int runContext(const Options &o, long long context) {
-  DiagEngine diags;
-  Program program;
-  program.load(o.spec, diags);
-  std::vector<Override> ov = o.overrides;
-  long long maxTokens = context + o.warmup + o.tokens + 1;
-  ov.push_back({"model.max_len", Value::ofInt(maxTokens), "decode_cpu"});
+int runContext(const bench::Options &o, const Decode &dc, long long context) {
+  bench::Options withLength = o;
+  long long maxTokens = context + o.warmup + dc.tokens + 1;
+  withLength.overrides.push_back({"model.max_len", Value::ofInt(maxTokens), "decode_cpu"});
   graph::Graph graph;
-  std::optional<ExperimentInstance> inst;
-  if (!diags.hasErrors())
-    inst = resolveExperiment(program, "", "", diags, ov, &graph);
-  if (!inst || diags.hasErrors()) {
-    std::fputs(diags.render().c_str(), stderr);
+  std::optional<ExperimentInstance> inst = bench::loadExperiment(withLength, graph);
+  if (!inst)
     return 1;
-  }
+  DiagEngine diags;
   const ModelInstance &m = inst->model;
   long long vocab = arg(m, "vocab");
 
@@ -214,7 +203,7 @@ int runContext(const Options &o, long long context) {
   std::vector<double> frondMs, torchMs;
   double stepDiff = 0;
   std::vector<std::vector<int64_t>> seqs = prompts;
-  for (long long s = 0; s < o.warmup + o.tokens; ++s) {
+  for (long long s = 0; s < o.warmup + dc.tokens; ++s) {
     if (context + s + 1 > maxTokens)
       break;
     std::vector<int64_t> next;
@@ -247,7 +236,7 @@ int runContext(const Options &o, long long context) {
 
   // Full recompute: the forward over each whole sequence, per token.
   double recomputeMs = 0;
-  if (o.recompute > 0) {
+  if (dc.recompute > 0) {
     mlir::MLIRContext ctx;
     auto module = mlirGen(ctx, graph, m, diags);
     auto fwd = module ? jit::CompiledModel::compile(std::move(module), error) : nullptr;
@@ -256,7 +245,7 @@ int runContext(const Options &o, long long context) {
       return 1;
     }
     std::vector<double> ms;
-    for (long long r = 0; r < o.recompute; ++r) {
+    for (long long r = 0; r < dc.recompute; ++r) {
       long long T = context + r + 1;
       Tensor tokens = Tensor::zeros(DType::I64, {o.batch, T});
       for (long long b = 0; b < o.batch; ++b)
@@ -293,47 +282,36 @@ int runContext(const Options &o, long long context) {
   if (recomputeMs > 0)
     std::printf("  frond full recompute: %.1f ms/token (median of %lld), %.1fx the cached "
                 "step\n",
-                recomputeMs, o.recompute, recomputeMs / f);
+                recomputeMs, dc.recompute, recomputeMs / f);
   return 0;
-}
-
-int usage(const char *msg) {
-  std::fprintf(stderr,
-               "decode_cpu: %s\nusage: decode_cpu [--set K=V]... [--batch N] [--context T]... "
-               "[--tokens N] [--warmup N] [--recompute N] [--seed S] [SPEC]\n",
-               msg);
-  return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  Options o;
-  bench::Args args;
-  for (auto [name, slot] : {std::pair{"--batch", &o.batch}, {"--tokens", &o.tokens},
-                            {"--warmup", &o.warmup}, {"--recompute", &o.recompute},
-                            {"--seed", &o.seed}})
-    args.ints[name] = [slot = slot](long long n) { *slot = n; };
-  args.ints["--context"] = [&](long long n) { o.contexts.push_back(n); };
-  std::string error = bench::parseArgs(argc, argv, args);
-  if (!error.empty())
-    return usage(error.c_str());
-  if (args.help)
-    return usage("cached decode: Frond vs a libtorch KV-cache loop"), 0;
-  o.overrides = args.overrides;
-  if (!args.spec.empty())
-    o.spec = args.spec;
-  if (o.contexts.empty())
-    o.contexts = {512, 2048};
-  if (o.batch < 1 || o.tokens < 1)
-    return usage("needs --batch >= 1 and --tokens >= 1");
-  int rc = 0;
+  bench::Options o;
+  Decode dc;
+  o.batch = 1;
+  o.warmup = 2;
+  o.extraInts = {{"--context", [&](long long n) { dc.contexts.push_back(n); }},
+                 {"--tokens", [&](long long n) { dc.tokens = n; }},
+                 {"--recompute", [&](long long n) { dc.recompute = n; }}};
+  o.extraUsage = " [--context T]... [--tokens N] [--recompute N]";
+  int rc = bench::parseArgs(argc, argv, "decode_cpu",
+                            "cached decode: Frond vs a libtorch KV-cache loop", o);
+  if (rc >= 0)
+    return rc;
+  if (dc.contexts.empty())
+    dc.contexts = {512, 2048};
+  if (dc.tokens < 1) {
+    std::fprintf(stderr, "decode_cpu: needs --tokens >= 1\n");
+    return 2;
+  }
+  rc = 0;
   runOnLargeStack([&] {
-    std::printf("threads: libtorch at::get_num_threads() = %d; frond: 1 (generated code is "
-                "single-threaded); hardware_concurrency %u\n",
-                at::get_num_threads(), std::thread::hardware_concurrency());
-    for (long long c : o.contexts)
-      if ((rc = runContext(o, c)))
+    bench::printEnvironment();
+    for (long long c : dc.contexts)
+      if ((rc = runContext(o, dc, c)))
         return;
   });
   return rc;

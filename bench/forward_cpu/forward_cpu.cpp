@@ -17,140 +17,31 @@
 // under NoGradGuard.
 //
 //===----------------------------------------------------------------------===//
-#include "../BenchArgs.h"
+#include "../common/BenchSupport.h"
+
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
-#include "frond/lang/Loader.h"
-#include "frond/lang/Parser.h"
-#include "frond/lang/Sema.h"
 #include "frond/reference/Reference.h"
 #include "frond/runtime/Init.h"
 
 #include "mlir/IR/MLIRContext.h"
 
-#include <ATen/Parallel.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <random>
-#include <string>
-#include <thread>
 
 using namespace frond;
-using runtime::DType;
+using namespace frond::bench;
 using runtime::Tensor;
 
 namespace {
 
-struct Options {
-  std::string spec = "experiments/baseline.spec";
-  std::vector<Override> overrides;
-  long long batch = 8, seqLen = 256, iters = 5, warmup = 1, seed = 1;
-};
-
-using Clock = std::chrono::steady_clock;
-double msSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string setting(const ExperimentInstance &e, const std::string &key) {
-  for (auto &[k, v] : e.settings)
-    if (k == key)
-      return v;
-  return "";
-}
-
-/// The bytes of a text(...) data setting (path relative to the spec), or "".
-std::string textData(const ExperimentInstance &e, const std::string &spec) {
-  std::string data = setting(e, "data");
-  size_t p = data.rfind("text(", 0) == 0 ? data.find("path = \"") : std::string::npos;
-  if (p == std::string::npos)
-    return "";
-  p += 8;
-  std::string path = data.substr(p, data.find('"', p) - p);
-  if (path[0] != '/') {
-    size_t slash = spec.rfind('/');
-    path = (slash == std::string::npos ? "." : spec.substr(0, slash)) + "/" + path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// The batch `frond eval` would build (token windows of the corpus, or
-/// seeded ids), for inputs shaped [b, t].
-bool makeInputs(const Options &o, const ExperimentInstance &e,
-                std::map<std::string, Tensor> &inputs) {
-  long long vocab = 256;
-  for (auto &[k, v] : e.model.args)
-    if (k == "vocab" && v.kind == Value::Int)
-      vocab = v.i;
-  std::string bytes = textData(e, o.spec);
-  std::mt19937_64 rng(uint64_t(o.seed) * 0x9E3779B97F4A7C15ull + 0x5EED);
-  for (const InputInfo &in : e.model.inputs) {
-    if (in.type == "float" || in.shape.size() != 2) {
-      std::fprintf(stderr, "forward_cpu: input '%s' is not a [b, t] token tensor\n",
-                   in.name.c_str());
-      return false;
-    }
-    Tensor t = Tensor::zeros(DType::I64, {o.batch, o.seqLen});
-    for (int64_t i = 0; i < t.numel(); ++i)
-      t.i64[size_t(i)] = bytes.empty() ? int64_t(rng() % uint64_t(vocab))
-                                       : int64_t((unsigned char)bytes[size_t(i) % bytes.size()]) % vocab;
-    inputs[in.name] = std::move(t);
-  }
-  return true;
-}
-
-at::Tensor toAten(const Tensor &t) {
-  if (t.dtype == DType::F32)
-    return at::from_blob(const_cast<float *>(t.f32.data()), t.shape, at::kFloat).clone();
-  return at::from_blob(const_cast<int64_t *>(t.i64.data()), t.shape, at::kLong).clone();
-}
-
-struct Stats {
-  double median, min;
-};
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front()};
-}
-
-/// Which BLAS / oneDNN libraries are mapped into this process.
-std::string loadedMathLibs() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line, out;
-  std::set<std::string> seen;
-  while (std::getline(maps, line)) {
-    size_t slash = line.find('/');
-    if (slash == std::string::npos)
-      continue;
-    std::string path = line.substr(slash);
-    if ((path.find("blas") != std::string::npos || path.find("dnnl") != std::string::npos ||
-         path.find("mkl") != std::string::npos || path.find("lapack") != std::string::npos) &&
-        seen.insert(path).second)
-      out += "    " + path + "\n";
-  }
-  return out;
-}
-
 int run(const Options &o) {
-  DiagEngine diags;
-  Program program;
-  program.load(o.spec, diags);
   graph::Graph graph;
-  std::optional<ExperimentInstance> inst;
-  if (!diags.hasErrors())
-    inst = resolveExperiment(program, "", "", diags, o.overrides, &graph);
-  if (!inst || diags.hasErrors()) {
-    std::fputs(diags.render().c_str(), stderr);
+  std::optional<ExperimentInstance> inst = loadExperiment(o, graph);
+  if (!inst)
     return 1;
-  }
+  DiagEngine diags;
   std::map<std::string, Tensor> inputs;
   if (!makeInputs(o, *inst, inputs))
     return 1;
@@ -233,63 +124,24 @@ int run(const Options &o) {
     return 1;
   }
 
-  std::vector<double> frondMs, torchMs;
-  for (long long i = 0; i < o.warmup + o.iters; ++i) {
-    auto t = Clock::now();
-    runFrond();
-    double f = msSince(t);
-    t = Clock::now();
-    runTorch();
-    double r = msSince(t);
-    if (i >= o.warmup)
-      frondMs.push_back(f), torchMs.push_back(r);
-  }
-  Stats f = stats(frondMs), r = stats(torchMs);
   std::printf("model %s (%s), batch %lld x %lld, seed %lld, %lld warmup + %lld iters "
               "(interleaved)\n",
               inst->model.name.c_str(), o.spec.c_str(), o.batch, o.seqLen, o.seed, o.warmup,
               o.iters);
   std::printf("frond compile: %.0f ms (pipeline %.0f ms, LLVM %.0f ms)\n", compileMs,
               report.pipelineSec * 1e3, report.llvmSec * 1e3);
-  std::printf("frond    forward: median %9.1f ms  min %9.1f ms\n", f.median, f.min);
-  std::printf("libtorch forward: median %9.1f ms  min %9.1f ms\n", r.median, r.min);
-  std::printf("ratio libtorch/frond (median): %.3f  (%s)\n", r.median / f.median,
-              r.median > f.median ? "Frond faster" : "libtorch faster");
-  std::printf("threads: libtorch at::get_num_threads() = %d, interop %d; frond: 1 "
-              "(generated code is single-threaded); hardware_concurrency %u\n",
-              at::get_num_threads(), at::get_num_interop_threads(),
-              std::thread::hardware_concurrency());
-  std::printf("libtorch math libraries mapped:\n%s", loadedMathLibs().c_str());
+  timeInterleaved(o, "forward", runFrond, runTorch);
+  printEnvironment();
   return 0;
-}
-
-int usage(const char *msg) {
-  std::fprintf(stderr,
-               "forward_cpu: %s\nusage: forward_cpu [--set K=V]... [--batch N] [--seq-len T] "
-               "[--iters N] [--warmup N] [--seed S] [SPEC]\n",
-               msg);
-  return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   Options o;
-  bench::Args args;
-  for (auto [name, slot] : {std::pair{"--batch", &o.batch}, {"--seq-len", &o.seqLen},
-                            {"--iters", &o.iters}, {"--warmup", &o.warmup}, {"--seed", &o.seed}})
-    args.ints[name] = [slot = slot](long long n) { *slot = n; };
-  std::string error = bench::parseArgs(argc, argv, args);
-  if (!error.empty())
-    return usage(error.c_str());
-  if (args.help)
-    return usage("Frond JIT forward vs libtorch eager"), 0;
-  o.overrides = args.overrides;
-  if (!args.spec.empty())
-    o.spec = args.spec;
-  if (o.batch < 1 || o.seqLen < 2 || o.iters < 1)
-    return usage("needs --batch >= 1, --seq-len >= 2, --iters >= 1");
-  int rc = 0;
+  int rc = parseArgs(argc, argv, "forward_cpu", "Frond JIT forward vs libtorch eager", o);
+  if (rc >= 0)
+    return rc;
   runOnLargeStack([&] { rc = run(o); });
   return rc;
 }

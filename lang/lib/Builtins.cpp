@@ -628,7 +628,9 @@ Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base,
   alm = bin("add", alm, e.use(Value::ofFloat(1e-9), at));
   Value ap = bin("pow", alm, perHead("plga_p"));
   Value g = node("matmul", {perHead("plga_alpha"), ap.node});
-  return bin("add", g, perHead("plga_beta"));
+  g = bin("add", g, perHead("plga_beta"));
+  e.powerLawMatrices.push_back({alm.node, ap.node, g.node});
+  return g;
 }
 
 std::map<std::string, Builtin> makeBuiltins() {
@@ -895,9 +897,16 @@ std::map<std::string, Builtin> makeBuiltins() {
       d.fix = "use attention(..., kind = \"power_law\") or remove the DAG loss";
       return Value::invalid();
     }
-    e.unsupported(b.callLoc, "the DAG loss");
-    return Value::tensor({}, "float");
-  }, "PLDR DAG regulariser mean |log(tr(expm(M∘M))/D)| over layers");
+    if (!e.graph)
+      return Value::tensor({}, "float");
+    // One operand per power_law attention so far: its [b, h, D, D] matrix.
+    static const std::map<std::string, int> column = {{"a_lm", 0}, {"a_p", 1}, {"g_lm", 2}};
+    std::vector<int> matrices;
+    for (const auto &m : e.powerLawMatrices)
+      matrices.push_back(m[column.at(b["matrix"].s)]);
+    return e.record(Value::tensor({}, "float"), "dag", matrices,
+                    {{"matrix", b["matrix"]}}, b.callLoc);
+  }, "PLDR DAG regulariser mean |log(tr(expm(M∘M))/D)| over layers, batch and heads");
 
   // --- initialisers -------------------------------------------------------
   cfg("zeros", "init", {}, "initialise to 0");

@@ -11,6 +11,7 @@
 #include "frond/lang/Graph.h"
 #include "frond/lang/Sema.h"
 
+#include <array>
 #include <climits>
 #include <functional>
 #include <set>
@@ -162,6 +163,9 @@ public:
   bool returning = false; ///< A block's `return` ran: skip the rest
   bool hasCumsum = false; ///< A recurrence built from primitives (cache state)
   bool hasPowerLaw = false;
+  /// Graph nodes of each power_law attention's A_LM, A_P and G_LM, in
+  /// order (PLDR's DAG loss reads them).
+  std::vector<std::array<int, 3>> powerLawMatrices;
 };
 
 

@@ -18,7 +18,7 @@ using namespace frond::ast;
 namespace {
 
 /// What a setting's value must be.
-enum class Want { ModelCall, Data, Int, PosInt, Number, NonNeg, Prob, Bool, Str, StrList,
+enum class Want { ModelCall, Data, Int, PosInt, Number, PosNumber, NonNeg, Prob, Bool, Str, StrList,
                   Optimizer, Schedule, Clip, Section };
 
 const std::map<std::string, Want> &schema() {
@@ -28,6 +28,7 @@ const std::map<std::string, Want> &schema() {
       {"train.optimizer", Want::Optimizer}, {"train.schedule", Want::Schedule},
       {"train.steps", Want::PosInt}, {"train.batch", Want::PosInt},
       {"train.seq_len", Want::PosInt}, {"train.clip", Want::Clip},
+      {"train.lr", Want::PosNumber},
       {"train.seed", Want::Int}, {"train.accumulate", Want::PosInt},
       {"train.eval_every", Want::PosInt}, {"train.checkpoint_every", Want::PosInt},
       {"train.trainable", Want::StrList}, {"train.frozen", Want::StrList},
@@ -152,6 +153,7 @@ public:
     case Want::Int: return v.kind == Value::Int ? true : fail("an integer");
     case Want::PosInt: return v.kind == Value::Int && v.i >= 1 ? true : fail("a positive integer");
     case Want::Number: return v.isNumber() ? true : fail("a number");
+    case Want::PosNumber: return v.isNumber() && v.num() > 0 ? true : fail("a number > 0");
     case Want::NonNeg: return v.isNumber() && v.num() >= 0 ? true : fail("a number >= 0");
     case Want::Prob: return v.isNumber() && v.num() > 0 && v.num() <= 1 ? true : fail("a number in (0, 1]");
     case Want::Bool: return v.kind == Value::Bool ? true : fail("true or false");
@@ -164,7 +166,8 @@ public:
     }
     case Want::Optimizer: return cfg("optimizer") ? true : fail("an optimizer: adamw(...), sgd(...) or muon(...)");
     case Want::Schedule: return cfg("schedule") ? true : fail("a schedule: cosine(...), wsd(...), linear_decay(...) or flat(...)");
-    case Want::Clip: return cfg("clip") ? true : fail("clip_norm(max) or clip_value(max)");
+    // A bare number (as frond.toml's train.clip writes it) is a norm limit.
+    case Want::Clip: return cfg("clip") || (v.isNumber() && v.num() >= 0) ? true : fail("clip_norm(max), clip_value(max) or a number (the global norm's max; 0: none)");
     case Want::Section: return fail("a section { ... }");
     }
     return true;

@@ -506,6 +506,7 @@ bool Elaborator::instantiate(
   adapters = std::move(extra);
   collectAdapters(model->body, ref.module, adapters);
   hasPowerLaw = false;
+  powerLawMatrices.clear();
 
   auto scope = std::make_shared<Scope>();
   std::vector<std::string> names;

@@ -133,7 +133,7 @@ bool frond::runtime::loadCheckpoint(const std::string &dir, const std::vector<Pa
       want.shape = shape;
       if (it->second.dtype != DType::F32 || it->second.shape != shape) {
         error = modelPath + ": parameter '" + info.path + "' is " +
-                (it->second.dtype == DType::F32 ? "F32" : "I64") + it->second.shapeStr() +
+                safetensorsDType(it->second.dtype) + it->second.shapeStr() +
                 ", the model expects F32" + want.shapeStr() + mismatchFix;
         return false;
       }

@@ -45,8 +45,13 @@ bool frond::runtime::parseClip(const std::string &text, Clip &out, std::string &
     out = Clip();
     return true;
   }
+  // A bare number (frond.toml's train.clip = 1.0) limits the global norm; 0 is none.
+  if (v.kind == SValue::Number && v.num >= 0 && std::isfinite(v.num)) {
+    out = v.num > 0 ? Clip{Clip::Norm, v.num} : Clip();
+    return true;
+  }
   if (v.kind != SValue::Call || (v.s != "clip_norm" && v.s != "clip_value")) {
-    error = "train.clip: expected clip_norm(max) or clip_value(max), got '" + text + "'";
+    error = "train.clip: expected clip_norm(max), clip_value(max) or a number >= 0, got '" + text + "'";
     return false;
   }
   std::map<std::string, const SValue *> args;

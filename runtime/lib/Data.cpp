@@ -154,6 +154,7 @@ Batch DataSource::batchAt(Split split, int64_t step, int64_t batch, int64_t seqL
   out.inputs["tokens"] = std::move(tokens);
   if (gen_->hasSrcLen())
     out.inputs["src_len"] = std::move(srcLen);
+  out.inputs["labels"] = out.labels; // for a model that declares `input labels[b, t]`
   return out;
 }
 

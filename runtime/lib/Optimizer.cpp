@@ -257,10 +257,28 @@ bool Optimizer::loadState(const std::map<std::string, Tensor> &state, std::strin
   return true;
 }
 
+static const char *ruleName(Hyper::Rule r) {
+  return r == Hyper::AdamW ? "adamw" : r == Hyper::SGD ? "sgd" : "muon";
+}
+
+std::string Optimizer::summary() const {
+  const Hyper &h = config_.hyper;
+  std::string out = std::string(ruleName(h.rule)) + " lr " + fmt(h.lr) + ", weight decay " +
+                    fmt(h.weightDecay);
+  const Clip &c = config_.clip;
+  out += c.kind == Clip::None   ? ", no clipping"
+         : c.kind == Clip::Norm ? ", clip norm " + fmt(c.max)
+                                : ", clip value " + fmt(c.max);
+  if (!config_.groups.empty())
+    out += ", " + std::to_string(config_.groups.size()) + " parameter group" +
+           (config_.groups.size() == 1 ? "" : "s");
+  return out;
+}
+
 std::string Optimizer::describe() const {
   std::string out;
   for (auto &s : slots_) {
-    const char *rule = s.hyper.rule == Hyper::AdamW ? "adamw" : s.hyper.rule == Hyper::SGD ? "sgd" : "muon";
+    const char *rule = ruleName(s.hyper.rule);
     out += s.path + ": " + rule + " lr " + fmt(s.hyper.lr) + " wd " + fmt(s.hyper.weightDecay);
     if (!s.group.empty())
       out += " (group " + s.group + ")";

@@ -267,6 +267,7 @@ bool frond::runtime::optimizerConfigFromSettings(
   c.hyper.lr = 1e-3;
   c.fallback = c.hyper;
   c.totalSteps = 500;
+  double lrOverride = 0; // train.lr (frond.toml, --set): replaces the optimizer's lr
   for (auto &[key, value] : settings) {
     if (key == "train.optimizer") {
       bool hasFb = false;
@@ -286,12 +287,26 @@ bool frond::runtime::optimizerConfigFromSettings(
         return false;
       }
       c.totalSteps = int64_t(v.num);
+    } else if (key == "train.lr") {
+      SValue v;
+      if (!parseSettingValue(value, v, error) || v.kind != SValue::Number || !(v.num > 0) ||
+          !std::isfinite(v.num)) {
+        error = "train.lr must be a number > 0, got '" + value + "'";
+        return false;
+      }
+      lrOverride = v.num;
     } else if (key.rfind("train.group.", 0) == 0) {
       ParamGroup g;
       if (!parseGroup(key.substr(12), value, g, error))
         return false;
       c.groups.push_back(std::move(g));
     }
+  }
+  if (lrOverride > 0) {
+    // Muon's AdamW fallback shares Muon's lr unless it was given its own.
+    if (c.fallback.lr == c.hyper.lr)
+      c.fallback.lr = lrOverride;
+    c.hyper.lr = lrOverride;
   }
   out = std::move(c);
   return true;

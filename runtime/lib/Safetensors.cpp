@@ -275,13 +275,13 @@ std::string frond::runtime::encodeSafetensors(const std::map<std::string, Tensor
   }
   uint64_t offset = 0;
   for (auto &[name, t] : tensors) {
-    uint64_t bytes = uint64_t(t.numel()) * (t.dtype == DType::F32 ? 4u : 8u);
+    uint64_t bytes = uint64_t(t.numel()) * elementSize(t.dtype);
     if (!first)
       header += ',';
     first = false;
     jsonString(header, name);
     header += ":{\"dtype\":\"";
-    header += t.dtype == DType::F32 ? "F32" : "I64";
+    header += safetensorsDType(t.dtype);
     header += "\",\"shape\":[";
     for (size_t k = 0; k < t.shape.size(); ++k)
       header += (k ? "," : "") + std::to_string(t.shape[k]);
@@ -300,10 +300,9 @@ std::string frond::runtime::encodeSafetensors(const std::map<std::string, Tensor
     out += char((n >> (8 * k)) & 0xff);
   out += header;
   for (auto &[name, t] : tensors) {
-    size_t bytes = size_t(t.numel()) * (t.dtype == DType::F32 ? 4 : 8);
-    const void *src = t.dtype == DType::F32 ? static_cast<const void *>(t.f32.data())
-                                            : static_cast<const void *>(t.i64.data());
-    size_t have = t.dtype == DType::F32 ? t.f32.size() * 4 : t.i64.size() * 8;
+    size_t bytes = size_t(t.numel()) * elementSize(t.dtype);
+    const void *src = t.data();
+    size_t have = t.stored() * elementSize(t.dtype);
     out.append(static_cast<const char *>(src), std::min(bytes, have));
     out.append(bytes - std::min(bytes, have), '\0');
   }
@@ -384,11 +383,13 @@ bool frond::runtime::decodeSafetensors(const std::string &bytes, const std::stri
     Tensor t;
     if (dtype->kind == Json::String && dtype->s == "F32")
       t.dtype = DType::F32;
+    else if (dtype->kind == Json::String && dtype->s == "F64")
+      t.dtype = DType::F64;
     else if (dtype->kind == Json::String && dtype->s == "I64")
       t.dtype = DType::I64;
     else
       return fail(where + " has dtype " + (dtype->kind == Json::String ? dtype->s : "?") +
-                      ", but Frond reads only F32 and I64",
+                      ", but Frond reads only F32, F64 and I64",
                   "; fix: convert the file to float32 (e.g. with the safetensors Python "
                   "package) or use a checkpoint written by frond");
     if (shape->kind != Json::Array || shape->items.size() > 16)
@@ -408,7 +409,7 @@ bool frond::runtime::decodeSafetensors(const std::string &bytes, const std::stri
     if (offsets->kind != Json::Array || offsets->items.size() != 2 ||
         !asIndex(offsets->items[0], b) || !asIndex(offsets->items[1], e) || b > e)
       return fail(where + ": data_offsets is not [begin, end] with begin <= end", corruptFix);
-    uint64_t want = count * (t.dtype == DType::F32 ? 4 : 8);
+    uint64_t want = count * elementSize(t.dtype);
     if (uint64_t(e - b) != want)
       return fail(where + ": data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
                       "] hold " + std::to_string(e - b) + " bytes, but " + dtype->s +
@@ -419,15 +420,9 @@ bool frond::runtime::decodeSafetensors(const std::string &bytes, const std::stri
                       " of the data, but the file holds only " + std::to_string(dataSize) +
                       " data bytes",
                   "; fix: the write was cut short: use an earlier checkpoint");
-    if (t.dtype == DType::F32) {
-      t.f32.resize(size_t(count));
-      if (count)
-        std::memcpy(t.f32.data(), data + b, size_t(want));
-    } else {
-      t.i64.resize(size_t(count));
-      if (count)
-        std::memcpy(t.i64.data(), data + b, size_t(want));
-    }
+    t = Tensor::zeros(t.dtype, std::move(t.shape));
+    if (count)
+      std::memcpy(t.data(), data + b, size_t(want));
     ranges.push_back({{b, e}, key});
     out[key] = std::move(t);
   }
@@ -500,12 +495,16 @@ bool frond::runtime::writeFileAtomic(const std::string &path, const std::string 
   return true;
 }
 
+const char *frond::runtime::safetensorsDType(DType t) {
+  return t == DType::F32 ? "F32" : t == DType::F64 ? "F64" : "I64";
+}
+
 bool frond::runtime::writeSafetensors(const std::string &path,
                                       const std::map<std::string, Tensor> &tensors,
                                       const std::map<std::string, std::string> &metadata,
                                       std::string &error) {
   for (auto &[name, t] : tensors) {
-    size_t have = t.dtype == DType::F32 ? t.f32.size() : t.i64.size();
+    size_t have = t.stored();
     if (int64_t(have) != t.numel()) {
       error = path + ": tensor '" + name + "' has " + std::to_string(have) +
               " elements but shape " + t.shapeStr() + "; nothing was written";

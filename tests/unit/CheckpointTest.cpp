@@ -185,6 +185,21 @@ TEST(Checkpoint, SafetensorsLayout) {
   EXPECT_EQ(meta["n\xc3\xa9"], "\"");
 }
 
+// f64 tensors (double-precision runs) round-trip as safetensors "F64".
+TEST(Checkpoint, SafetensorsF64RoundTrip) {
+  Tensor a = Tensor::zeros(DType::F64, {3});
+  a.f64 = {1.0 / 3.0, -2.5e-300, 7.0};
+  std::string bytes = encodeSafetensors({{"a", a}}, {});
+  EXPECT_NE(bytes.find("\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[0,24]"),
+            std::string::npos);
+  std::map<std::string, Tensor> t;
+  std::map<std::string, std::string> meta;
+  std::string error;
+  ASSERT_TRUE(decodeSafetensors(bytes, "f64.safetensors", t, meta, error)) << error;
+  EXPECT_EQ(t["a"].dtype, DType::F64);
+  EXPECT_EQ(t["a"].f64, a.f64);
+}
+
 TEST(Checkpoint, DamagedFilesAreClearErrors) {
   Tensor a = Tensor::zeros(DType::F32, {2, 2});
   std::string good = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
@@ -204,7 +219,7 @@ TEST(Checkpoint, DamagedFilesAreClearErrors) {
       {rawFile("{\"a\": {\"dtype\": \"F32\",", ""), "corrupt header"},
       {rawFile("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
                std::string(4, 0)),
-       "dtype BF16, but Frond reads only F32 and I64"},
+       "dtype BF16, but Frond reads only F32, F64 and I64"},
       {rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
                std::string(8, 0)),
        "hold 8 bytes, but F32[3] needs 12"},

@@ -88,6 +88,29 @@ TEST(Jit, DiskCacheServesALaterCompile) {
   EXPECT_EQ(runOnRamp(*b), kExpected);
 }
 
+// f64 arguments and results are passed as doubles, not truncated.
+TEST(Jit, F64ArgumentsAndResults) {
+  std::string text = kDouble;
+  for (size_t p = text.find("f32"); p != std::string::npos; p = text.find("f32", p))
+    text.replace(p, 3, "f64");
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, text.c_str()), error);
+  ASSERT_TRUE(cm) << error;
+  EXPECT_EQ(cm->arguments()[0].dtype, runtime::DType::F64);
+  EXPECT_EQ(cm->results()[0].dtype, runtime::DType::F64);
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F64, {1, 4});
+  x.f64 = {1.0 / 3.0, 1e-300, -1e300, 0.1};
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
+  ASSERT_EQ(outs.size(), 1u);
+  EXPECT_EQ(outs[0].f64, (std::vector<double>{2.0 / 3.0, 2e-300, -2e300, 0.2}));
+  // An f32 tensor for an f64 argument is an error that names both.
+  runtime::Tensor y = runtime::Tensor::zeros(runtime::DType::F32, {1, 4});
+  EXPECT_FALSE(cm->run({&y}, outs, error));
+  EXPECT_NE(error.find("must be a rank-2 f64 tensor, got f32 [1, 4]"), std::string::npos) << error;
+}
+
 TEST(Jit, OptionsChangeTheKey) {
   mlir::MLIRContext ctx;
   std::string error;
@@ -115,6 +138,32 @@ func.func @sq_forward(%x: tensor<?x3xf32> {frond.name = "x"},
 )mlir";
 
 // loss = mean((x Wᵀ)²) over N·2 elements: dW = 2/(2N) Σ_n y_n x_nᵀ, by hand.
+// One buffer returned as several results (a loss that is also a named
+// loss, CSE'd zero gradients): every result reads it before it is freed.
+const char *kShared = R"mlir(
+func.func @shared_forward(%x: tensor<?x4xf32> {frond.name = "x"})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {frond.outputs = ["head:a", "head:b", "head:c"]} {
+  %y = frond.binary add %x, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %y, %y, %y : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>
+}
+)mlir";
+
+TEST(Jit, ResultsSharingABuffer) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, kShared), error, {});
+  ASSERT_TRUE(cm) << error;
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
+  for (int i = 0; i < 8; ++i)
+    x.f32[size_t(i)] = float(i);
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
+  ASSERT_EQ(outs.size(), 3u);
+  for (const runtime::Tensor &t : outs)
+    EXPECT_EQ(t.f32, kExpected);
+}
+
 TEST(Jit, GradientOfALinearSquareLoss) {
   mlir::MLIRContext ctx;
   std::string error;
@@ -151,28 +200,3 @@ TEST(Jit, GradientOfALinearSquareLoss) {
 }
 
 } // namespace
-
-// A value returned twice (a total loss that is one named loss, `loss = ce`)
-// comes back twice: both results are copied before the shared buffer is
-// freed.
-TEST(Jit, ValueReturnedTwice) {
-  const char *twice = R"mlir(
-func.func @twice_forward(%x: tensor<?x4xf32> {frond.name = "x"}) -> (tensor<?x4xf32>, tensor<?x4xf32>)
-    attributes {frond.outputs = ["loss:a", "loss"]} {
-  %y = frond.binary add %x, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
-  return %y, %y : tensor<?x4xf32>, tensor<?x4xf32>
-}
-)mlir";
-  mlir::MLIRContext ctx;
-  std::string error;
-  auto cm = jit::CompiledModel::compile(parse(ctx, twice), error);
-  ASSERT_TRUE(cm) << error;
-  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
-  for (int i = 0; i < 8; ++i)
-    x.f32[size_t(i)] = float(i);
-  std::vector<runtime::Tensor> outs;
-  ASSERT_TRUE(cm->run({&x}, outs, error)) << error;
-  ASSERT_EQ(outs.size(), 2u);
-  EXPECT_EQ(outs[0].f32, kExpected);
-  EXPECT_EQ(outs[1].f32, kExpected);
-}

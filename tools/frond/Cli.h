@@ -2,7 +2,7 @@
 //
 // frond.cpp parses the command line into Options and dispatches; each
 // command lives in its own file (CompileCommand.cpp, EvalCommands.cpp,
-// TrainCommand.cpp).
+// TrainCommand.cpp, GenerateCommand.cpp, ServeCommand.cpp).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -28,6 +28,7 @@ struct Options {
   long long batch = 0, seqLen = 0; ///< 0: from the experiment's settings
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
+  bool f64 = false;                ///< eval --dtype f64: floats in double precision
   // train
   std::string out, resume;          ///< --out DIR, --resume DIR
   long long steps = 0;              ///< --steps N: stop after step N (0: train.steps)
@@ -35,6 +36,11 @@ struct Options {
   long long checkpointEvery = -1;   ///< --checkpoint-every N (-1: from the settings)
   std::string runsDir = "runs";     ///< run.out_dir
   bool progress = true;             ///< run.progress
+  // generate / serve (GenerateOptions.cpp; -1: from generate { })
+  std::string checkpoint, prompt, promptsFile, topPStyle;
+  long long maxTokens = 0, topK = -1, port = -1, context = 0;
+  double temperature = -1, topP = -1, repetitionPenalty = -1;
+  bool greedy = false;
 };
 
 /// Prints `msg` as a command-line error; returns exit status 2.
@@ -42,6 +48,9 @@ int usageError(const std::string &msg);
 /// Prints the diagnostics and an error count; returns 1 on errors, else 0.
 int printDiagnostics(const DiagEngine &d);
 double secondsSince(std::chrono::steady_clock::time_point t0);
+/// The value of the option args[i]: after '=' in "--flag=value", else the
+/// next argument (advancing i); false when there is none.
+bool optionValue(const std::vector<std::string> &args, size_t &i, std::string &slot);
 
 /// The command line as given (for check --numerics handing over to
 /// frond-numerics).
@@ -64,6 +73,17 @@ int evalCommand(const Options &o, const Program &program,
                 const std::vector<Override> &overrides, DiagEngine &diags);
 int trainCommand(const Options &o, const Program &program,
                  const std::vector<Override> &overrides, DiagEngine &diags);
+int generateCommand(const Options &o, const Program &program,
+                    const std::vector<Override> &overrides, DiagEngine &diags);
+int serveCommand(const Options &o, const Program &program,
+                 const std::vector<Override> &overrides, DiagEngine &diags);
+/// Parses args[i] when it is an option of generate / serve, advancing i past
+/// its value: 1 taken, 0 not one of them, -1 a usage error (printed).
+int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Options &o);
+/// `frond generate --help` and `frond serve --help`.
+extern const char *const kGenerateHelp;
+extern const char *const kServeHelp;
+
 int numericsCommand(const Options &o, const Program &program,
                     const std::vector<Override> &overrides, DiagEngine &diags);
 

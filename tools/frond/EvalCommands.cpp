@@ -9,6 +9,8 @@
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
+#include "frond/runtime/Accuracy.h"
+#include "frond/runtime/Data.h"
 #include "frond/runtime/Init.h"
 #ifdef FROND_HAVE_REFERENCE
 #include "Numerics.h"
@@ -59,6 +61,7 @@ struct EvalSetup {
   uint64_t seed = 1;
   std::string dataNote;
   std::map<std::string, Tensor> inputs;
+  Tensor labels; ///< the data's labels (fromData only; empty otherwise)
 };
 
 
@@ -112,9 +115,43 @@ ErrorStats compare(const Tensor &t, const Tensor &r, double atol, double rtol) {
 
 /// Elaborates the experiment (recording its graph) and builds the batch.
 /// Prints diagnostics and returns false on errors.
+/// The experiment's own data (validation split, batch 0) when it has a
+/// data setting that provides every model input. False after an error;
+/// true with `s.inputs` empty when the experiment has no data to use.
+static bool dataBatch(const Options &o, EvalSetup &s) {
+  const ExperimentInstance &e = *s.inst;
+  std::string dataSetting = setting(e, "data");
+  if (dataSetting.empty())
+    return true;
+  std::string error, specDir;
+  if (size_t slash = o.file.rfind('/'); slash != std::string::npos)
+    specDir = o.file.substr(0, slash);
+  auto data = runtime::DataSource::create(dataSetting, specDir, error);
+  if (!data) {
+    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+    return false;
+  }
+  if (o.seqLen <= 0 && data->sequenceLength() > 0)
+    s.seqLen = data->sequenceLength();
+  runtime::Batch b = data->batchAt(runtime::Split::Validation, 0, s.batch, s.seqLen, s.seed);
+  if (!b.ok()) {
+    std::fprintf(stderr, "frond: error: %s\n", b.error.c_str());
+    return false;
+  }
+  for (const InputInfo &in : e.model.inputs)
+    if (!b.inputs.count(in.name))
+      return true; // e.g. a float input: the seeded inputs below serve
+  for (const InputInfo &in : e.model.inputs)
+    s.inputs[in.name] = std::move(b.inputs[in.name]);
+  if (data->kind() != runtime::DataSource::Kind::Text) // a task's answers
+    s.labels = std::move(b.labels);
+  s.dataNote = "validation batch 0 of " + data->describe();
+  return true;
+}
+
 bool prepareEval(const Options &o, const Program &program,
                  const std::vector<Override> &overrides, DiagEngine &diags,
-                 EvalSetup &s) {
+                 EvalSetup &s, bool fromData) {
   s.inst = resolveExperiment(program, o.experiment, o.variant, diags, overrides,
                              &s.graph);
   if (!s.inst || diags.hasErrors())
@@ -132,6 +169,12 @@ bool prepareEval(const Options &o, const Program &program,
     return false;
   }
   const ModelInstance &m = e.model;
+  if (fromData) {
+    if (!dataBatch(o, s))
+      return false;
+    if (!s.inputs.empty())
+      return true;
+  }
   long long vocab = modelVocab(m);
   if (vocab <= 0)
     vocab = 256;
@@ -213,7 +256,9 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
             bool gradient = false, std::string *gradientFailure = nullptr) {
   mlir::MLIRContext ctx;
   auto t0 = std::chrono::steady_clock::now();
-  auto module = mlirGen(ctx, s.graph, s.inst->model, diags);
+  MLIRGenOptions genOptions;
+  genOptions.f64 = o.f64;
+  auto module = mlirGen(ctx, s.graph, s.inst->model, diags, genOptions);
   printDiagnostics(diags);
   if (!module)
     return false;
@@ -278,17 +323,23 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
 int evalCommand(const Options &o, const Program &program,
                 const std::vector<Override> &overrides, DiagEngine &diags) {
   EvalSetup s;
-  if (!prepareEval(o, program, overrides, diags, s))
+  if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/true))
     return 1;
   auto params = runtime::initParams(s.inst->model, s.seed, o.initStd);
+  if (o.f64) { // the same values, widened
+    for (auto &[name, t] : params)
+      t = t.withFloatType(DType::F64);
+    for (auto &[name, t] : s.inputs)
+      t = t.withFloatType(DType::F64);
+  }
   std::vector<std::pair<std::string, Tensor>> outputs;
   double compileSec = 0, runSec = 0;
   std::string timing;
   if (!runJit(o, s, diags, params, outputs, compileSec, runSec, timing))
     return 1;
-  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s\n",
+  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s%s\n",
               s.inst->name.c_str(), s.inst->model.name.c_str(), s.batch, s.seqLen,
-              (unsigned long long)s.seed, s.dataNote.c_str());
+              (unsigned long long)s.seed, s.dataNote.c_str(), o.f64 ? ", f64" : "");
   bool finite = true;
   for (auto &[name, t] : outputs) {
     if (name.rfind("loss", 0) != 0)
@@ -299,6 +350,13 @@ int evalCommand(const Options &o, const Program &program,
     } else {
       std::printf("  %-20s %s\n", name.c_str(), t.shapeStr().c_str());
     }
+  }
+  // A task's answers: the first head's next-token accuracy on them.
+  if (!outputs.empty() && outputs[0].first.rfind("head", 0) == 0 && !s.labels.shape.empty()) {
+    runtime::LabelScore score = runtime::scoreLabels(outputs[0].second, s.labels);
+    if (score.scored)
+      std::printf("  %-20s = %.4f  (%lld of %lld scored positions)\n", "accuracy",
+                  score.accuracy(), (long long)score.correct, (long long)score.scored);
   }
   std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
   if (!finite)
@@ -395,7 +453,8 @@ int numericsCommand(const Options &o, const Program &program,
   return 1;
 #else
   EvalSetup s;
-  if (!prepareEval(o, program, overrides, diags, s))
+  // Random inputs: every per-sample length is exercised, not only the data's.
+  if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/false))
     return 1;
   auto params = runtime::initParams(s.inst->model, s.seed, o.initStd);
   std::map<std::string, Tensor> refOut, refParams, ref64;

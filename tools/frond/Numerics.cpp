@@ -8,6 +8,8 @@ namespace frond::numerics {
 static at::Tensor toAten(const runtime::Tensor &t) {
   if (t.dtype == runtime::DType::F32)
     return at::from_blob(const_cast<float *>(t.f32.data()), t.shape, at::kFloat).clone();
+  if (t.dtype == runtime::DType::F64)
+    return at::from_blob(const_cast<double *>(t.f64.data()), t.shape, at::kDouble).clone();
   return at::from_blob(const_cast<int64_t *>(t.i64.data()), t.shape, at::kLong).clone();
 }
 
@@ -66,10 +68,12 @@ bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t 
   if (it == out.end())
     return false;
   it->second.backward();
+  // Autograd leaves the gradient of a parameter the loss does not reach
+  // undefined: it is zero.
   for (const ParamInfo &p : m.params) {
     at::Tensor t = store.get(p.path);
-    if (p.trainable && t.defined() && t.grad().defined())
-      grads[p.path] = fromAten(t.grad());
+    if (p.trainable && t.defined())
+      grads[p.path] = fromAten(t.grad().defined() ? t.grad() : at::zeros_like(t));
   }
   return true;
 }

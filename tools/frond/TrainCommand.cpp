@@ -25,9 +25,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
+#include "TrainOutput.h"
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
+#include "frond/runtime/Accuracy.h"
 #include "frond/runtime/Checkpoint.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Init.h"
@@ -58,147 +60,6 @@ using runtime::Split;
 using runtime::Tensor;
 
 namespace {
-
-
-// --- JSON output --------------------------------------------------------------
-
-std::string jsonStr(const std::string &s) {
-  std::string r = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"': r += "\\\""; break;
-    case '\\': r += "\\\\"; break;
-    case '\n': r += "\\n"; break;
-    case '\t': r += "\\t"; break;
-    case '\r': r += "\\r"; break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        r += buf;
-      } else {
-        r += char(c);
-      }
-    }
-  }
-  return r + "\"";
-}
-
-/// A number with enough digits to read back the same f32/f64 (null when not
-/// finite: JSON has no NaN).
-std::string jsonNum(double v, int digits = 9) {
-  if (!std::isfinite(v))
-    return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-/// Builds one JSON object, keys in insertion order.
-struct JsonObject {
-  std::string body;
-  JsonObject &raw(const std::string &key, const std::string &value) {
-    body += (body.empty() ? "" : ", ") + jsonStr(key) + ": " + value;
-    return *this;
-  }
-  JsonObject &str(const std::string &key, const std::string &v) { return raw(key, jsonStr(v)); }
-  JsonObject &num(const std::string &key, double v, int digits = 9) {
-    return raw(key, jsonNum(v, digits));
-  }
-  JsonObject &integer(const std::string &key, long long v) {
-    return raw(key, std::to_string(v));
-  }
-  std::string text() const { return "{" + body + "}"; }
-};
-
-/// The integer value of `"key": N` in a metrics line, if present.
-bool jsonInt(const std::string &line, const std::string &key, long long &out) {
-  std::string k = "\"" + key + "\": ";
-  size_t p = line.find(k);
-  if (p == std::string::npos)
-    return false;
-  char *end = nullptr;
-  out = std::strtoll(line.c_str() + p + k.size(), &end, 10);
-  return end != line.c_str() + p + k.size();
-}
-bool jsonDouble(const std::string &line, const std::string &key, double &out) {
-  std::string k = "\"" + key + "\": ";
-  size_t p = line.find(k);
-  if (p == std::string::npos)
-    return false;
-  char *end = nullptr;
-  out = std::strtod(line.c_str() + p + k.size(), &end);
-  return end != line.c_str() + p + k.size();
-}
-
-// --- small helpers ----------------------------------------------------------------
-
-std::string commandLine() {
-  std::string s;
-  for (char **a = g_argv; a && *a; ++a) {
-    std::string arg = *a;
-    bool plain = !arg.empty() && arg.find_first_of(" \t\"'\\$`") == std::string::npos;
-    s += (s.empty() ? "" : " ") + (plain ? arg : "'" + arg + "'");
-  }
-  return s;
-}
-
-std::string timestamp(const char *format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
-/// 64-bit FNV-1a, for the model fingerprint.
-uint64_t fnv1a(const std::string &s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s)
-    h = (h ^ c) * 0x100000001b3ull;
-  return h;
-}
-
-std::string hex(uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
-
-/// 1234567 -> "1,234,567".
-std::string withCommas(long long v) {
-  std::string d = std::to_string(v < 0 ? -v : v), r;
-  for (size_t i = 0; i < d.size(); ++i) {
-    if (i && (d.size() - i) % 3 == 0)
-      r += ',';
-    r += d[i];
-  }
-  return (v < 0 ? "-" : "") + r;
-}
-
-std::string duration(double sec) {
-  if (!std::isfinite(sec) || sec < 0)
-    return "?";
-  long long s = (long long)std::llround(sec);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
-  return buf;
-}
-
-std::string rate(double tokensPerSec) {
-  char buf[32];
-  if (tokensPerSec >= 1e6)
-    std::snprintf(buf, sizeof buf, "%.2fM", tokensPerSec / 1e6);
-  else if (tokensPerSec >= 1e3)
-    std::snprintf(buf, sizeof buf, "%.1fk", tokensPerSec / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f", tokensPerSec);
-  return buf;
-}
 
 /// How to continue the run in `dir`: the same spec, experiment, variant,
 /// configuration and overrides.
@@ -437,6 +298,7 @@ int trainCommand(const Options &o, const Program &program,
   size_t droppedLines = 0;
   bool metricsExisted = false;
   std::vector<std::pair<long long, double>> history, valHistory; ///< (step, loss)
+  std::vector<std::pair<long long, double>> valAccuracy;          ///< (step, accuracy)
 
   if (!o.resume.empty()) {
     runDir = o.resume;
@@ -670,6 +532,7 @@ int trainCommand(const Options &o, const Program &program,
               plan.accumulate > 1 ? (" x " + std::to_string(plan.accumulate) + " accumulated").c_str()
                                   : "",
               (unsigned long long)plan.seed, plan.evalEvery, plan.valBatches);
+  std::printf("  optimizer: %s\n", opt->summary().c_str());
   std::printf("  compile:  %.2f s (gradient %s, forward %s)\n", compileSec, gradHow.c_str(),
               fwdHow.c_str());
   std::printf("  run:      %s%s\n", runDir.c_str(),
@@ -693,6 +556,9 @@ int trainCommand(const Options &o, const Program &program,
   auto validate = [&](long long step, double &loss) -> bool {
     auto t0 = std::chrono::steady_clock::now();
     double sum = 0;
+    // Task data labels its answers: the first head's next-token accuracy
+    // on them (text labels every token; its loss says enough).
+    runtime::LabelScore score;
     for (long long i = 0; i < plan.valBatches; ++i) {
       runtime::Batch b = data->batchAt(Split::Validation, i, plan.batch, plan.seqLen, plan.seed);
       if (!b.ok())
@@ -700,21 +566,28 @@ int trainCommand(const Options &o, const Program &program,
       if (!fwd.run(b, outs, error))
         return fail(error), false;
       sum += outs[size_t(fwd.lossIndex)].at(0);
+      if (!m.heads.empty() && data->kind() != runtime::DataSource::Kind::Text)
+        score += runtime::scoreLabels(outs[0], b.labels);
     }
     loss = sum / double(plan.valBatches);
     valSec += secondsSince(t0);
     if (!std::isfinite(loss))
       return true; // reported by the caller
     valHistory.push_back({step, loss});
-    writeRow(JsonObject()
-                 .integer("step", step)
-                 .num("val_loss", loss, 17)
-                 .integer("val_batches", plan.valBatches)
-                 .num("time", runTime(), 6));
+    JsonObject row;
+    row.integer("step", step).num("val_loss", loss, 17);
+    if (score.scored) {
+      row.num("val_accuracy", score.accuracy(), 9).integer("val_scored", score.scored);
+      valAccuracy.push_back({step, score.accuracy()});
+    }
+    writeRow(row.integer("val_batches", plan.valBatches).num("time", runTime(), 6));
     if (o.progress) {
       clearLine();
-      std::fprintf(stderr, "step %*lld/%lld  val_loss %.4f\n", int(std::to_string(plan.total).size()),
+      std::fprintf(stderr, "step %*lld/%lld  val_loss %.4f", int(std::to_string(plan.total).size()),
                    step, plan.total, loss);
+      if (score.scored)
+        std::fprintf(stderr, "  val_accuracy %.4f", score.accuracy());
+      std::fputc('\n', stderr);
     }
     return true;
   };
@@ -888,6 +761,12 @@ int trainCommand(const Options &o, const Program &program,
     const auto &[fs0, fl] = valHistory.front();
     std::printf("  validation loss  %.6f  (step %lld, %lld batches; %.6f at step %lld)\n", vl, vs,
                 plan.valBatches, fl, fs0);
+  }
+  if (!valAccuracy.empty()) {
+    const auto &[as, acc] = valAccuracy.back();
+    std::printf("  val accuracy     %.4f  (step %lld, next-token accuracy on the task's scored "
+                "positions; %.4f at step %lld)\n",
+                acc, as, valAccuracy.front().second, valAccuracy.front().first);
   }
   std::printf("  unigram entropy  %.6f nats  (the loss of a model that ignores context)\n",
               ent.nats);

@@ -6,6 +6,8 @@
 //   frond compile FILE    the model's forward as frond MLIR (or its graph)
 //   frond eval FILE       JIT-compile the forward and run it on one batch
 //   frond train FILE      train the experiment's model (TrainCommand.cpp)
+//   frond generate FILE   generate text (GenerateCommand.cpp)
+//   frond serve FILE      an OpenAI-compatible HTTP server (ServeCommand.cpp)
 //   frond check --numerics FILE   the JIT against the libtorch reference
 //   frond config          the resolved run configuration
 //   frond help builtins   the language's primitives
@@ -43,6 +45,20 @@ int frond::cli::printDiagnostics(const DiagEngine &d) {
   return d.hasErrors() ? 1 : 0;
 }
 
+bool frond::cli::optionValue(const std::vector<std::string> &args, size_t &i,
+                             std::string &slot) {
+  const std::string &a = args[i];
+  size_t eq = a.find('=');
+  if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+    slot = a.substr(eq + 1);
+    return true;
+  }
+  if (i + 1 >= args.size())
+    return false;
+  slot = args[++i];
+  return true;
+}
+
 double frond::cli::secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -59,10 +75,14 @@ commands:
   compile FILE     lower the experiment's model to frond MLIR: one function
                    @<model>_forward; --emit picks the stage to print
   eval FILE        JIT-compile the model's forward for the CPU and run it on
-                   one deterministic batch; print each loss and the timings
+                   one batch of its data; print each loss, accuracy, timings
   train FILE       train the experiment's model on the CPU: progress, metrics
                    (metrics.jsonl), validation loss, checkpoints, --resume;
                    ends with a summary (frond train --help)
+  generate FILE    generate from a checkpoint: --checkpoint DIR --prompt TEXT,
+                   sampling flags (frond generate --help)
+  serve FILE       serve the model over an OpenAI-compatible HTTP API on
+                   127.0.0.1 (frond serve --help)
   config           print the resolved run configuration (TOML)
   help [builtins]  this text, or the list of the language's functions
 
@@ -86,8 +106,10 @@ options:
   --init-std X     eval / check --numerics: std of the normal parameter
                    initialisation (default 0.02; larger values make masks and
                    score modifiers change the outputs more, a sharper check)
+  --dtype T        eval: the floats' type, f32 (default) or f64
   --no-cache       eval / check --numerics: compile even when the on-disk JIT
-                   cache has the model (the fresh object still updates it)
+                   cache has the model (the fresh object still updates it);
+                   generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
   --out DIR        train: the run directory (default:
                    runs/<experiment>/<variant>-<YYYYmmdd-HHMMSS>/)
@@ -113,15 +135,18 @@ const std::map<std::string, std::string> kCommandHelp = {
               "per element. Needs a build with libtorch.\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
-             "                  [--batch N] [--seq-len T] [--seed S] FILE\n\n"
+             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
-             "deterministic batch with deterministic parameters (seed S):\n"
-             "text(...) data gives consecutive byte windows of the file, anything\n"
-             "else seeded random token ids below the vocabulary; per-sample int\n"
-             "inputs (e.g. src_len) get seeded values in [1, T-1]. Prints every\n"
-             "loss and the compile and run times. Exit status: 0 ok, 1 errors\n"
-             "(including constructs the pipeline cannot lower yet).\n"},
+             "deterministic batch with deterministic parameters (seed S): the\n"
+             "experiment's own data (batch 0 of the validation split, as frond\n"
+             "train sees it; a task's length is the default --seq-len); without\n"
+             "data, seeded random token ids below the vocabulary, and per-sample\n"
+             "int inputs (e.g. src_len) get seeded values in [1, T-1]. --dtype f64\n"
+             "computes in double precision (the same parameters, widened). Prints\n"
+             "every loss, the first head's next-token accuracy on the data's labelled\n"
+             "positions, and the compile and run times. Exit status: 0 ok, 1\n"
+             "errors (including constructs the pipeline cannot lower yet).\n"},
     {"train",
      "usage: frond train [--experiment N] [--variant V] [--set K=V]... [--out DIR]\n"
      "                   [--steps N] [--eval-every N] [--checkpoint-every N]\n"
@@ -186,6 +211,8 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
                "Prints the resolved run configuration as TOML, with the origin of\n"
                "each value.\n"},
+    {"generate", kGenerateHelp},
+    {"serve", kServeHelp},
     {"help", "usage: frond help [builtins]\n"},
 };
 
@@ -277,6 +304,10 @@ int runCommand(const Options &o) {
     return compileCommand(withCache, program, overrides, diags);
   if (o.command == "eval")
     return evalCommand(withCache, program, overrides, diags);
+  if (o.command == "generate")
+    return generateCommand(withCache, program, overrides, diags);
+  if (o.command == "serve")
+    return serveCommand(withCache, program, overrides, diags);
   if (o.command == "train") {
     withCache.runsDir = cfg.getString("run.out_dir", "runs");
     withCache.progress = cfg.getBool("run.progress", true);
@@ -298,17 +329,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
-    auto value = [&](std::string &slot) -> bool {
-      size_t eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-        slot = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size())
-        return false;
-      slot = args[++i];
-      return true;
-    };
+    auto value = [&](std::string &slot) { return optionValue(args, i, slot); };
     auto is = [&](const char *flag) {
       return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
     };
@@ -362,12 +383,20 @@ int main(int argc, char **argv) {
       if (v.empty() || *end || !(x > 0) || x > 100)
         return usageError("--init-std needs a positive number (at most 100), not '" + v + "'");
       o.initStd = x;
+    } else if (is("--dtype")) {
+      std::string v;
+      if (!value(v) || (v != "f32" && v != "f64"))
+        return usageError("--dtype needs f32 or f64" + (v.empty() ? "" : ", not '" + v + "'"));
+      o.f64 = v == "f64";
     } else if (a == "--no-cache") {
       o.noCache = true;
     } else if (a == "--numerics") {
       o.numerics = true;
     } else if (is("--stdlib")) {
       if (!value(o.stdlib)) return usageError("--stdlib needs a directory");
+    } else if (int taken = parseGenerationOption(args, i, o); taken != 0) {
+      if (taken < 0)
+        return 2;
     } else if (a.size() > 1 && a[0] == '-') {
       return usageError("unknown option '" + a + "'");
     } else if (o.command.empty()) {
@@ -389,6 +418,8 @@ int main(int argc, char **argv) {
     std::fputs(it->second.c_str(), stdout);
     return 0;
   }
+  if (o.f64 && o.command != "eval")
+    return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   int rc = 0;
   runOnLargeStack([&] { rc = runCommand(o); });
   std::fflush(stdout);

@@ -61,6 +61,8 @@ static bool slotFor(Type t, const std::string &name, Slot &s, std::string &why) 
   Type e = shaped.getElementType();
   if (e.isF32())
     s.dtype = runtime::DType::F32;
+  else if (e.isF64())
+    s.dtype = runtime::DType::F64;
   else if (e.isInteger(64) || e.isIndex())
     s.dtype = runtime::DType::I64;
   else if (e.isInteger(1)) {
@@ -409,7 +411,10 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
   packed(argPtrs.data());
 
   outputs.clear();
-  std::set<int64_t> freed;
+  // Results are owned by the caller (ownership-based deallocation clones
+  // anything it does not own); several results may share one buffer, so
+  // buffers are freed once every result has been copied out.
+  std::set<int64_t> owned;
   for (size_t r = 0; r < outs.size(); ++r) {
     const Slot &s = outs[r];
     const int64_t *w = &resultWords[resultAt[r]];
@@ -418,7 +423,8 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
     std::vector<int64_t> strides(w + 3 + rank, w + 3 + 2 * rank);
     runtime::Tensor t = runtime::Tensor::zeros(s.dtype, shape);
     const char *base = reinterpret_cast<const char *>(intptr_t(w[1]));
-    size_t elemSize = s.isBool ? 1 : (s.dtype == runtime::DType::F32 ? 4 : 8);
+    size_t elemSize = s.isBool ? 1 : runtime::elementSize(s.dtype);
+    char *dst = static_cast<char *>(t.data());
     int64_t n = t.numel();
     std::vector<int64_t> idx(rank, 0);
     for (int64_t e = 0; e < n; ++e) {
@@ -428,10 +434,8 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
       const char *p = base + off * int64_t(elemSize);
       if (s.isBool)
         t.i64[size_t(e)] = (*reinterpret_cast<const uint8_t *>(p)) & 1;
-      else if (s.dtype == runtime::DType::F32)
-        std::memcpy(&t.f32[size_t(e)], p, 4);
       else
-        std::memcpy(&t.i64[size_t(e)], p, 8);
+        std::memcpy(dst + size_t(e) * elemSize, p, elemSize);
       for (int d = int(rank) - 1; d >= 0; --d) {
         if (++idx[d] < shape[d])
           break;
@@ -439,15 +443,11 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
       }
     }
     outputs.push_back(std::move(t));
+    if (int64_t alloc = w[0]; alloc && !inputBuffers.count(alloc))
+      owned.insert(alloc);
   }
-  // Results are owned by the caller (ownership-based deallocation clones
-  // anything it does not own); several results may share one buffer (a
-  // value returned twice, e.g. `loss = ce`), so free only after every copy.
-  for (size_t r = 0; r < outs.size(); ++r) {
-    int64_t alloc = resultWords[resultAt[r]];
-    if (alloc && !inputBuffers.count(alloc) && freed.insert(alloc).second)
-      std::free(reinterpret_cast<void *>(intptr_t(alloc)));
-  }
+  for (int64_t alloc : owned)
+    std::free(reinterpret_cast<void *>(intptr_t(alloc)));
   return true;
 }
 

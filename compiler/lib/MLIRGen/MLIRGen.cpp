@@ -61,7 +61,7 @@ void Emitter::error(const Loc &l, const std::string &msg) {
 
 Type Emitter::scalarType(const graph::Node &n) {
   if (n.dtype == "float")
-    return b.getF32Type();
+    return floatType;
   if (n.dtype == "int")
     return b.getI64Type();
   if (n.dtype == "bool")
@@ -276,6 +276,8 @@ Value Emitter::emitNode(const graph::Node &n, llvm::ArrayRef<Value> operands) {
     return emitPositions(n, operands);
   if (n.op == "attention")
     return emitAttention(n, operands);
+  if (n.op == "dag")
+    return emitDag(n, operands);
   if (n.op == "squeeze" || n.op == "unsqueeze")
     return emitUnitDim(n, operands);
   if (n.op == "extract")
@@ -358,7 +360,7 @@ Value Emitter::emitGeneric(const graph::Node &n,
   // the wider of its operands', select picks between result-typed values.
   Type elem = type.getElementType();
   if (floatOnly(n) && !mlir::isa<mlir::FloatType>(elem))
-    elem = b.getF32Type();
+    elem = floatType;
   auto elemOf = [](Value v) {
     return mlir::cast<RankedTensorType>(v.getType()).getElementType();
   };
@@ -611,9 +613,13 @@ Emitter::emitModule(const graph::Graph &g, const ModelInstance &m,
 
 mlir::OwningOpRef<mlir::ModuleOp>
 frond::mlirGen(mlir::MLIRContext &ctx, const graph::Graph &g,
-               const ModelInstance &m, DiagEngine &diags) {
+               const ModelInstance &m, DiagEngine &diags,
+               const MLIRGenOptions &options) {
   ctx.loadDialect<mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::math::MathDialect, mlir::tensor::TensorDialect,
                   fir::FrondDialect>();
-  return mlirgen::Emitter(ctx, diags).emitModule(g, m);
+  mlirgen::Emitter emitter(ctx, diags);
+  if (options.f64)
+    emitter.floatType = emitter.b.getF64Type();
+  return emitter.emitModule(g, m);
 }

@@ -4,7 +4,7 @@
 // the function, the tensor-level nodes and the helpers nodes need;
 // MLIRGenShapes.cpp the nodes without a dialect op of their own (positions,
 // segment, squeeze, unsqueeze, extract); MLIRGenRegions.cpp frond.attention
-// and its scalar region graphs.
+// and its scalar region graphs; MLIRGenDag.cpp PLDR's DAG loss.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_MLIRGEN_MLIRGENIMPL_H
@@ -39,6 +39,9 @@ public:
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
   DiagEngine &diags;
+  /// The type spec floats get: f32, or f64 (MLIRGenOptions::f64). "f32"
+  /// in comments of the MLIRGen sources means this type.
+  mlir::FloatType floatType = b.getF32Type();
 
   // --- Locations and errors (MLIRGen.cpp) ---------------------------------
   /// `file:line:col` of a node, or unknown.
@@ -91,6 +94,8 @@ public:
   Value emitNode(const graph::Node &n, llvm::ArrayRef<Value> operands);
   /// frond.attention and its mask/score regions (MLIRGenRegions.cpp).
   Value emitAttention(const graph::Node &n, llvm::ArrayRef<Value> operands);
+  /// PLDR's DAG regulariser over power_law matrices (MLIRGenDag.cpp).
+  Value emitDag(const graph::Node &n, llvm::ArrayRef<Value> operands);
 
 private:
   std::map<std::string, std::shared_ptr<const std::string>> files;

@@ -265,7 +265,7 @@ Value Emitter::emitScalarNode(const graph::Node &n,
       return {};
     // pow on integers is computed in f32 and converted back.
     Type ct = kind == "pow" && !mlir::isa<mlir::FloatType>(t)
-                  ? Type(b.getF32Type())
+                  ? Type(floatType)
                   : t;
     Value r = scalarBinary(kind, convertScalar(xs[0], ct, l),
                            convertScalar(xs[1], ct, l), ct, n);
@@ -322,7 +322,7 @@ Value Emitter::emitScalarNode(const graph::Node &n,
     // Integer results of float functions (floor of a division) are
     // computed in f32; neg, abs and relu stay integer.
     bool intOk = kind == "neg" || kind == "abs" || kind == "relu";
-    Type ct = mlir::isa<mlir::FloatType>(t) || intOk ? t : Type(b.getF32Type());
+    Type ct = mlir::isa<mlir::FloatType>(t) || intOk ? t : Type(floatType);
     Value r = scalarUnary(kind, convertScalar(xs[0], ct, l), n);
     return r ? convertScalar(r, t, l) : r;
   }

@@ -87,6 +87,9 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass()); // erf, tanh, ...: libm calls
+  // Libm calls on vectors (erf in a vectorized reduction) are unrolled into
+  // vector.extract/broadcast, which need lowering too.
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

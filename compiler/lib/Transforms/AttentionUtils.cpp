@@ -98,10 +98,6 @@ Value tileOf(OpBuilder &b, Location loc, Value t, Value bi, Value hi, Value t0,
                           });
 }
 
-} // namespace mlir::frond::lowering
-
-namespace mlir::frond::lowering {
-
 ValueRange tileLoop(OpBuilder &b, Location loc, Value lb, Value ub, Value step, ValueRange init,
                     LoopBody body) {
   return scf::ForOp::create(b, loc, lb, ub, step, init,
@@ -120,75 +116,6 @@ Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT
       [](OpBuilder &nb, Location l, ValueRange x) -> Value {
         return arith::AddFOp::create(nb, l, x[2], arith::MulFOp::create(nb, l, x[0], x[1]));
       });
-}
-
-Value scoreDerivative(OpBuilder &b, Region &score, ArrayRef<Value> args, ValueRange captures) {
-  Block &block = score.front();
-  IRMapping map;
-  SmallVector<Value> all(args);
-  all.append(captures.begin(), captures.end());
-  for (auto [arg, v] : llvm::zip(block.getArguments(), all))
-    map.map(arg, v);
-  Value s = block.getArgument(0);
-  Type f = s.getType();
-  Location loc = s.getLoc();
-  // Tangents by original value; absent means zero.
-  DenseMap<Value, Value> tangent;
-  tangent[s] = cFloat(b, loc, f, 1.0);
-  auto t = [&](Value v) -> Value {
-    Value x = tangent.lookup(v);
-    return x ? x : cFloat(b, loc, v.getType(), 0.0);
-  };
-  for (Operation &op : block.without_terminator()) {
-    Operation *c = b.clone(op, map);
-    if (op.getNumResults() != 1 || !isa<FloatType>(op.getResult(0).getType()))
-      continue;
-    bool anyTangent = llvm::any_of(op.getOperands(), [&](Value v) { return tangent.count(v); });
-    if (!anyTangent)
-      continue; // a constant with respect to s
-    Value y = c->getResult(0);
-    Location l = op.getLoc();
-    auto operand = [&](unsigned i) { return map.lookup(op.getOperand(i)); };
-    Value r;
-    if (isa<arith::AddFOp>(op))
-      r = arith::AddFOp::create(b, l, t(op.getOperand(0)), t(op.getOperand(1)));
-    else if (isa<arith::SubFOp>(op))
-      r = arith::SubFOp::create(b, l, t(op.getOperand(0)), t(op.getOperand(1)));
-    else if (isa<arith::MulFOp>(op))
-      r = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, t(op.getOperand(0)), operand(1)),
-                                arith::MulFOp::create(b, l, operand(0), t(op.getOperand(1))));
-    else if (isa<arith::DivFOp>(op)) // (ta - y tb) / b
-      r = arith::DivFOp::create(
-          b, l, arith::SubFOp::create(b, l, t(op.getOperand(0)),
-                                      arith::MulFOp::create(b, l, y, t(op.getOperand(1)))),
-          operand(1));
-    else if (isa<arith::NegFOp>(op))
-      r = arith::NegFOp::create(b, l, t(op.getOperand(0)));
-    else if (isa<math::TanhOp>(op))
-      r = arith::MulFOp::create(
-          b, l, arith::SubFOp::create(b, l, cFloat(b, l, f, 1.0), arith::MulFOp::create(b, l, y, y)),
-          t(op.getOperand(0)));
-    else if (isa<math::ExpOp>(op))
-      r = arith::MulFOp::create(b, l, y, t(op.getOperand(0)));
-    else if (isa<math::LogOp>(op))
-      r = arith::DivFOp::create(b, l, t(op.getOperand(0)), operand(0));
-    else if (auto sel = dyn_cast<arith::SelectOp>(op))
-      r = arith::SelectOp::create(b, l, map.lookup(sel.getCondition()), t(sel.getTrueValue()),
-                                  t(sel.getFalseValue()));
-    else if (isa<arith::MaximumFOp, arith::MaxNumFOp, arith::MinimumFOp, arith::MinNumFOp>(op)) {
-      bool isMax = isa<arith::MaximumFOp, arith::MaxNumFOp>(op);
-      Value first = arith::CmpFOp::create(b, l, isMax ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OLE,
-                                          operand(0), operand(1));
-      r = arith::SelectOp::create(b, l, first, t(op.getOperand(0)), t(op.getOperand(1)));
-    } else {
-      op.emitError("the score region's derivative cannot go through '")
-          << op.getName() << "' yet (forward mode knows add/sub/mul/div/neg, exp, log, tanh, "
-          << "select, max/min)";
-      return Value();
-    }
-    tangent[op.getResult(0)] = r;
-  }
-  return t(cast<YieldOp>(block.getTerminator()).getValue());
 }
 
 } // namespace mlir::frond::lowering

@@ -1,9 +1,9 @@
 //===- AttentionUtils.h - pieces of the tiled attention lowerings -*- C++ -*-===//
 //
 // Shared by the forward (LowerAttention.cpp) and backward
-// (LowerAttentionGrad.cpp) tiled attention lowerings: what a mask region is
-// known to be, cloning a region inline, tiles of [b, h, t, D] tensors and
-// small contractions on tiles.
+// (AttentionGradLowering.h) tiled attention lowerings: what a mask region
+// is known to be, cloning a region inline, tiles of [b, h, t, D] tensors,
+// small contractions on tiles, and derivatives of the score region.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_TRANSFORMS_ATTENTIONUTILS_H
@@ -11,6 +11,7 @@
 
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
+#include "mlir/IR/IRMapping.h"
 
 #include <optional>
 
@@ -41,21 +42,22 @@ Value contract(OpBuilder &b, Location loc, Value a, Value bT, AffineMap bMap, Va
 Value tileOf(OpBuilder &b, Location loc, Value t, Value bi, Value hi, Value t0,
              Value rows, Type to);
 
-} // namespace mlir::frond::lowering
-
-
-
-namespace mlir::frond::lowering {
-
 /// C[m] (+)= Σ A[aMap] · B[bMap] over a 3-d iteration space (two parallel
 /// dims, then the reduced one), C indexed by (d0, d1).
 Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT, AffineMap bMap,
                    Value init);
 
-/// The derivative with respect to `s` (the region's first argument) of the
-/// score region's yield, by forward mode over its scalar body, cloned at
-/// `b` with `args` then `captures` bound. Null after an error on an op the
-/// forward mode does not know.
+/// The derivatives of the score region's yield with respect to each of
+/// `seeds` (values of the region: its argument s, or results such as the
+/// `tensor.extract` of a captured element), by forward mode over its scalar
+/// body, cloned once at `b` with `args` then `captures` bound; `map` maps
+/// the region's values to their clones. Fails after an error on an op the
+/// forward mode does not know (ScoreDerivatives.cpp).
+FailureOr<SmallVector<Value>> scoreDerivatives(OpBuilder &b, Region &score, ArrayRef<Value> args,
+                                               ValueRange captures, ArrayRef<Value> seeds,
+                                               IRMapping &map);
+
+/// The derivative with respect to `s` alone; null after an error.
 Value scoreDerivative(OpBuilder &b, Region &score, ArrayRef<Value> args, ValueRange captures);
 
 using LoopBody = function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
@@ -65,7 +67,7 @@ using LoopBody = function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)
 ValueRange tileLoop(OpBuilder &b, Location loc, Value lb, Value ub, Value step, ValueRange init,
                     LoopBody body);
 
-/// Replaces `op` by its tiled flash-style backward (LowerAttentionGrad.cpp).
+/// Replaces `op` by its tiled backward (AttentionGradLowering.h).
 LogicalResult lowerAttentionGrad(AttentionGradOp op, int64_t queryTile, int64_t keyTile);
 
 } // namespace mlir::frond::lowering

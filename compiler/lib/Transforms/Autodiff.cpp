@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
+#include "frond/Dialect/Frond/IR/TensorGradients.h"
 #include "frond/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -111,7 +112,9 @@ LogicalResult buildGradFunction(func::FuncOp fwd) {
       resultGrads.push_back(g);
       any |= bool(g);
     }
-    if (!any)
+    // Nothing to propagate into an op without float operands (constants,
+    // fills, integer-to-float casts).
+    if (!any || llvm::none_of(op->getOperands(), isFloatTensor))
       continue;
     auto diff = dyn_cast<DifferentiableOpInterface>(op);
     if (!diff)
@@ -151,6 +154,11 @@ LogicalResult buildGradFunction(func::FuncOp fwd) {
 }
 
 struct FrondAutodiff : frond::impl::FrondAutodiffBase<FrondAutodiff> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    FrondAutodiffBase::getDependentDialects(registry);
+    registerTensorGradientModels(registry);
+  }
+
   void runOnOperation() override {
     SmallVector<func::FuncOp> forwards;
     for (auto f : getOperation().getOps<func::FuncOp>())

@@ -111,14 +111,7 @@ struct LowRankLinearLowering : OpRewritePattern<LowRankLinearOp> {
     midShape.back() = w1.getDimSize(0);
     auto midType = RankedTensorType::get(midShape, type.getElementType());
     Value mid = linear(rw, loc, op.getInput(), op.getW1(), Value(), midType);
-    std::optional<UnaryKind> act;
-    switch (op.getActivation()) {
-    case Activation::None: break;
-    case Activation::Relu2: act = UnaryKind::Relu2; break;
-    case Activation::Relu: act = UnaryKind::Relu; break;
-    case Activation::Gelu: act = UnaryKind::Gelu; break;
-    case Activation::Silu: act = UnaryKind::Silu; break;
-    }
+    std::optional<UnaryKind> act = op.getActivationKind();
     if (act)
       mid = buildElementwise(rw, loc, midType, mid,
                              [&](OpBuilder &b, Location l, ValueRange a) {

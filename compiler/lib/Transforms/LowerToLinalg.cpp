@@ -1,7 +1,8 @@
 //===- LowerToLinalg.cpp - the frond-lower-to-linalg pass -----------------===//
 //
 // Collects the per-family patterns (ElementwiseToLinalg.cpp,
-// LayersToLinalg.cpp, ShapesToLinalg.cpp, ReductionsToLinalg.cpp) and
+// LayersToLinalg.cpp, ShapesToLinalg.cpp, SlicesToLinalg.cpp,
+// ExpmToLinalg.cpp, ReductionsToLinalg.cpp, GradientsToLinalg.cpp) and
 // applies them as a partial conversion with the frond dialect illegal, so
 // any op left behind is reported.
 //
@@ -35,6 +36,8 @@ struct FrondLowerToLinalg
     populateElementwiseToLinalgPatterns(patterns);
     populateLayersToLinalgPatterns(patterns);
     populateShapesToLinalgPatterns(patterns);
+    populateSlicesToLinalgPatterns(patterns);
+    populateExpmToLinalgPatterns(patterns);
     populateReductionsToLinalgPatterns(patterns);
     populateGradientsToLinalgPatterns(patterns);
     ConversionTarget target(getContext());

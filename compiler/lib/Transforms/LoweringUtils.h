@@ -102,6 +102,8 @@ namespace mlir::frond {
 void populateElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 void populateLayersToLinalgPatterns(RewritePatternSet &patterns);
 void populateShapesToLinalgPatterns(RewritePatternSet &patterns);
+void populateSlicesToLinalgPatterns(RewritePatternSet &patterns);
+void populateExpmToLinalgPatterns(RewritePatternSet &patterns);
 void populateReductionsToLinalgPatterns(RewritePatternSet &patterns);
 void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::frond

@@ -1,7 +1,8 @@
 //===- ReductionsToLinalg.cpp - frond reductions and losses to linalg -----===//
 //
 // reduce (a table keyed by the reduce kind: init and combiner), softmax
-// (max / sum-exp / normalise), cumsum (scf.for over the scanned dim) and
+// (max / sum-exp / normalise), cumsum (scf.for over the scanned dim, either
+// way) and
 // cross_entropy (log-sum-exp per position, gathered target, masked mean).
 //
 //===----------------------------------------------------------------------===//
@@ -156,12 +157,21 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     int64_t dim = op.getDim();
     Value n = dimOf(rw, loc, x, dim);
     Value one = cIdx(rw, loc, 1);
-    // result[t] = result[t-1] + input[t], in place on a copy of the input.
+    // result[t] = result[t-1] + input[t], in place on a copy of the input;
+    // reversed, result[t] = result[t+1] + input[t] from the end.
+    bool reverse = op.getReverse();
     auto loop = scf::ForOp::create(
         rw, loc, one, n, one, ValueRange{x},
-        [&](OpBuilder &b, Location l, Value t, ValueRange iters) {
+        [&](OpBuilder &b, Location l, Value k, ValueRange iters) {
           Value res = iters[0];
-          Value prev = sliceAt(b, l, res, dim, arith::SubIOp::create(b, l, t, one));
+          Value t = k, before;
+          if (reverse) {
+            t = arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, n, one), k);
+            before = arith::AddIOp::create(b, l, t, one);
+          } else {
+            before = arith::SubIOp::create(b, l, t, one);
+          }
+          Value prev = sliceAt(b, l, res, dim, before);
           Value cur = sliceAt(b, l, res, dim, t);
           Value sum = buildElementwise(b, l, cast<RankedTensorType>(cur.getType()), {prev, cur},
                                        [](OpBuilder &nb, Location nl, ValueRange a) {

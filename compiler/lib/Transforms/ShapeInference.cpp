@@ -37,8 +37,11 @@ SmallVector<int64_t> broadcast(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 std::optional<SmallVector<int64_t>> inferShape(Operation *op) {
   if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()))
     return std::nullopt;
-  if (isa<UnaryOp, SoftcapOp, RMSNormOp, LayerNormOp, SoftmaxOp, CumsumOp, RopeOp, ClampOp, CastOp>(op))
+  if (isa<UnaryOp, SoftcapOp, RMSNormOp, LayerNormOp, SoftmaxOp, CumsumOp, RopeOp, ClampOp, CastOp,
+          ExpmOp>(op))
     return SmallVector<int64_t>(shapeOf(op->getOperand(0)));
+  if (auto g = dyn_cast<SliceGradOp>(op))
+    return SmallVector<int64_t>(shapeOf(g.getInput()));
   if (isa<BinaryOp, CompareOp, SwigluOp>(op))
     return broadcast(shapeOf(op->getOperand(0)), shapeOf(op->getOperand(1)));
   if (isa<SelectOp>(op))

@@ -680,6 +680,19 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
     return at::softmax(arg(0).to(F), integer(n, "dim")).to(r);
   if (op == "cross_entropy")
     return crossEntropy(n, arg(0), arg(1));
+  if (op == "dag") {
+    // PLDR's DAG regulariser: the mean over layers (operands), batch and
+    // heads of |log(tr(expm(M∘M)) / D)|, for M [b, h, D, D].
+    if (ops.empty())
+      fail("it needs at least one matrix");
+    Tensor sum = at::zeros({}, arg(0).options());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Tensor &m = arg(i);
+      Tensor trace = at::matrix_exp(m * m).diagonal(0, -2, -1).sum(-1);
+      sum = sum + at::abs(at::log(trace / double(m.size(-1)))).mean();
+    }
+    return (sum / double(ops.size())).to(r);
+  }
   if (op == "attention")
     return attention(n, ops);
   fail("the reference has no rule for this node kind");

@@ -625,12 +625,45 @@ func.func @yield_outside_attention(%x: i1) {
 
 // -----
 
-func.func @attention_grad_kind(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
-  // expected-error @+1 {{'frond.attention_grad' op supports kind 'softmax' only, not 'linear'}}
-  %dq, %dk, %dv = frond.attention_grad linear %q, %q, %q, %q, %q scale = 1.0
+func.func @attention_grad_metric(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op takes a 'metric' operand exactly when the kind is 'power_law' (kind 'power_law', without a metric)}}
+  %dq, %dk, %dv = frond.attention_grad power_law %q, %q, %q, %q, %q scale = 1.0
       : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
       -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
   return %dq : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @attention_grad_metric_grad(%q: tensor<1x1x4x8xf32>, %g: tensor<1x1x8x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op expects a 'metric_grad' result exactly when there is a 'metric' operand}}
+  %dq, %dk, %dv = frond.attention_grad power_law %q, %q, %q metric %g : tensor<1x1x8x8xf32>, %q, %q scale = 1.0
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+  return %dq : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+// One capture gradient per float-tensor capture: the i64 src_len gets none.
+func.func @attention_grad_capture_count(%q: tensor<1x1x4x8xf32>, %slopes: tensor<1xf32>, %len: tensor<1xi64>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op expects one 'capture_grads' result per float-tensor capture (1), found 2}}
+  %g:5 = frond.attention_grad softmax %q, %q, %q, %q, %q scale = 1.0
+      captures(%slopes, %len : tensor<1xf32>, tensor<1xi64>)
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> capture_grads(tensor<1xf32>, tensor<1xf32>)
+  return %g#0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @attention_grad_capture_type(%q: tensor<1x1x4x8xf32>, %slopes: tensor<1xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{'frond.attention_grad' op expects capture gradient #0 to have its capture's type 'tensor<1xf32>', found 'tensor<2xf32>'}}
+  %g:4 = frond.attention_grad softmax %q, %q, %q, %q, %q scale = 1.0
+      captures(%slopes : tensor<1xf32>)
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> capture_grads(tensor<2xf32>)
+  return %g#0 : tensor<1x1x4x8xf32>
 }
 
 // -----
@@ -689,4 +722,22 @@ func.func @cache_write_result(%k: tensor<?x2x1x16xf32>, %cache: tensor<?x2x?x16x
   // expected-error @+1 {{'frond.cache_write' op failed to verify that all of {cache, result} have same type}}
   %0 = frond.cache_write %k into %cache[%pos] dim = 2 : (tensor<?x2x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?xi64>) -> tensor<?x2x8x16xf32>
   return
+// A float capture's gradient goes through the elements the score region
+// reads with tensor.extract; another use cannot be differentiated.
+func.func @attention_grad_capture_use(%q: tensor<1x1x4x8xf32>, %w: tensor<?xf32>) -> tensor<1x1x4x8xf32> {
+  %g:4 = frond.attention_grad softmax %q, %q, %q, %q, %q scale = 1.0
+      captures(%w : tensor<?xf32>)
+      : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+      -> tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> capture_grads(tensor<?xf32>)
+      score {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %c: tensor<?xf32>):
+        %c0 = arith.constant 0 : index
+        // expected-error @+1 {{uses captured tensor #0 other than by reading elements with tensor.extract}}
+        %n = tensor.dim %c, %c0 : tensor<?xf32>
+        %ni = arith.index_cast %n : index to i64
+        %nf = arith.sitofp %ni : i64 to f32
+        %r = arith.addf %s, %nf : f32
+        frond.yield %r : f32
+      }
+  return %g#0 : tensor<1x1x4x8xf32>
 }

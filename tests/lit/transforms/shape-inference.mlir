@@ -38,3 +38,18 @@ func.func @partial(%x: tensor<?x4xf32>, %y: tensor<?x?xf32>) -> tensor<?x?xf32> 
   %p = frond.binary mul %x, %y : (tensor<?x4xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
   return %p : tensor<?x?xf32>
 }
+
+// -----
+
+// The gradient ops: slice_grad takes its input's shape, expm its operand's.
+// CHECK-LABEL: func.func @gradient_ops(
+// CHECK: frond.slice_grad {{.*}} -> tensor<2x8x4xf32>
+// CHECK: frond.binary mul {{.*}} -> tensor<2x4x4xf32>
+// CHECK: frond.expm %{{.*}} : tensor<2x4x4xf32>
+func.func @gradient_ops(%g: tensor<2x5x4xf32>, %x: tensor<2x8x4xf32>, %m: tensor<2x4x4xf32>)
+    -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  %d = frond.slice_grad %g into %x[0 : 5] dim = 1 : (tensor<2x5x4xf32>, tensor<2x8x4xf32>) -> tensor<?x?x4xf32>
+  %sq = frond.binary mul %m, %m : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<?x4x4xf32>
+  %e = frond.expm %sq : tensor<?x4x4xf32>
+  return %d, %e : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}

@@ -44,7 +44,7 @@ namespace frond::jit {
 /// One argument or result of the compiled function.
 struct Slot {
   std::string name;            ///< frond.name / frond.outputs entry
-  runtime::DType dtype;        ///< f32, or i64 (i64, index and i1 values)
+  runtime::DType dtype;        ///< f32, f64, or i64 (i64, index and i1 values)
   bool isBool = false;         ///< i1 elements (results only)
   std::vector<int64_t> shape;  ///< -1 for a dynamic extent
 };

@@ -9,8 +9,8 @@
 // `frond.name` argument attribute), the graph outputs (heads, then losses)
 // as results, named by the function's `frond.outputs` array attribute.
 // Every op carries the source location of the spec expression it came from.
-// Symbolic extents become `?`; dtypes map float -> f32, int -> i64,
-// bool -> i1, index -> index.
+// Symbolic extents become `?`; dtypes map float -> f32 (f64 with
+// MLIRGenOptions::f64), int -> i64, bool -> i1, index -> index.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_MLIRGEN_MLIRGEN_H
@@ -26,6 +26,12 @@
 
 namespace frond {
 
+struct MLIRGenOptions {
+  /// Spec floats become f64 instead of f32: double-precision runs
+  /// (finite-difference gradient checks, `frond eval --dtype f64`).
+  bool f64 = false;
+};
+
 /// Emits `g` (the graph recorded while elaborating `m`) as a verified
 /// module. Loads the dialects it needs into `ctx`. On a malformed graph or
 /// a module that does not verify, reports errors at the offending node's
@@ -33,7 +39,8 @@ namespace frond {
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &ctx,
                                           const graph::Graph &g,
                                           const ModelInstance &m,
-                                          DiagEngine &diags);
+                                          DiagEngine &diags,
+                                          const MLIRGenOptions &options = {});
 
 } // namespace frond
 

@@ -134,8 +134,9 @@ def FrondAutodiff : Pass<"frond-autodiff", "ModuleOp"> {
     its operands' gradients from its results' gradients, and the gradients
     of a value used several times are added. Only values the loss depends
     on through floats get gradients; frozen parameters and inputs get none,
-    and no code is generated for them. An op reached by a float gradient
-    without a rule is an error at its location. The result is ordinary
+    and no code is generated for them; an op without float operands (a
+    constant) ends a path. An op reached by a float gradient with float
+    operands and no rule is an error at its location. The result is ordinary
     frond IR: canonicalize + CSE share the recomputed forward values, and
     the CPU pipeline lowers it like the forward.
   }];

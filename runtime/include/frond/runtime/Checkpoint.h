@@ -42,6 +42,8 @@ namespace frond::runtime {
 /// fsync, rename, fsync the directory).
 bool writeFileAtomic(const std::string &path, const std::string &bytes, std::string &error);
 
+/// A dtype's name in safetensors headers: "F32", "F64" or "I64".
+const char *safetensorsDType(DType t);
 /// The safetensors encoding of `tensors` (sorted by name) with `metadata`.
 std::string encodeSafetensors(const std::map<std::string, Tensor> &tensors,
                               const std::map<std::string, std::string> &metadata);

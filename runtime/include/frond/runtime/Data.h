@@ -23,12 +23,15 @@
 // (disjoint seed streams). A Batch holds
 //   inputs["tokens"]   i64 [batch, seqLen]  token ids in [0, vocab())
 //   inputs["src_len"]  i64 [batch]          task.copy_from_source only
+//   inputs["labels"]   i64 [batch, seqLen]  = labels, for a model whose loss
+//                      scores only the task's answers (input labels[b, t])
 //   labels             i64 [batch, seqLen]  the token at every position whose
 //                      prediction is scored, kIgnoreLabel (-100) elsewhere.
 // labels follow PALM's / Hugging Face's convention: unshifted (labels[t] is
 // tokens[t] where it is scored); a next-token loss compares logits[t-1] with
 // labels[t]. They mark the task's answers (for accuracy, or for a loss that
-// ignores the prompt); the spec's own loss reads only the inputs.
+// ignores the prompt); the spec's own loss reads only the inputs, labels
+// among them if it declares them.
 //
 // Text (tokenizer "bytes": token = byte value, vocab 256). The first
 // floor(split * size) bytes of the file are the training split, the rest the

@@ -196,6 +196,8 @@ public:
   const OptimizerConfig &config() const { return config_; }
   /// A one-line-per-parameter description (rule, group, lr) for logs.
   std::string describe() const;
+  /// One line: the rule, its lr and weight decay, clipping and groups.
+  std::string summary() const;
 
 private:
   OptimizerConfig config_;

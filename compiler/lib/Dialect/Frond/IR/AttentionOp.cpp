@@ -1,14 +1,18 @@
 //===- AttentionOp.cpp - frond.attention ----------------------------------===//
 //
-// Operand shapes (head grouping, head dims, the power-law metric) and the
-// signatures of the `mask` and `score` regions. Region errors point at the
-// offending block argument or yield.
+// Operand shapes (head grouping, head dims, the power-law metric), the
+// signatures of the `mask` and `score` regions (region errors point at the
+// offending block argument or yield), and the gradient rule, which builds
+// frond.attention_grad.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "ShapeUtils.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -157,6 +161,11 @@ static void nameRegionArguments(Region &region, bool isScore, OpAsmSetValueNameF
     setNameFn(arg, i < names.size() ? names[i] : "cap");
 }
 
+bool AttentionGradOp::isDifferentiableCapture(Value capture) {
+  auto t = dyn_cast<RankedTensorType>(capture.getType());
+  return t && isa<FloatType>(t.getElementType());
+}
+
 LogicalResult AttentionGradOp::verify() {
   for (auto [operand, result] : {std::pair{getQ(), getDq()}, {getK(), getDk()}, {getV(), getDv()}})
     if (operand.getType() != result.getType())
@@ -165,15 +174,55 @@ LogicalResult AttentionGradOp::verify() {
   if (getOut().getType() != getDout().getType())
     return emitOpError() << "expects out and dout of one type, found " << getOut().getType()
                          << " and " << getDout().getType();
-  if (getKind() != AttentionKind::Softmax)
-    return emitOpError() << "supports kind 'softmax' only, not '"
-                         << stringifyAttentionKind(getKind()) << "'";
+  bool powerLaw = getKind() == AttentionKind::PowerLaw;
+  if (bool(getMetric()) != powerLaw)
+    return emitOpError() << "takes a 'metric' operand exactly when the kind is 'power_law' (kind '"
+                         << stringifyAttentionKind(getKind()) << "', "
+                         << (getMetric() ? "with" : "without") << " a metric)";
+  if (bool(getDmetric()) != bool(getMetric()))
+    return emitOpError() << "expects a 'metric_grad' result exactly when there is a 'metric' operand";
+  if (getMetric() && getMetric().getType() != getDmetric().getType())
+    return emitOpError() << "expects the metric's gradient to have its type, found "
+                         << getDmetric().getType() << " for " << getMetric().getType();
+  // One gradient per float-tensor capture, in order, of a compatible type
+  // (shape inference may refine a capture's type after the rule ran).
+  SmallVector<Value> differentiable;
+  llvm::copy_if(getCaptures(), std::back_inserter(differentiable), isDifferentiableCapture);
+  ValueRange grads = getCaptureGrads();
+  if (grads.size() != differentiable.size())
+    return emitOpError() << "expects one 'capture_grads' result per float-tensor capture ("
+                         << differentiable.size() << "), found " << grads.size();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(differentiable, grads))) {
+    auto [capture, grad] = pair;
+    auto c = cast<RankedTensorType>(capture.getType());
+    auto g = cast<RankedTensorType>(grad.getType());
+    if (c.getElementType() != g.getElementType() || failed(verifyCompatibleShape(c, g)))
+      return emitOpError() << "expects capture gradient #" << i << " to have its capture's type "
+                           << c << ", found " << g;
+  }
+  return success();
+}
+
+LogicalResult AttentionGradOp::verifyCaptureReads(ValueRange captures, Region &score) {
+  if (score.empty())
+    return success();
+  Block &block = score.front();
+  unsigned leading = block.getNumArguments() - captures.size();
+  for (auto [i, c] : llvm::enumerate(captures))
+    if (isDifferentiableCapture(c))
+      for (Operation *user : block.getArgument(leading + i).getUsers())
+        if (!isa<tensor::ExtractOp>(user))
+          return user->emitError("uses captured tensor #")
+                 << i << " other than by reading elements with tensor.extract; the attention's "
+                 << "gradient needs its score region to read float captures that way";
   return success();
 }
 
 LogicalResult AttentionGradOp::verifyRegions() {
-  return verifyAttentionRegions(*this, getCaptures(), getMask(), getScore(),
-                                AttentionOp::getScoreType(getQ().getType().getElementType()));
+  if (failed(verifyAttentionRegions(*this, getCaptures(), getMask(), getScore(),
+                                    AttentionOp::getScoreType(getQ().getType().getElementType()))))
+    return failure();
+  return verifyCaptureReads(getCaptures(), getScore());
 }
 
 void AttentionGradOp::getAsmBlockArgumentNames(Region &region, OpAsmSetValueNameFn setNameFn) {
@@ -183,4 +232,41 @@ void AttentionGradOp::getAsmBlockArgumentNames(Region &region, OpAsmSetValueName
 void AttentionOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
   nameRegionArguments(region, &region == &getScore(), setNameFn);
+}
+
+/// dq, dk, dv, dmetric (power_law) and one gradient per float-tensor capture
+/// (ALiBi slopes, bias tables) from one frond.attention_grad with the
+/// forward's regions.
+LogicalResult AttentionOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                          MutableArrayRef<Value> operandGrads) {
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  if (failed(AttentionGradOp::verifyCaptureReads(getCaptures(), getScore())))
+    return failure();
+  Value metric = getMetric();
+  SmallVector<Type> captureGradTypes;
+  for (Value c : getCaptures())
+    if (AttentionGradOp::isDifferentiableCapture(c))
+      captureGradTypes.push_back(c.getType());
+  auto grad = AttentionGradOp::create(
+      b, getLoc(), getQ().getType(), getK().getType(), getV().getType(),
+      metric ? metric.getType() : Type(), captureGradTypes, getKindAttr(), getQ(), getK(), getV(),
+      metric, getResult(), g, getCaptures(), getScaleAttr(), getKvSourceAttr());
+  IRMapping map;
+  getMask().cloneInto(&grad.getMask(), map);
+  getScore().cloneInto(&grad.getScore(), map);
+  // Operand order: q, k, v, metric?, captures...
+  operandGrads[0] = grad.getDq();
+  operandGrads[1] = grad.getDk();
+  operandGrads[2] = grad.getDv();
+  if (metric)
+    operandGrads[3] = grad.getDmetric();
+  ValueRange captureGrads = grad.getCaptureGrads();
+  // The captures are the last operands.
+  unsigned first = getNumOperands() - getCaptures().size(), used = 0;
+  for (auto [i, c] : llvm::enumerate(getCaptures()))
+    if (AttentionGradOp::isDifferentiableCapture(c))
+      operandGrads[first + i] = captureGrads[used++];
+  return success();
 }

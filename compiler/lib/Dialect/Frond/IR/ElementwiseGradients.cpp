@@ -1,8 +1,8 @@
 //===- ElementwiseGradients.cpp - gradient rules of elementwise ops ------===//
 //
-// DifferentiableOpInterface for unary, binary, select, softcap, swiglu and
-// cast. Every rule returns gradients in its operand's shape (sumTo undoes
-// broadcasting).
+// DifferentiableOpInterface for unary, binary, select, softcap, swiglu,
+// cast and clamp. Every rule returns gradients in its operand's shape
+// (sumTo undoes broadcasting).
 //
 //===----------------------------------------------------------------------===//
 #include "GradientBuilder.h"
@@ -189,5 +189,21 @@ LogicalResult CastOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   if (!g || !isa<FloatType>(in.getElementType()))
     return success();
   operandGrads[0] = CastOp::create(b, getLoc(), in, g);
+  return success();
+}
+
+LogicalResult ClampOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                      MutableArrayRef<Value> operandGrads) {
+  Value g = resultGrads[0], x = getInput();
+  if (!g || !isa<FloatType>(elemOf(x)))
+    return success();
+  // Flows where min <= x <= max (bounds included, as PyTorch).
+  GradientBuilder gb(b, getLoc());
+  Type e = elemOf(x);
+  if (std::optional<APFloat> lo = getMin())
+    g = gb.mul(g, gb.indicator(CompareKind::Ge, x, gb.constant(lo->convertToDouble(), e), e));
+  if (std::optional<APFloat> hi = getMax())
+    g = gb.mul(g, gb.indicator(CompareKind::Le, x, gb.constant(hi->convertToDouble(), e), e));
+  operandGrads[0] = g;
   return success();
 }

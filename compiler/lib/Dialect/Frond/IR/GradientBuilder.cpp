@@ -2,6 +2,10 @@
 #include "GradientBuilder.h"
 #include "ShapeUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 using namespace mlir;
 using namespace mlir::frond;
 using namespace mlir::frond::detail;
@@ -89,6 +93,60 @@ Value GradientBuilder::select(Value cond, Value x, Value y) {
   shape = *broadcastShapes(shape, tensorOf(y).getShape());
   return SelectOp::create(b, loc, RankedTensorType::get(shape, tensorOf(x).getElementType()), cond,
                           x, y);
+}
+
+OpFoldResult GradientBuilder::extent(Value x, int64_t dim) {
+  int64_t n = tensorOf(x).getDimSize(dim);
+  if (!ShapedType::isDynamic(n))
+    return b.getIndexAttr(n);
+  return tensor::DimOp::create(b, loc, x, dim).getResult();
+}
+
+OpFoldResult GradientBuilder::addExtents(OpFoldResult x, OpFoldResult y) {
+  std::optional<int64_t> sx = getConstantIntValue(x), sy = getConstantIntValue(y);
+  if (sx && sy)
+    return b.getIndexAttr(*sx + *sy);
+  auto value = [&](OpFoldResult v, std::optional<int64_t> c) -> Value {
+    return c ? Value(arith::ConstantIndexOp::create(b, loc, *c)) : cast<Value>(v);
+  };
+  return arith::AddIOp::create(b, loc, value(x, sx), value(y, sy)).getResult();
+}
+
+Value GradientBuilder::slice(Value x, int64_t dim, OpFoldResult start, OpFoldResult end) {
+  RankedTensorType t = tensorOf(x);
+  std::optional<int64_t> s = getConstantIntValue(start), e = getConstantIntValue(end);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[dim] = s && e ? *e - *s : ShapedType::kDynamic;
+  auto bound = [](std::optional<int64_t> c, OpFoldResult v) {
+    return c ? Value() : cast<Value>(v);
+  };
+  auto attr = [&](std::optional<int64_t> c) { return c ? b.getI64IntegerAttr(*c) : IntegerAttr(); };
+  return SliceOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), x,
+                         bound(s, start), bound(e, end), b.getI64IntegerAttr(dim), attr(s),
+                         attr(e), /*pad=*/nullptr);
+}
+
+Value GradientBuilder::concat(ValueRange xs, int64_t dim) {
+  RankedTensorType first = tensorOf(xs.front());
+  SmallVector<int64_t> shape(first.getShape());
+  shape[dim] = 0;
+  for (Value x : xs) {
+    int64_t n = tensorOf(x).getDimSize(dim);
+    shape[dim] = ShapedType::isDynamic(n) || ShapedType::isDynamic(shape[dim])
+                     ? ShapedType::kDynamic
+                     : shape[dim] + n;
+  }
+  return ConcatOp::create(b, loc, RankedTensorType::get(shape, first.getElementType()), xs,
+                          b.getI64IntegerAttr(dim));
+}
+
+Value GradientBuilder::zerosLike(Value x) {
+  RankedTensorType t = tensorOf(x);
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    if (t.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, x, d));
+  return FillOp::create(b, loc, t, b.getFloatAttr(t.getElementType(), 0.0), sizes);
 }
 
 Value GradientBuilder::sumTo(Value g, Type targetType) {

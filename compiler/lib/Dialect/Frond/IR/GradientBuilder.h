@@ -2,8 +2,9 @@
 //
 // The vocabulary the gradient rules (*Gradients.cpp) are written in: frond
 // ops with their result types inferred (numpy broadcasting for binaries),
-// scalar constants as rank-0 fills, and sumTo, which sums a broadcast
-// gradient back to its operand's shape.
+// scalar constants as rank-0 fills, slices and concatenations with static or
+// dynamic extents, and sumTo, which sums a broadcast gradient back to its
+// operand's shape.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_DIALECT_FROND_IR_GRADIENTBUILDER_H
@@ -39,6 +40,17 @@ public:
   Value transposeLast(Value x);
   Value matmul(Value x, Value y);
   Value select(Value cond, Value x, Value y);
+  /// The extent of `x` along `dim`: an attribute when static, else a
+  /// `tensor.dim`.
+  OpFoldResult extent(Value x, int64_t dim);
+  /// `x + y` on extents, folded when both are static.
+  OpFoldResult addExtents(OpFoldResult x, OpFoldResult y);
+  /// `x[..., start:end, ...]` along `dim` (static bounds as attributes).
+  Value slice(Value x, int64_t dim, OpFoldResult start, OpFoldResult end);
+  /// Concatenation along `dim`.
+  Value concat(ValueRange xs, int64_t dim);
+  /// Zeros of `x`'s type.
+  Value zerosLike(Value x);
   /// Sums the broadcast gradient `g` back to `target`'s shape: leading
   /// extra dimensions are summed away, dimensions where `target` has a
   /// static 1 are summed and kept.

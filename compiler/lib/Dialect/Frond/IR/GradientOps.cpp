@@ -1,13 +1,12 @@
 //===- GradientOps.cpp - verifiers of the gradient ops, and the rules ----===//
 //
-// embedding_grad and cross_entropy_grad exist for the rules of embedding
-// and cross_entropy, which are here too.
+// embedding_grad, cross_entropy_grad and slice_grad exist for the rules of
+// embedding, cross_entropy and slice; the first two rules are here too.
 //
 //===----------------------------------------------------------------------===//
 #include "GradientBuilder.h"
 #include "ShapeUtils.h"
 
-#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -33,6 +32,33 @@ LogicalResult CrossEntropyGradOp::verify() {
                           "the logits");
 }
 
+LogicalResult SliceGradOp::verify() {
+  auto input = getInput().getType();
+  auto grad = getGrad().getType();
+  int64_t dim = getDim();
+  bool perSample = false;
+  FailureOr<int64_t> extent =
+      verifySliceBounds(*this, input, dim, getStart(), getStaticStartAttr(),
+                        getEnd(), getStaticEndAttr(), perSample);
+  if (failed(extent))
+    return failure();
+  if (failed(verifySameElementType(*this, "grad", grad, "input", input)))
+    return failure();
+  if (grad.getRank() != input.getRank())
+    return emitOpError() << "expects grad of the input's rank, found " << grad
+                         << " for " << input;
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    if (d == dim && !isDynamic(*extent) && !compatible(grad.getDimSize(d), *extent))
+      return emitOpError() << "expects grad of extent " << *extent << " along dim " << dim
+                           << " (the slice's), found " << grad;
+    if (d != dim && failed(verifyDimsMatch(*this, "the extents outside 'dim'", "grad", grad, d,
+                                           "input", input, d)))
+      return failure();
+  }
+  return verifyResultType(*this, getType(), input.getShape(), input.getElementType(),
+                          "the input");
+}
+
 LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                           MutableArrayRef<Value> operandGrads) {
   if (Value g = resultGrads[0])
@@ -46,30 +72,5 @@ LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrad
     operandGrads[0] = CrossEntropyGradOp::create(
         b, getLoc(), getLogits().getType(), getLogits(), getTargets(), g, getIgnoreIndexAttr(),
         getLabelSmoothingAttr(), getShiftAttr());
-  return success();
-}
-
-LogicalResult AttentionOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
-                                          MutableArrayRef<Value> operandGrads) {
-  Value g = resultGrads[0];
-  if (!g)
-    return success();
-  if (getKind() != AttentionKind::Softmax)
-    return emitOpError() << "has no gradient rule for kind '" << stringifyAttentionKind(getKind())
-                         << "' yet (softmax has one)";
-  if (!getScore().empty())
-    for (Value c : getCaptures())
-      if (auto t = dyn_cast<RankedTensorType>(c.getType()); t && isa<FloatType>(t.getElementType()))
-        return emitOpError() << "captures a float tensor in its score region; gradients of "
-                                "captured score tensors are not generated yet";
-  auto grad = AttentionGradOp::create(
-      b, getLoc(), TypeRange{getQ().getType(), getK().getType(), getV().getType()}, getKindAttr(),
-      getQ(), getK(), getV(), getResult(), g, getCaptures(), getScaleAttr(), getKvSourceAttr());
-  IRMapping map;
-  getMask().cloneInto(&grad.getMask(), map);
-  getScore().cloneInto(&grad.getScore(), map);
-  operandGrads[0] = grad.getDq();
-  operandGrads[1] = grad.getDk();
-  operandGrads[2] = grad.getDv();
   return success();
 }

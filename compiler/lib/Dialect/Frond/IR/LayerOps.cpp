@@ -1,11 +1,13 @@
 //===- LayerOps.cpp - Verifiers of the layer ops --------------------------===//
 //
-// embedding, linear, lowrank_linear, rms_norm, layer_norm, rope, matmul and
-// cross_entropy.
+// embedding, linear, lowrank_linear, rms_norm, layer_norm, rope, matmul,
+// expm and cross_entropy.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "ShapeUtils.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -54,6 +56,22 @@ LogicalResult LinearOp::verify() {
   }
   return verifyResultType(*this, getType(), *shape, x.getElementType(),
                           "input [N..., in] and weight [out, in]");
+}
+
+std::optional<UnaryKind> LowRankLinearOp::getActivationKind() {
+  switch (getActivation()) {
+  case Activation::None:
+    return std::nullopt;
+  case Activation::Relu2:
+    return UnaryKind::Relu2;
+  case Activation::Relu:
+    return UnaryKind::Relu;
+  case Activation::Gelu:
+    return UnaryKind::Gelu;
+  case Activation::Silu:
+    return UnaryKind::Silu;
+  }
+  llvm_unreachable("unknown activation");
 }
 
 LogicalResult LowRankLinearOp::verify() {
@@ -135,8 +153,9 @@ LogicalResult RopeOp::verify() {
   double scale = getScale().convertToDouble();
   if (!(theta > 0.0))
     return emitOpError() << "expects theta > 0, found " << formatDouble(theta);
-  if (!(scale > 0.0))
-    return emitOpError() << "expects scale > 0, found " << formatDouble(scale);
+  if (scale == 0.0 || !std::isfinite(scale))
+    return emitOpError() << "expects a finite, nonzero scale, found "
+                         << formatDouble(scale);
   return success();
 }
 
@@ -160,6 +179,14 @@ LogicalResult MatmulOp::verify() {
   batch->push_back(b.getDimSize(b.getRank() - 1));
   return verifyResultType(*this, getType(), *batch, a.getElementType(),
                           "lhs [B..., m, k] and rhs [B..., k, n]");
+}
+
+LogicalResult ExpmOp::verify() {
+  auto x = getInput().getType();
+  if (failed(verifyMinRank(*this, "input", x, 2, "[B..., D, D]")))
+    return failure();
+  return verifyDimsMatch(*this, "the matrix dims (D)", "input", x, x.getRank() - 2,
+                         "input", x, x.getRank() - 1);
 }
 
 LogicalResult mlir::frond::detail::verifyLogitsAndTargets(Operation *op, RankedTensorType logits,

@@ -1,4 +1,8 @@
 //===- ShapeGradients.cpp - gradient rules of shape ops and reductions ---===//
+//
+// transpose, heads, slice, concat, reduce, softmax and cumsum.
+//
+//===----------------------------------------------------------------------===//
 #include "GradientBuilder.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -105,5 +109,45 @@ LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   // dx = y (g - Σ_dim g y)
   Value s = gb.reduce(ReduceKind::Sum, gb.mul(g, y), {int64_t(getDim())}, /*keep=*/true);
   operandGrads[0] = gb.mul(y, gb.sub(g, s));
+  return success();
+}
+
+LogicalResult CumsumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                       MutableArrayRef<Value> operandGrads) {
+  // Input t reaches every output s >= t (s <= t when reversed).
+  Value g = resultGrads[0];
+  if (g && isFloat(getInput()))
+    operandGrads[0] = CumsumOp::create(b, getLoc(), g.getType(), g, getDimAttr(),
+                                       getReverse() ? UnitAttr() : b.getUnitAttr());
+  return success();
+}
+
+LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                      MutableArrayRef<Value> operandGrads) {
+  Value g = resultGrads[0];
+  if (g && isFloat(getInput()))
+    operandGrads[0] = SliceGradOp::create(b, getLoc(), getInput().getType(), g, getInput(),
+                                          getStart(), getEnd(), getDimAttr(),
+                                          getStaticStartAttr(), getStaticEndAttr());
+  return success();
+}
+
+LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                       MutableArrayRef<Value> operandGrads) {
+  Value g = resultGrads[0];
+  if (!g || !isFloat(getResult()))
+    return success();
+  // Each input's gradient is its range of g along `dim`.
+  GradientBuilder gb(b, getLoc());
+  int64_t dim = getDim();
+  OpFoldResult offset = b.getIndexAttr(0);
+  for (auto [i, x] : llvm::enumerate(getInputs())) {
+    OpFoldResult end = gb.addExtents(offset, gb.extent(x, dim));
+    Value part = gb.slice(g, dim, offset, end);
+    if (part.getType() != x.getType())
+      part = tensor::CastOp::create(b, getLoc(), x.getType(), part);
+    operandGrads[i] = part;
+    offset = end;
+  }
   return success();
 }

@@ -19,35 +19,73 @@ using namespace mlir::frond::detail;
 
 /// Checks one dynamic bound: at most one form, and a per-sample tensor
 /// needs samples along dim 0 that match the input's. Sets `perSample`.
-static LogicalResult verifyBound(SliceOp op, StringRef name, Value operand,
-                                 IntegerAttr staticBound, bool &perSample) {
+static LogicalResult verifyBound(Operation *op, StringRef name, Value operand,
+                                 IntegerAttr staticBound, RankedTensorType input,
+                                 int64_t dim, bool &perSample) {
   if (!operand)
     return success();
   if (staticBound)
-    return op.emitOpError() << "expects " << name
-                            << " as a value or an integer, not both";
+    return op->emitOpError() << "expects " << name
+                             << " as a value or an integer, not both";
   auto bound = dyn_cast<RankedTensorType>(operand.getType());
   if (!bound)
     return success();
   perSample = true;
-  auto input = op.getInput().getType();
-  if (op.getDim() == 0)
-    return op.emitOpError() << "expects per-sample bounds (" << bound
-                            << ") to slice a dim other than the sample dim 0";
+  if (dim == 0)
+    return op->emitOpError() << "expects per-sample bounds (" << bound
+                             << ") to slice a dim other than the sample dim 0";
   return verifyDimsMatch(op, "the samples (b)", name, bound, 0, "input", input,
                          0);
 }
 
+FailureOr<int64_t> mlir::frond::detail::verifySliceBounds(
+    Operation *op, RankedTensorType input, int64_t dim, Value startValue,
+    IntegerAttr staticStart, Value endValue, IntegerAttr staticEnd,
+    bool &perSample) {
+  if (failed(verifyDimInRange(op, "dim", dim, input)))
+    return failure();
+  perSample = false;
+  if (failed(verifyBound(op, "start", startValue, staticStart, input, dim,
+                         perSample)) ||
+      failed(verifyBound(op, "end", endValue, staticEnd, input, dim,
+                         perSample)))
+    return failure();
+
+  // The extent along `dim`, when the bounds are static integers.
+  int64_t n = input.getDimSize(dim);
+  if (startValue || endValue)
+    return ShapedType::kDynamic;
+  std::optional<int64_t> end;
+  if (staticEnd)
+    end = staticEnd.getInt();
+  int64_t s = staticStart ? staticStart.getInt() : 0;
+  if (!isDynamic(n)) {
+    int64_t e = end.value_or(n);
+    int64_t ns = s < 0 ? s + n : s, ne = e < 0 ? e + n : e;
+    if (ns < 0 || ne > n || ns > ne)
+      return op->emitOpError() << "slice [" << s << ":"
+                               << (end ? std::to_string(*end) : "")
+                               << "] is out of range for dim " << dim
+                               << " of extent " << n << " in " << input;
+    return ne - ns;
+  }
+  if (!end)
+    return s < 0 ? -s : ShapedType::kDynamic;
+  if ((s >= 0) != (*end >= 0))
+    return ShapedType::kDynamic;
+  if (*end < s)
+    return op->emitOpError() << "slice [" << s << ":" << *end
+                             << "] has end before start";
+  return *end - s;
+}
+
 LogicalResult SliceOp::verify() {
   auto input = getInput().getType();
-  int64_t dim = getDim();
-  if (failed(verifyDimInRange(*this, "dim", dim, input)))
-    return failure();
   bool perSample = false;
-  if (failed(verifyBound(*this, "start", getStart(), getStaticStartAttr(),
-                         perSample)) ||
-      failed(verifyBound(*this, "end", getEnd(), getStaticEndAttr(),
-                         perSample)))
+  FailureOr<int64_t> extent =
+      verifySliceBounds(*this, input, getDim(), getStart(), getStaticStartAttr(),
+                        getEnd(), getStaticEndAttr(), perSample);
+  if (failed(extent))
     return failure();
   if (auto pad = getPadAttr()) {
     if (!perSample)
@@ -56,35 +94,8 @@ LogicalResult SliceOp::verify() {
       return emitOpError() << "expects 'pad' of the element type of " << input
                            << ", found " << pad;
   }
-
-  // The extent along `dim`, when the bounds are static integers.
-  int64_t n = input.getDimSize(dim);
-  int64_t extent = ShapedType::kDynamic;
-  bool staticBounds = !getStart() && !getEnd();
-  if (staticBounds) {
-    std::optional<int64_t> start = getStaticStart();
-    std::optional<int64_t> end = getStaticEnd();
-    int64_t s = start.value_or(0);
-    if (!isDynamic(n)) {
-      int64_t e = end.value_or(n);
-      int64_t ns = s < 0 ? s + n : s, ne = e < 0 ? e + n : e;
-      if (ns < 0 || ne > n || ns > ne)
-        return emitOpError() << "slice [" << s << ":"
-                             << (end ? std::to_string(*end) : "")
-                             << "] is out of range for dim " << dim
-                             << " of extent " << n << " in " << input;
-      extent = ne - ns;
-    } else if (!end) {
-      extent = s < 0 ? -s : ShapedType::kDynamic;
-    } else if ((s >= 0) == (*end >= 0)) {
-      if (*end < s)
-        return emitOpError() << "slice [" << s << ":" << *end
-                             << "] has end before start";
-      extent = *end - s;
-    }
-  }
   SmallVector<int64_t> shape(input.getShape());
-  shape[dim] = extent;
+  shape[getDim()] = *extent;
   return verifyResultType(*this, getType(), shape, input.getElementType(),
                           "the input and the slice bounds");
 }

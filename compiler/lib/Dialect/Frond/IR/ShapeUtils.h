@@ -74,6 +74,14 @@ LogicalResult verifyDimInRange(Operation *op, StringRef attrName, int64_t dim,
 LogicalResult verifyDynamicSizes(Operation *op, RankedTensorType type,
                                  ValueRange sizes);
 
+/// Checks the bounds of a slice (or its gradient) of `input` along `dim`
+/// and returns the slice's extent along `dim` (dynamic unless the bounds
+/// are static integers). Sets `perSample` for `[b]` tensor bounds.
+FailureOr<int64_t> verifySliceBounds(Operation *op, RankedTensorType input,
+                                     int64_t dim, Value start,
+                                     IntegerAttr staticStart, Value end,
+                                     IntegerAttr staticEnd, bool &perSample);
+
 /// Checks `logits [N..., V]` against `targets [N...]` (cross_entropy and
 /// its gradient).
 LogicalResult verifyLogitsAndTargets(Operation *op, RankedTensorType logits,

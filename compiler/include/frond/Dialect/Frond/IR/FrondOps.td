@@ -1,7 +1,8 @@
 //===- FrondOps.td - frond operations ----------------------*- tablegen -*-===//
 //
 // Every op of the frond dialect, grouped by family: layers (embedding,
-// linears, norms, rope), elementwise maths, shapes, reductions and losses,
+// linears, norms, rope, matrix products and exponential), elementwise maths,
+// shapes, reductions and losses, the gradient ops (FrondGradientOps.td),
 // then attention and its region terminator. Shapes are checked in C++
 // verifiers (lib/Dialect/Frond/IR/*.cpp); the semantics are written here.
 //
@@ -61,7 +62,7 @@ def Frond_LinearOp : Frond_Op<"linear", [Pure, DeclareOpInterfaceMethods<Frond_D
   }];
 }
 
-def Frond_LowRankLinearOp : Frond_Op<"lowrank_linear", [Pure]> {
+def Frond_LowRankLinearOp : Frond_Op<"lowrank_linear", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "factorised linear: W2 φ(W1 x)";
   let description = [{
     `result = φ(input · w1ᵀ) · w2ᵀ` with `input : [N..., in]`,
@@ -81,6 +82,10 @@ def Frond_LowRankLinearOp : Frond_Op<"lowrank_linear", [Pure]> {
   let results = (outs Frond_FloatTensor:$result);
   let assemblyFormat = [{
     custom<EnumKeyword>($activation) $input `,` $w1 `,` $w2 attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// φ as a `frond.unary` kind; none for the identity.
+    std::optional<UnaryKind> getActivationKind();
   }];
 }
 
@@ -129,13 +134,15 @@ def Frond_LayerNormOp : Frond_Op<"layer_norm",
   }];
 }
 
-def Frond_RopeOp : Frond_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+def Frond_RopeOp : Frond_Op<"rope", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding";
   let description = [{
     Rotates pairs of channels of `input : [b, t, h, D]` by angles
     `(positions[b, t] / scale) · ω_i`; `positions : [b, t]` are integers
     (they may restart at a boundary, as PALM's SPE does), `scale` is linear
-    position interpolation (1.0 for none). `layout` picks the pairing:
+    position interpolation (1.0 for none); a negative `scale` rotates by the
+    negated angles, the transpose (the op's gradient). `layout` picks the
+    pairing:
 
     - `half` (NeoX / Llama rotate-half): `ω_i = theta^(-2i/D)`, `i < D/2`,
       pairs `(x_i, x_{i+D/2})`: `y1 = x1 cos − x2 sin`, `y2 = x2 cos + x1 sin`.
@@ -179,6 +186,24 @@ def Frond_MatmulOp : Frond_Op<"matmul", [Pure, DeclareOpInterfaceMethods<Frond_D
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def Frond_ExpmOp : Frond_Op<"expm", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
+  let summary = "matrix exponential of the last two dimensions";
+  let description = [{
+    `result[B...] = exp(input[B...]) = Σ_k input[B...]^k / k!` for square
+    matrices `input : [B..., D, D]` (PLDR's DAG loss). Lowered by scaling
+    and squaring, per matrix: `s` squarings chosen at run time from the
+    1-norm so that `‖A / 2^s‖₁ ≤ 1/2`, a degree-12 Taylor polynomial of
+    `A / 2^s`, then `s` squarings; accumulated in at least f32.
+
+    ```mlir
+    %e = frond.expm %m : tensor<?x4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Frond_FloatTensor:$input);
+  let results = (outs Frond_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -279,7 +304,7 @@ def Frond_SoftcapOp : Frond_Op<"softcap", [Pure, DeclareOpInterfaceMethods<Frond
   let assemblyFormat = "$input `cap` `=` $cap attr-dict `:` type($result)";
 }
 
-def Frond_ClampOp : Frond_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+def Frond_ClampOp : Frond_Op<"clamp", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "elementwise clamp to [min, max]";
   let description = [{
     `result = min(max(input, min), max)`; either bound may be left out but
@@ -364,7 +389,7 @@ def Frond_IotaOp : Frond_Op<"iota", [Pure]> {
 // Shapes
 //===----------------------------------------------------------------------===//
 
-def Frond_SliceOp : Frond_Op<"slice", [Pure, AttrSizedOperandSegments]> {
+def Frond_SliceOp : Frond_Op<"slice", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, AttrSizedOperandSegments]> {
   let summary = "a range of one dimension, with static, dynamic or per-sample bounds";
   let description = [{
     `result = input[..., start:end, ...]` along `dim`. Each bound is one of:
@@ -401,7 +426,7 @@ def Frond_SliceOp : Frond_Op<"slice", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
-def Frond_ConcatOp : Frond_Op<"concat", [Pure]> {
+def Frond_ConcatOp : Frond_Op<"concat", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "concatenation along `dim`";
   let description = [{
     All inputs have the same rank and element type, and equal extents
@@ -528,18 +553,22 @@ def Frond_ReduceOp : Frond_Op<"reduce", [Pure, DeclareOpInterfaceMethods<Frond_D
   }];
 }
 
-def Frond_CumsumOp : Frond_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
-  let summary = "inclusive prefix sum along `dim`";
+def Frond_CumsumOp : Frond_Op<"cumsum", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
+  let summary = "inclusive prefix (or, `reverse`, suffix) sum along `dim`";
   let description = [{
-    `result[..., t, ...] = Σ_{s ≤ t} input[..., s, ...]` (Palm's causal AFT).
+    `result[..., t, ...] = Σ_{s ≤ t} input[..., s, ...]` (Palm's causal AFT);
+    with `reverse`, `Σ_{s ≥ t}` (the gradient of a prefix sum).
 
     ```mlir
     %c = frond.cumsum %kv dim = 1 : tensor<?x?x4x16xf32>
+    %g = frond.cumsum %dc dim = 1 reverse : tensor<?x?x4x16xf32>
     ```
   }];
-  let arguments = (ins Frond_NumTensor:$input, I64Attr:$dim);
+  let arguments = (ins Frond_NumTensor:$input, I64Attr:$dim, UnitAttr:$reverse);
   let results = (outs Frond_NumTensor:$result);
-  let assemblyFormat = "$input `dim` `=` $dim attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $input `dim` `=` $dim (`reverse` $reverse^)? attr-dict `:` type($result)
+  }];
 }
 
 def Frond_SoftmaxOp : Frond_Op<"softmax", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>, SameOperandsAndResultType]> {
@@ -584,53 +613,7 @@ def Frond_CrossEntropyOp : Frond_Op<"cross_entropy", [Pure, DeclareOpInterfaceMe
   }];
 }
 
-//===----------------------------------------------------------------------===//
-// Gradients (built by -frond-autodiff from the ops' rules)
-//===----------------------------------------------------------------------===//
-
-def Frond_EmbeddingGradOp : Frond_Op<"embedding_grad", [Pure]> {
-  let summary = "the gradient of an embedding's table: rows summed by id";
-  let description = [{
-    `result[v, :] = Σ_{i : ids[i] = v} grad[i, :]` with `ids : [N...]`,
-    `grad : [N..., D]` and the result the table's type `[V, D]`. Ids
-    outside `[0, V)` are undefined behaviour.
-
-    ```mlir
-    %dt = frond.embedding_grad %ids, %g
-        : (tensor<?x?xi64>, tensor<?x?x64xf32>) -> tensor<97x64xf32>
-    ```
-  }];
-  let arguments = (ins Frond_IdTensor:$ids, Frond_FloatTensor:$grad);
-  let results = (outs Frond_FloatTensor:$result);
-  let assemblyFormat = [{
-    $ids `,` $grad attr-dict `:` functional-type(operands, results)
-  }];
-}
-
-def Frond_CrossEntropyGradOp : Frond_Op<"cross_entropy_grad", [Pure]> {
-  let summary = "the gradient of cross_entropy with respect to its logits";
-  let description = [{
-    With the attributes of the `cross_entropy` it differentiates and the
-    loss's gradient `grad` (rank 0): at every scored position with a valid
-    target, `grad · (p - (1-ε) onehot(target) - ε/V) / count`, where `count`
-    is the number of valid positions; zero elsewhere (ignored targets, and
-    the last position of the last `N` dimension under `shift`).
-
-    ```mlir
-    %dl = frond.cross_entropy_grad %logits, %targets, %g {shift}
-        : (tensor<?x?x97xf32>, tensor<?x?xi64>, tensor<f32>) -> tensor<?x?x97xf32>
-    ```
-  }];
-  let arguments = (ins Frond_FloatTensor:$logits, Frond_IdTensor:$targets,
-                       Frond_ScalarFloatTensor:$grad,
-                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
-                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
-                       UnitAttr:$shift);
-  let results = (outs Frond_FloatTensor:$result);
-  let assemblyFormat = [{
-    $logits `,` $targets `,` $grad attr-dict `:` functional-type(operands, results)
-  }];
-}
+include "frond/Dialect/Frond/IR/FrondGradientOps.td"
 
 //===----------------------------------------------------------------------===//
 // Attention
@@ -722,46 +705,75 @@ def Frond_AttentionOp : Frond_Op<"attention", [
 }
 
 def Frond_AttentionGradOp : Frond_Op<"attention_grad", [
-    IsolatedFromAbove, RecursiveMemoryEffects,
+    AttrSizedOperandSegments, AttrSizedResultSegments, IsolatedFromAbove, RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
-  let summary = "the gradients of an attention op with respect to q, k and v";
+  let summary = "the gradients of an attention op with respect to its operands";
   let description = [{
     Built by the gradient rule of `frond.attention` (same kind, scale,
-    captures and regions): given the forward's operands, its output `out`
-    and the output's gradient `dout`, returns `dq`, `dk`, `dv` (the types of
-    `q`, `k`, `v`; grouped query heads add into their shared K/V head).
-    Lowered (`-frond-lower-attention`) flash-style: per query tile the
-    log-sum-exp is recomputed over the key tiles, then probabilities are
-    recomputed tile by tile; no `[tq, tk]` buffer beyond one tile. The
-    `score` region's derivative with respect to `s` is taken by forward
-    mode on its scalar body. Kinds: `softmax`.
+    metric, captures and regions): given the forward's operands, its output
+    `out` and the output's gradient `dout`, returns `dq`, `dk`, `dv` (the
+    types of `q`, `k`, `v`; grouped query heads add into their shared K/V
+    head), `dmetric` when there is a `metric` (`power_law`), and one
+    `capture_grads` result per float-tensor capture, in capture order
+    (integer captures such as `src_len` get none). A capture's gradient
+    sums, over every visible (query, key) pair, dL/ds' · ∂score/∂c for each
+    element `c` the `score` region reads with `tensor.extract` (the mask is
+    not differentiable; a capture only the mask reads gets zeros).
+
+    Lowered (`-frond-lower-attention`) tile by tile, never with a `[tq, tk]`
+    buffer beyond one tile: per query tile a first sweep over the key tiles
+    recomputes the row statistic (softmax/power_law: the log-sum-exp;
+    linear: Σ m·s), a second recomputes each probability tile and
+    accumulates the gradients; `aft` needs one sweep. The `score` region's
+    derivatives (with respect to `s`, and to captured elements) are taken
+    by forward mode on its scalar body. Kinds: all.
 
     ```mlir
-    %dq, %dk, %dv = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
+    %g:3 = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
         : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>,
           tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
         -> tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
         mask { ... }
+    %a:4 = frond.attention_grad softmax %q, %k, %v, %o, %do scale = 0.25
+        captures(%slopes : tensor<4xf32>) : ...
+        -> tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+        capture_grads(tensor<4xf32>)
+        score { ... }
     ```
   }];
   let arguments = (ins Frond_AttentionKindAttr:$kind,
                        Frond_FloatTensor:$q, Frond_FloatTensor:$k,
-                       Frond_FloatTensor:$v, Frond_FloatTensor:$out,
-                       Frond_FloatTensor:$dout,
+                       Frond_FloatTensor:$v,
+                       Optional<Frond_FloatTensor>:$metric,
+                       Frond_FloatTensor:$out, Frond_FloatTensor:$dout,
                        Variadic<AnyType>:$captures,
                        F64Attr:$scale, UnitAttr:$kv_source);
   let results = (outs Frond_FloatTensor:$dq, Frond_FloatTensor:$dk,
-                      Frond_FloatTensor:$dv);
+                      Frond_FloatTensor:$dv,
+                      Optional<Frond_FloatTensor>:$dmetric,
+                      Variadic<Frond_FloatTensor>:$capture_grads);
   let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score);
   let assemblyFormat = [{
-    custom<EnumKeyword>($kind) $q `,` $k `,` $v `,` $out `,` $dout
+    custom<EnumKeyword>($kind) $q `,` $k `,` $v (`metric` $metric^ `:` type($metric))?
+    `,` $out `,` $dout
     `scale` `=` $scale (`kv_source` $kv_source^)?
     (`captures` `(` $captures^ `:` type($captures) `)`)?
     attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($out) `,` type($dout)
     `->` type($dq) `,` type($dk) `,` type($dv)
+    (`metric_grad` type($dmetric)^)? (`capture_grads` `(` type($capture_grads)^ `)`)?
     (`mask` $mask^)? (`score` $score^)?
   }];
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether `capture` (one of the captures) gets a `capture_grads`
+    /// result: a ranked tensor of floats.
+    static bool isDifferentiableCapture(::mlir::Value capture);
+    /// Checks that the `score` region reads each float-tensor capture only
+    /// with `tensor.extract` (the reads its gradient goes through); the
+    /// error points at another use.
+    static ::llvm::LogicalResult verifyCaptureReads(::mlir::ValueRange captures,
+                                                    ::mlir::Region &score);
+  }];
 }
 
 def Frond_YieldOp : Frond_Op<"yield", [Pure, Terminator,
