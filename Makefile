@@ -1,8 +1,8 @@
 # Frond: two set-up commands, each self-sufficient on a fresh Debian 12 as root.
 #   make run   install what is missing, build, train the default experiment
 #   make test  install what is missing, build, run every test
-#   make bench build, then time the JIT forward and a training step against
-#              libtorch (bench/README.md)
+#   make bench build, then time the JIT forward, a training step and cached
+#              decode against libtorch (bench/README.md)
 BUILD ?= build
 BUILD_TYPE ?= Release
 FROND := $(BUILD)/bin/frond
@@ -35,6 +35,7 @@ test: build
 bench: build
 	$(BUILD)/bin/forward_cpu --batch 8 --seq-len 256 --warmup 1 --iters 5
 	$(BUILD)/bin/train_cpu --batch 8 --seq-len 256 --warmup 1 --iters 5
+	$(BUILD)/bin/decode_cpu --context 512 --context 2048 --tokens 32 --warmup 2 --recompute 2
 
 clean:
 	rm -rf $(BUILD)

@@ -140,11 +140,11 @@ void frond::bench::timeInterleaved(const Options &o, const char *unit,
               r.median > f.median ? "Frond faster" : "libtorch faster");
 }
 
-static int usage(const char *name, const char *msg) {
+static int usage(const char *name, const char *msg, const Options &o) {
   std::fprintf(stderr,
                "%s: %s\nusage: %s [--set K=V]... [--batch N] [--seq-len T] "
-               "[--iters N] [--warmup N] [--seed S] [SPEC]\n",
-               name, msg, name);
+               "[--iters N] [--warmup N] [--seed S]%s [SPEC]\n",
+               name, msg, name, o.extraUsage.c_str());
   return 2;
 }
 
@@ -169,10 +169,10 @@ int frond::bench::parseArgs(int argc, char **argv, const char *name, const char 
       if (a.rfind("--set=", 0) == 0)
         v = a.substr(6);
       else if (!next(v))
-        return usage(name, "--set needs KEY=VALUE");
+        return usage(name, "--set needs KEY=VALUE", o);
       size_t eq = v.find('=');
       if (eq == std::string::npos)
-        return usage(name, "--set needs KEY=VALUE");
+        return usage(name, "--set needs KEY=VALUE", o);
       std::string key = v.substr(0, eq), val = v.substr(eq + 1);
       if (key.find('.') == std::string::npos)
         key = "model." + key;
@@ -186,27 +186,30 @@ int frond::bench::parseArgs(int argc, char **argv, const char *name, const char 
       }
       o.overrides.push_back({key, value, "--set " + v});
     } else if (flag == "--batch" || flag == "--seq-len" || flag == "--iters" ||
-               flag == "--warmup" || flag == "--seed") {
+               flag == "--warmup" || flag == "--seed" || o.extraInts.count(flag)) {
       if (!next(v))
-        return usage(name, (flag + " needs a number").c_str());
+        return usage(name, (flag + " needs a number").c_str(), o);
       char *end = nullptr;
       long long n = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end || n < 0)
-        return usage(name, (flag + " needs a non-negative integer").c_str());
-      (flag == "--batch" ? o.batch : flag == "--seq-len" ? o.seqLen
-                                   : flag == "--iters"   ? o.iters
-                                   : flag == "--warmup"  ? o.warmup
-                                                         : o.seed) = n;
+        return usage(name, (flag + " needs a non-negative integer").c_str(), o);
+      if (auto extra = o.extraInts.find(flag); extra != o.extraInts.end())
+        extra->second(n);
+      else
+        (flag == "--batch" ? o.batch : flag == "--seq-len" ? o.seqLen
+                                     : flag == "--iters"   ? o.iters
+                                     : flag == "--warmup"  ? o.warmup
+                                                           : o.seed) = n;
     } else if (a == "-h" || a == "--help") {
-      usage(name, what);
+      usage(name, what, o);
       return 0;
     } else if (a[0] == '-') {
-      return usage(name, ("unknown option '" + a + "'").c_str());
+      return usage(name, ("unknown option '" + a + "'").c_str(), o);
     } else {
       o.spec = a;
     }
   }
   if (o.batch < 1 || o.seqLen < 2 || o.iters < 1)
-    return usage(name, "needs --batch >= 1, --seq-len >= 2, --iters >= 1");
+    return usage(name, "needs --batch >= 1, --seq-len >= 2, --iters >= 1", o);
   return -1;
 }

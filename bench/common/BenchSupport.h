@@ -1,7 +1,8 @@
 //===- BenchSupport.h - what the CPU benchmarks share -----------*- C++ -*-===//
 //
-// forward_cpu and train_cpu time Frond's JIT against the libtorch reference
-// in one process. Both take the same command line
+// forward_cpu, train_cpu and decode_cpu time Frond's JIT against the
+// libtorch reference in one process. They take the same command line (plus
+// a benchmark's own integer flags, Options::extraInts)
 //
 //   BENCH [--set K=V]... [--batch N] [--seq-len T] [--iters N] [--warmup N]
 //         [--seed S] [SPEC]
@@ -33,6 +34,10 @@ struct Options {
   std::string spec = "experiments/baseline.spec";
   std::vector<Override> overrides;
   long long batch = 8, seqLen = 256, iters = 5, warmup = 1, seed = 1;
+  /// Integer flags of one benchmark only ("--context"), each with what to
+  /// do with its value, and their part of the usage line.
+  std::map<std::string, std::function<void(long long)>> extraInts;
+  std::string extraUsage;
 };
 
 /// Parses the command line into `o`; returns -1 to go on, else the exit

@@ -153,7 +153,8 @@ int attnParam(E &e, size_t base, const std::string &path, const std::string &nam
 /// and RoPE, the `attention` core with mask/score regions (and, for
 /// power_law, PLDR's metric network), then the output projection.
 Value applyRope(E &e, const Value &x, const Value &pos, Loc at);
-Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at);
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at,
+                   bool causal);
 
 Value recordAttention(E &e, const Bound &b, const AttentionInfo &info, size_t base, long long dk) {
   const Value &x = b["x"];
@@ -201,8 +202,23 @@ Value recordAttention(E &e, const Bound &b, const AttentionInfo &info, size_t ba
   v = transpose(v);
   std::vector<int> operands = {q.node, k.node, v.node, -1};
   std::string kind = info.kind;
-  if (kind == "power_law")
-    operands[3] = e.use(recordMetric(e, q, info, base, at), at);
+  bool faithful = b["faithful"].kind == Value::Bool && b["faithful"].b;
+  if (kind == "power_law" && faithful) {
+    // PLDR's public code: one metric G [b, h, D, D] from every position.
+    operands[3] = e.use(recordMetric(e, q, info, base, at, false), at);
+  } else if (kind == "power_law") {
+    // Causal: query t reads G_t [b, h, t, D, D] from positions <= t;
+    // q G kᵀ = (q G) kᵀ, so the rest is softmax attention of q_t G_t.
+    Value g = recordMetric(e, q, info, base, at, true);
+    Shape row = {q.shape[0], q.shape[1], q.shape[2], known(1), q.shape[3]};
+    Value q1 = e.record(Value::tensor(row, "float"), "unsqueeze", {e.use(q, at)},
+                        {{"dim", Value::ofInt(3)}}, at);
+    Value qg = e.record(Value::tensor(row, "float"), "matmul", {q1.node, g.node}, {}, at);
+    q = e.record(Value::tensor(q.shape, "float"), "squeeze", {qg.node}, {{"dim", Value::ofInt(3)}},
+                 at);
+    operands[0] = q.node;
+    kind = "softmax";
+  }
   // Regions: the mask first, then the score, sharing one capture list.
   auto mask = std::make_unique<graph::Graph>();
   auto score = std::make_unique<graph::Graph>();
@@ -485,7 +501,8 @@ Value reduce(E &e, const Bound &b) {
 
 /// PLDR's metric: A = LN(qᵀq) through a residual GLU network, then
 /// A_LM = iSwiGLU(W A + b) + 1e-9, A_P = A_LM ** P, G = alpha A_P + beta.
-Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at);
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at,
+                   bool causal);
 
 /// Rotates x [b, t, h, D] by a rope() encoding: positions are 0..t-1, or
 /// restart at the encoding's `restart_at` (PALM's separate positions).
@@ -531,23 +548,50 @@ BuiltinFn config(std::string category) {
   };
 }
 
-Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at) {
+/// With `causal`, one metric per query position, [b, h, t, D, D], from the
+/// running sum A_t = sum_{s <= t} q_sᵀ q_s (PLDR's intended causal form).
+Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base, Loc at,
+                   bool causal) {
   long long D = info.headDim;
   auto P = [&](const std::string &n) { return attnParam(e, base, info.path, n); };
   Shape dd = {q.shape[0], q.shape[1], known(D), known(D)};
+  if (causal)
+    dd.insert(dd.begin() + 2, q.shape[2]);
   auto node = [&](const std::string &op, std::vector<int> ops, std::map<std::string, Value> attrs = {}) {
     return e.record(Value::tensor(dd, "float"), op, std::move(ops), std::move(attrs), at);
+  };
+  auto unsqueeze = [&](const Value &v, long long dim) {
+    Shape s = v.shape;
+    s.insert(s.begin() + dim, known(1));
+    return e.record(Value::tensor(s, "float"), "unsqueeze", {e.use(v, at)},
+                    {{"dim", Value::ofInt(dim)}}, at);
+  };
+  // The per-head (h, D, D) parameters broadcast over positions as (h, 1, D, D).
+  auto perHead = [&](const std::string &n) {
+    int p = P(n);
+    if (!causal || p < 0)
+      return p;
+    Value v = Value::tensor({known(info.heads), known(D), known(D)}, "float");
+    v.node = p;
+    v.graphOf = e.graph;
+    return unsqueeze(v, 1).node;
   };
   auto bin = [&](const char *k, const Value &a, int bnode) {
     return node("binary", {e.use(a, at), bnode}, {{"kind", Value::ofStr(k)}});
   };
-  Shape qt = {q.shape[0], q.shape[1], q.shape[3], q.shape[2]};
-  Value perm;
-  perm.kind = Value::List;
-  for (long long i : {0, 1, 3, 2})
-    perm.list.push_back(Value::ofInt(i));
-  Value qT = e.record(Value::tensor(qt, "float"), "transpose", {e.use(q, at)}, {{"permutation", perm}}, at);
-  Value a = node("matmul", {qT.node, e.use(q, at)});
+  Value a;
+  if (causal) {
+    Value col = unsqueeze(q, 4), row = unsqueeze(q, 3); // [b, h, t, D, 1], [b, h, t, 1, D]
+    a = node("cumsum", {node("matmul", {col.node, row.node}).node}, {{"dim", Value::ofInt(2)}});
+  } else {
+    Shape qt = {q.shape[0], q.shape[1], q.shape[3], q.shape[2]};
+    Value perm;
+    perm.kind = Value::List;
+    for (long long i : {0, 1, 3, 2})
+      perm.list.push_back(Value::ofInt(i));
+    Value qT = e.record(Value::tensor(qt, "float"), "transpose", {e.use(q, at)}, {{"permutation", perm}}, at);
+    a = node("matmul", {qT.node, e.use(q, at)});
+  }
   Value eps = Value::ofFloat(1e-6);
   a = node("layer_norm", {a.node, P("a_norm.weight"), P("a_norm.bias")}, {{"eps", eps}});
   for (int l = 0;; ++l) {
@@ -577,14 +621,14 @@ Value recordMetric(E &e, const Value &q, const AttentionInfo &info, size_t base,
     a = bin("add", a, z.node);
     a = node("layer_norm", {a.node, P(p + ".norm.weight"), P(p + ".norm.bias")}, {{"eps", eps}});
   }
-  Value wa = node("matmul", {P("plga_w"), a.node});
-  wa = bin("add", wa, P("plga_b"));
+  Value wa = node("matmul", {perHead("plga_w"), a.node});
+  wa = bin("add", wa, perHead("plga_b"));
   Value sig = node("unary", {wa.node}, {{"kind", Value::ofStr("silu")}});
   Value alm = bin("mul", wa, sig.node);
   alm = bin("add", alm, e.use(Value::ofFloat(1e-9), at));
-  Value ap = bin("pow", alm, P("plga_p"));
-  Value g = node("matmul", {P("plga_alpha"), ap.node});
-  g = bin("add", g, P("plga_beta"));
+  Value ap = bin("pow", alm, perHead("plga_p"));
+  Value g = node("matmul", {perHead("plga_alpha"), ap.node});
+  g = bin("add", g, perHead("plga_beta"));
   e.powerLawMatrices.push_back({alm.node, ap.node, g.node});
   return g;
 }

@@ -1,4 +1,4 @@
-//===- Graph.cpp - printing recorded dataflow (`--emit=graph`) -----------===//
+//===- Graph.cpp - printing (`--emit=graph`) and copying recorded dataflow -===//
 #include "frond/lang/Graph.h"
 
 #include <sstream>
@@ -37,4 +37,27 @@ std::string Graph::str() const {
   for (auto &[name, id] : outputs)
     os << "output " << name << " = %" << id << "\n";
   return os.str();
+}
+
+Node Node::clone() const {
+  Node c;
+  c.op = op;
+  c.operands = operands;
+  c.attrs = attrs;
+  c.shape = shape;
+  c.dtype = dtype;
+  c.loc = loc;
+  c.name = name;
+  for (const auto &r : regions)
+    c.regions.push_back(r->clone());
+  return c;
+}
+
+std::unique_ptr<Graph> Graph::clone() const {
+  auto c = std::make_unique<Graph>();
+  c->outputs = outputs;
+  c->captures = captures;
+  for (const Node &n : nodes)
+    c->nodes.push_back(n.clone());
+  return c;
 }

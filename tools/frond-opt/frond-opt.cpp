@@ -8,6 +8,7 @@
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -17,6 +18,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  // One-shot bufferization, to test what frond's lowerings bufferize to.
+  mlir::bufferization::registerBufferizationPasses();
   mlir::frond::registerFrondTransformsPasses();
   mlir::frond::registerFrondPipelines();
   mlir::DialectRegistry registry;

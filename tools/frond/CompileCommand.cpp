@@ -5,11 +5,13 @@
 //   --emit=mlir     the frond dialect, one func.func per model forward
 //   --emit=lowered  after the CPU pipeline: the LLVM dialect
 //   --emit=llvm     LLVM IR, optimised at -O2 for this CPU (what the JIT runs)
+//   --emit=generation  @<model>_prefill and @<model>_decode (Generation.h)
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
 
 #include "frond/JIT/Lowering.h"
+#include "frond/MLIRGen/Generation.h"
 #include "frond/MLIRGen/MLIRGen.h"
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
@@ -22,10 +24,31 @@
 
 namespace frond::cli {
 
-const char *const kEmitKinds = "ast, graph, mlir, lowered or llvm";
+const char *const kEmitKinds = "ast, graph, mlir, lowered, llvm or generation";
 
 bool isEmitKind(const std::string &k) {
-  return k == "ast" || k == "graph" || k == "mlir" || k == "lowered" || k == "llvm";
+  return k == "ast" || k == "graph" || k == "mlir" || k == "lowered" || k == "llvm" ||
+         k == "generation";
+}
+
+/// The prefill and decode functions of cached generation, in one module.
+static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
+                           const ModelInstance &model, DiagEngine &diags) {
+  GenerationPlan plan;
+  if (!planGeneration(graph, model, plan, diags))
+    return printDiagnostics(diags), 1;
+  auto module = mlirGenFunction(ctx, plan.prefill, model, diags, "_prefill");
+  auto decode = module ? mlirGenFunction(ctx, plan.decode, model, diags, "_decode") : nullptr;
+  printDiagnostics(diags);
+  if (!module || !decode)
+    return 1;
+  for (mlir::Operation &op : llvm::make_early_inc_range(*decode->getBody()))
+    op.moveBefore(module->getBody(), module->getBody()->end());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+  std::fputs(text.c_str(), stdout);
+  return 0;
 }
 
 int compileCommand(const Options &o, const Program &program,
@@ -48,6 +71,8 @@ int compileCommand(const Options &o, const Program &program,
     return 0;
   }
   mlir::MLIRContext ctx;
+  if (o.emit == "generation")
+    return printGeneration(ctx, graph, inst->model, diags);
   auto module = mlirGen(ctx, graph, inst->model, diags);
   printDiagnostics(diags);
   if (!module)

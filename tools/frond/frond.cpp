@@ -94,8 +94,10 @@ options:
   --variant V      explain or compile a variant instead of the base experiment
   --emit=KIND      what compile prints: ast (the parsed file), graph (the
                    recorded dataflow), mlir (the frond dialect, default),
-                   lowered (the LLVM dialect after the CPU pipeline) or llvm
-                   (LLVM IR at -O2, what the JIT compiles)
+                   lowered (the LLVM dialect after the CPU pipeline), llvm
+                   (LLVM IR at -O2, what the JIT compiles) or generation
+                   (the cached-generation functions @<model>_prefill and
+                   @<model>_decode, in the frond dialect)
   --batch N        eval / check --numerics: batch size (default: train.batch)
   --seq-len T      eval / check --numerics: sequence length (default:
                    train.seq_len)
@@ -193,7 +195,7 @@ const std::map<std::string, std::string> kCommandHelp = {
                 "attention layers, every component with its parameter count and\n"
                 "whether it trains, heads, losses, caches and settings.\n"},
     {"compile", "usage: frond compile [--experiment N] [--variant V] [--set K=V]...\n"
-                "                     [--emit=ast|graph|mlir|lowered|llvm] FILE\n\n"
+                "                     [--emit=ast|graph|mlir|lowered|llvm|generation] FILE\n\n"
                 "Elaborates the experiment's model (as explain does), recording its\n"
                 "dataflow, and prints it lowered to the frond MLIR dialect: one\n"
                 "func.func @<model>_forward taking the inputs then the parameters\n"
@@ -201,7 +203,9 @@ const std::map<std::string, std::string> kCommandHelp = {
                 "losses (named by frond.outputs), every op with its spec location.\n"
                 "--emit picks another stage: ast (the parsed file in canonical form),\n"
                 "graph (the recorded dataflow), lowered (the LLVM dialect after the\n"
-                "CPU pipeline) or llvm (LLVM IR at -O2, what the JIT compiles).\n"
+                "CPU pipeline), llvm (LLVM IR at -O2, what the JIT compiles) or\n"
+                "generation (@<model>_prefill and @<model>_decode, derived for\n"
+                "generation with the caches the spec declares).\n"
                 "Exit status: 0 ok,\n"
                 "1 errors (including constructs that cannot be compiled yet).\n"},
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"

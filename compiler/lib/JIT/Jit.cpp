@@ -148,13 +148,16 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
   // The function to expose (the forward MLIRGen made, or its gradient),
   // its named arguments and results; every other function goes.
   func::FuncOp fn;
+  std::string suffix = options.gradient         ? "_grad"
+                       : options.entry.empty() ? "_forward"
+                                               : options.entry;
   for (auto f : module->getOps<func::FuncOp>())
-    if (f->hasAttr("frond.outputs") && !f.isExternal() &&
-        f.getName().ends_with(options.gradient ? "_grad" : "_forward"))
+    if (f->hasAttr("frond.outputs") && !f.isExternal() && f.getName().ends_with(suffix))
       fn = f;
   if (!fn) {
     error = options.gradient ? "the module has no gradient function"
-                             : "the module has no forward function (func.func with frond.outputs)";
+                             : "the module has no function @..." + suffix +
+                                   " (func.func with frond.outputs)";
     return nullptr;
   }
   for (auto f : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))

@@ -468,7 +468,8 @@ Value Emitter::emitGeneric(const graph::Node &n,
 //===----------------------------------------------------------------------===//
 
 mlir::OwningOpRef<mlir::ModuleOp>
-Emitter::emitModule(const graph::Graph &g, const ModelInstance &m) {
+Emitter::emitModule(const graph::Graph &g, const ModelInstance &m,
+                    const std::string &suffix) {
   // Arguments: inputs, then parameters, each in node order. A parameter
   // tied to another (a head `tied tok`) shares that one's argument.
   std::map<std::string, const ParamInfo *> infos;
@@ -509,7 +510,7 @@ Emitter::emitModule(const graph::Graph &g, const ModelInstance &m) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::ModuleOp::create(b.getUnknownLoc());
   b.setInsertionPointToEnd(module->getBody());
-  std::string fname = (m.name.empty() ? std::string("model") : m.name) + "_forward";
+  std::string fname = (m.name.empty() ? std::string("model") : m.name) + suffix;
   auto func = mlir::func::FuncOp::create(b, b.getUnknownLoc(), fname,
                                          b.getFunctionType(argTypes, {}));
   mlir::Block *entry = func.addEntryBlock();

@@ -1,7 +1,8 @@
 //===- MLIRGenDag.cpp - PLDR's DAG regulariser as frond ops ---------------===//
 //
-// "dag" (one operand per power_law attention, each M : [b, h, D, D]) is
-// mean_{layer, b, h} |log(tr(expm(M∘M)) / D)| (seeds-math 5c), built from
+// "dag" (one operand per power_law attention, each M : [b, h, D, D], or
+// [b, h, t, D, D] for the causal metric) is mean_{layer, b, h(, t)}
+// |log(tr(expm(M∘M)) / D)| (seeds-math 5c), built from
 // frond.binary, frond.expm, a diagonal mask (iota == iota) with
 // frond.select, frond.reduce and frond.unary, so every step has a gradient
 // rule.
@@ -66,14 +67,15 @@ Value Emitter::emitDag(const graph::Node &n, llvm::ArrayRef<Value> operands) {
   for (Value m : operands) {
     auto t = m ? mlir::dyn_cast<RankedTensorType>(m.getType())
                : RankedTensorType();
-    if (!t || t.getRank() != 4 || !mlir::isa<mlir::FloatType>(t.getElementType()) ||
-        t.isDynamicDim(3) || t.getDimSize(2) != t.getDimSize(3)) {
-      error(n.loc, "cannot lower 'dag': it needs float [b, h, D, D] matrices "
+    int64_t r = t ? t.getRank() : 0;
+    if (!t || r < 4 || !mlir::isa<mlir::FloatType>(t.getElementType()) ||
+        t.isDynamicDim(r - 1) || t.getDimSize(r - 2) != t.getDimSize(r - 1)) {
+      error(n.loc, "cannot lower 'dag': it needs float [b, h, (t,) D, D] matrices "
                    "with a static D");
       return {};
     }
     Type f = t.getElementType();
-    int64_t d = t.getDimSize(3);
+    int64_t d = t.getDimSize(r - 1);
     Value e = fir::ExpmOp::create(b, l, t, binary(b, l, fir::BinaryKind::Mul, m, m));
     // The trace: the diagonal picked by iota(0) == iota(1) over [D, D].
     auto ids = RankedTensorType::get({d, d}, b.getI64Type());
@@ -83,11 +85,14 @@ Value Emitter::emitDag(const graph::Node &n, llvm::ArrayRef<Value> operands) {
         b, l, RankedTensorType::get({d, d}, b.getI1Type()),
         fir::CompareKindAttr::get(&ctx, fir::CompareKind::Eq), rows, cols);
     Value onDiag = fir::SelectOp::create(b, l, t, diag, e, scalarConstant(b, l, f, 0.0));
-    llvm::SmallVector<int64_t> bh{t.getDimSize(0), t.getDimSize(1)};
-    Value trace = reduce(b, l, fir::ReduceKind::Sum, onDiag, {2, 3}, bh);
+    // The causal metric has one matrix per position too: [b, h, t, D, D].
+    llvm::SmallVector<int64_t> lead(t.getShape().drop_back(2)), leadDims;
+    for (int64_t i = 0; i < r - 2; ++i)
+      leadDims.push_back(i);
+    Value trace = reduce(b, l, fir::ReduceKind::Sum, onDiag, {r - 2, r - 1}, lead);
     Value ratio = binary(b, l, fir::BinaryKind::Div, trace, scalarConstant(b, l, f, double(d)));
     Value v = unary(b, l, fir::UnaryKind::Abs, unary(b, l, fir::UnaryKind::Log, ratio));
-    Value mean = reduce(b, l, fir::ReduceKind::Mean, v, {0, 1}, {});
+    Value mean = reduce(b, l, fir::ReduceKind::Mean, v, leadDims, {});
     total = total ? binary(b, l, fir::BinaryKind::Add, total, mean) : mean;
   }
   Type f = mlir::cast<RankedTensorType>(total.getType()).getElementType();

@@ -83,9 +83,11 @@ public:
   /// `arith.constant 0` of scalar type `t`.
   Value zero(Type t, Location l);
 
-  /// The module with the model's forward function; null after an error.
+  /// The module with the model's function @<model><suffix> (the forward,
+  /// or a derived graph such as generation's prefill); null after an error.
   mlir::OwningOpRef<mlir::ModuleOp> emitModule(const graph::Graph &g,
-                                               const ModelInstance &m);
+                                               const ModelInstance &m,
+                                               const std::string &suffix = "_forward");
 
   // --- Nodes ---------------------------------------------------------------
   /// Emits an outer (tensor-level) node; operands are null where absent.

@@ -1,13 +1,14 @@
 //===- ShapesToLinalg.cpp - frond shape ops to tensor/linalg --------------===//
 //
 // split_heads / merge_heads (expand/collapse_shape), transpose
-// (linalg.transpose) and concat (insert_slice chain). Slices are in
-// SlicesToLinalg.cpp.
+// (linalg.transpose), concat (insert_slice chain) and cache_write (one
+// insert_slice per sample in an scf.for). Slices are in SlicesToLinalg.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -93,9 +94,44 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
   }
 };
 
+/// One tensor.insert_slice per sample, at that sample's position along
+/// `dim`, threaded through an scf.for so bufferization can write in place.
+struct CacheWriteLowering : OpRewritePattern<CacheWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CacheWriteOp op, PatternRewriter &rw) const final {
+    Location loc = op.getLoc();
+    Value update = op.getUpdate();
+    auto type = cast<RankedTensorType>(update.getType());
+    int64_t dim = op.getDim();
+    unsigned rank = type.getRank();
+    Value c0 = cIdx(rw, loc, 0), c1 = cIdx(rw, loc, 1);
+    Value batch = dimOf(rw, loc, update, 0);
+    SmallVector<OpFoldResult> sizes{rw.getIndexAttr(1)};
+    for (unsigned d = 1; d < rank; ++d)
+      sizes.push_back(type.isDynamicDim(d) ? OpFoldResult(dimOf(rw, loc, update, d))
+                                           : OpFoldResult(rw.getIndexAttr(type.getDimSize(d))));
+    SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
+    auto loop = scf::ForOp::create(
+        rw, loc, c0, batch, c1, ValueRange{op.getCache()},
+        [&](OpBuilder &b, Location l, Value bi, ValueRange it) {
+          Value p = tensor::ExtractOp::create(b, l, op.getPositions(), ValueRange{bi});
+          p = arith::IndexCastOp::create(b, l, b.getIndexType(), p);
+          SmallVector<OpFoldResult> from(rank, b.getIndexAttr(0)), to(rank, b.getIndexAttr(0));
+          from[0] = bi;
+          to[0] = bi;
+          to[dim] = p;
+          Value row = tensor::ExtractSliceOp::create(b, l, update, from, sizes, strides);
+          Value written = tensor::InsertSliceOp::create(b, l, row, it[0], to, sizes, strides);
+          scf::YieldOp::create(b, l, written);
+        });
+    rw.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::frond::populateShapesToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<SplitHeadsLowering, MergeHeadsLowering, TransposeLowering,
-               ConcatLowering>(patterns.getContext());
+               ConcatLowering, CacheWriteLowering>(patterns.getContext());
 }

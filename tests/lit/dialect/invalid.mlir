@@ -694,6 +694,34 @@ func.func @cross_entropy_grad_positions(%l: tensor<2x5x9xf32>, %t: tensor<2x4xi6
 
 // -----
 
+func.func @cache_write_sample_dim(%k: tensor<?x2xf32>, %cache: tensor<?x2xf32>, %pos: tensor<?xi64>) {
+  // expected-error @+1 {{'frond.cache_write' op expects 'dim' other than the sample dim 0}}
+  %0 = frond.cache_write %k into %cache[%pos] dim = 0 : (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?xi64>) -> tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @cache_write_heads(%k: tensor<?x4x1x16xf32>, %cache: tensor<?x2x?x16xf32>, %pos: tensor<?xi64>) {
+  // expected-error @+1 {{'frond.cache_write' op expects the extents outside 'dim' to match: update dim 1 is 4 but cache dim 1 is 2}}
+  %0 = frond.cache_write %k into %cache[%pos] dim = 2 : (tensor<?x4x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?xi64>) -> tensor<?x2x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @cache_write_positions(%k: tensor<?x2x1x16xf32>, %cache: tensor<?x2x?x16xf32>, %pos: tensor<?x1xi64>) {
+  // expected-error @+1 {{'frond.cache_write' op expects positions of rank 1 [b], found 'tensor<?x1xi64>'}}
+  %0 = frond.cache_write %k into %cache[%pos] dim = 2 : (tensor<?x2x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?x1xi64>) -> tensor<?x2x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @cache_write_result(%k: tensor<?x2x1x16xf32>, %cache: tensor<?x2x?x16xf32>, %pos: tensor<?xi64>) {
+  // expected-error @+1 {{'frond.cache_write' op failed to verify that all of {cache, result} have same type}}
+  %0 = frond.cache_write %k into %cache[%pos] dim = 2 : (tensor<?x2x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?xi64>) -> tensor<?x2x8x16xf32>
+  return
 // A float capture's gradient goes through the elements the score region
 // reads with tensor.extract; another use cannot be differentiated.
 func.func @attention_grad_capture_use(%q: tensor<1x1x4x8xf32>, %w: tensor<?xf32>) -> tensor<1x1x4x8xf32> {

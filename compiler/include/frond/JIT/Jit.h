@@ -59,6 +59,9 @@ struct CompileOptions {
   /// forward's; results "loss", then "grad:<param>" for every trainable
   /// parameter) instead of the forward.
   bool gradient = false;
+  /// Without `gradient`: the suffix of the function to expose, e.g.
+  /// "_prefill" or "_decode" (frond/MLIRGen/Generation.h); empty: "_forward".
+  std::string entry;
 };
 
 /// Where a compile's code came from, and what it cost.

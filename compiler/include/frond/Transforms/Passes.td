@@ -27,7 +27,9 @@ def FrondLowerToLinalg : Pass<"frond-lower-to-linalg", "func::FuncOp"> {
       `tensor.expand_shape`/`collapse_shape`; `transpose` is
       `linalg.transpose`; `slice` is `tensor.extract_slice` (static or
       `index` bounds; per-sample tensor bounds are rejected with an error);
-      `concat` is a chain of `tensor.insert_slice`;
+      `concat` is a chain of `tensor.insert_slice`; `cache_write` is an
+      `scf.for` over the samples inserting each one's update at its own
+      position (`tensor.insert_slice`, in place after bufferization);
     - `linear`, `lowrank_linear` and `matmul` are contraction
       `linalg.generic`s (batch broadcasting in the maps), bias as the init;
     - `embedding` and `cross_entropy` gather with `tensor.extract` inside a

@@ -55,6 +55,9 @@ struct Node {
   Loc loc;
   std::string name; ///< Input name or parameter path
   std::vector<std::unique_ptr<Graph>> regions;
+
+  /// A deep copy, regions included.
+  Node clone() const;
 };
 
 struct Graph {
@@ -69,6 +72,8 @@ struct Graph {
   }
   /// A readable dump (`frond compile --emit=graph`), for tests.
   std::string str() const;
+  /// A deep copy (derived graphs such as generation's start from one).
+  std::unique_ptr<Graph> clone() const;
 };
 
 } // namespace frond::graph

@@ -1,7 +1,7 @@
 //===- ShapeOps.cpp - Verifiers of the shape and reduction ops ------------===//
 //
-// slice, concat, split_heads, merge_heads, transpose, reduce, cumsum and
-// softmax.
+// slice, concat, cache_write, split_heads, merge_heads, transpose, reduce,
+// cumsum and softmax.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
@@ -134,6 +134,29 @@ LogicalResult ConcatOp::verify() {
   }
   return verifyResultType(*this, getType(), shape, first.getElementType(),
                           "the inputs, summed along 'dim'");
+}
+
+LogicalResult CacheWriteOp::verify() {
+  auto cache = getCache().getType(), update = getUpdate().getType();
+  auto positions = getPositions().getType();
+  int64_t dim = getDim();
+  if (failed(verifyDimInRange(*this, "dim", dim, cache)))
+    return failure();
+  if (dim == 0)
+    return emitOpError() << "expects 'dim' other than the sample dim 0";
+  if (update.getRank() != cache.getRank())
+    return emitOpError() << "expects the update and the cache of the same rank, found "
+                         << update << " and " << cache;
+  if (failed(verifySameElementType(*this, "update", update, "cache", cache)))
+    return failure();
+  for (int64_t d = 0; d < cache.getRank(); ++d)
+    if (d != dim && failed(verifyDimsMatch(*this, "the extents outside 'dim'", "update",
+                                           update, d, "cache", cache, d)))
+      return failure();
+  if (failed(verifyRank(*this, "positions", positions, 1, "[b]")))
+    return failure();
+  return verifyDimsMatch(*this, "the samples (b)", "positions", positions, 0, "cache",
+                         cache, 0);
 }
 
 LogicalResult SplitHeadsOp::verify() {

@@ -444,6 +444,37 @@ def Frond_ConcatOp : Frond_Op<"concat", [Pure, DeclareOpInterfaceMethods<Frond_D
   }];
 }
 
+def Frond_CacheWriteOp : Frond_Op<"cache_write", [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "writes new positions into a preallocated cache, per sample";
+  let description = [{
+    `result` is `cache` with `update` written at each sample's own position
+    along `dim`: `result[b, .., positions[b] + i, ..] = update[b, .., i, ..]`
+    for every `i` below `update`'s extent along `dim`; every other element is
+    `cache`'s. `cache` and `update` have the same rank, element type and
+    extents except along `dim` (not 0: samples run along dimension 0);
+    `positions : [b]`. A position past the cache's extent is undefined
+    behaviour: the cache is sized for the longest sequence generated.
+
+    This is how a one-token decode step appends its keys and values to a KV
+    cache (`[b, h_kv, max_tokens, D]`, `dim = 2`). Lowered to one
+    `tensor.insert_slice` per sample into the cache, which one-shot
+    bufferization writes in place when nothing reads the old cache later (a
+    function argument: the caller's buffer), so a step costs the new slice,
+    not a copy of the cache.
+
+    ```mlir
+    %kc2 = frond.cache_write %k into %kc[%pos] dim = 2
+        : (tensor<?x2x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?xi64>) -> tensor<?x2x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Frond_Tensor:$update, Frond_Tensor:$cache,
+                       Frond_IdTensor:$positions, I64Attr:$dim);
+  let results = (outs Frond_Tensor:$result);
+  let assemblyFormat = [{
+    $update `into` $cache `[` $positions `]` `dim` `=` $dim attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Frond_SplitHeadsOp : Frond_Op<"split_heads", [Pure, DeclareOpInterfaceMethods<Frond_DifferentiableOpInterface>]> {
   let summary = "reshape [..., (h d)] to [..., h, d]";
   let description = [{
