@@ -28,8 +28,8 @@ int main(int argc, char **argv) {
   registry.insert<mlir::frond::FrondDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect>();
-  // What the lowering passes and the CPU pipeline produce.
-  mlir::frond::registerCPUPipelineDialects(registry);
+  // What the lowering passes and the CPU and CUDA pipelines produce.
+  mlir::frond::registerCUDAPipelineDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Frond optimizer driver\n", registry));
 }

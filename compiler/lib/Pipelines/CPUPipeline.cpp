@@ -5,6 +5,7 @@
 // the conversions to the LLVM dialect).
 //
 //===----------------------------------------------------------------------===//
+#include "CommonPasses.h"
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Conversion/Passes.h"
@@ -44,14 +45,7 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   attention.queryTile = options.queryTile;
   attention.keyTile = options.keyTile;
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
-  pm.addNestedPass<func::FuncOp>(createFrondLowerToLinalg());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (options.fuseElementwise) {
-    pm.addNestedPass<func::FuncOp>(createFrondFuseElementwise());
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
+  addLowerToLinalgPasses(pm, options.fuseElementwise);
 
   // Contractions → register tiles of vector FMAs (still on tensors).
   if (options.vectorize) {
@@ -66,15 +60,7 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
 
   // Tensors → buffers. Function signatures get identity-layout memrefs so a
   // caller (the JIT) can pass plain dense buffers.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  // The attention loops carry freshly computed accumulators.
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addBufferizationPasses(pm);
 
   // Buffers → loops → LLVM. n-D vector transfers become unrolled 1-D ones.
   VectorTransferToSCFOptions vectorToSCF;
@@ -125,4 +111,9 @@ void mlir::frond::registerFrondPipelines() {
       "Lower frond to the LLVM dialect for the CPU (attention tiling, linalg, "
       "bufferization, loops, LLVM)",
       buildCPUPipeline);
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "frond-cuda-pipeline",
+      "Lower frond to host code launching NVVM kernels, then PTX (flash "
+      "attention kernel, linalg mapped to blocks and threads)",
+      buildCUDAPipeline);
 }

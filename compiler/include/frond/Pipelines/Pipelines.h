@@ -1,7 +1,7 @@
 //===- Pipelines.h - frond pass pipelines -----------------------*- C++ -*-===//
 //
-// Pipelines as library functions: the CLI, frond-opt (--frond-cpu-pipeline)
-// and tests build exactly the same pass lists from here.
+// Pipelines as library functions: the CLI, frond-opt (--frond-cpu-pipeline,
+// --frond-cuda-pipeline) and tests build exactly the same pass lists from here.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_PIPELINES_PIPELINES_H
@@ -56,7 +56,51 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// (bufferization models of arith/linalg/tensor/scf/func, ...).
 void registerCPUPipelineDialects(DialectRegistry &registry);
 
-/// Registers `--frond-cpu-pipeline` for mlir-opt style drivers.
+/// Options of the CUDA pipeline (frond → gpu.module with NVVM, PTX).
+struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("target GPU (sm_80, sm_90, ...)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features: the PTX ISA version"),
+                               llvm::cl::init("+ptx80")};
+  Option<int64_t> queryTile{*this, "query-tile",
+                            llvm::cl::desc("attention query rows per block"),
+                            llvm::cl::init(64)};
+  Option<int64_t> keyTile{*this, "key-tile",
+                          llvm::cl::desc("attention keys per workgroup-memory tile"),
+                          llvm::cl::init(64)};
+  Option<std::string> elementType{
+      *this, "element-type",
+      llvm::cl::desc("attention tile type: f32 (scalar kernel), bf16 or f16 "
+                     "(mma.sync tensor cores, f32 accumulation)"),
+      llvm::cl::init("f32")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("threads per block of the other kernels"),
+                            llvm::cl::init(256)};
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("NVPTX optimisation level"), llvm::cl::init(3)};
+  Option<bool> serialize{*this, "serialize",
+                         llvm::cl::desc("run gpu-module-to-binary{format=isa}: PTX "
+                                        "text in a gpu.binary (false: stop at the "
+                                        "NVVM gpu.module)"),
+                         llvm::cl::init(true)};
+};
+
+/// frond (tensors) → host functions calling `gpu.launch_func` + one
+/// `gpu.module` per kernel with an NVVM target, then (with `serialize`)
+/// `gpu.binary` ops holding PTX. Softmax attention becomes a flash-attention
+/// kernel (frond-lower-attention-to-gpu); everything else goes through
+/// linalg, bufferization, parallel loops and the upstream GPU mapping.
+/// Host code stays at the func/scf/memref level: its buffers must be
+/// device-accessible (no allocation or copy to the device is inserted).
+void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options);
+
+/// Dialects, LLVM conversion interfaces, the NVVM target model and the
+/// LLVM IR translations the CUDA pipeline needs.
+void registerCUDAPipelineDialects(DialectRegistry &registry);
+
+/// Registers `--frond-cpu-pipeline` and `--frond-cuda-pipeline` for
+/// mlir-opt style drivers.
 void registerFrondPipelines();
 
 } // namespace mlir::frond

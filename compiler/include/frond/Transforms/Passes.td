@@ -205,4 +205,126 @@ def FrondTileAndVectorize : Pass<"frond-tile-and-vectorize", "func::FuncOp"> {
   ];
 }
 
+def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> {
+  let summary = "lower softmax frond.attention to a tiled flash-attention GPU kernel";
+  let description = [{
+    Replaces each `frond.attention` of kind `softmax` (no `metric`, static
+    head sizes; others are left for `frond-lower-attention`) by a kernel on
+    buffers: the operands and tensor captures are read through
+    `bufferization.to_buffer`, the output and the log-sum-exp `[b, h, tq]`
+    (for a backward pass) are fresh buffers, and the result is
+    `bufferization.to_tensor` of the output, so the rest of the function
+    bufferizes around the kernel.
+
+    The kernel is a `gpu.func` in its own `gpu.module`
+    (`@<func>_attention_<n>`), launched on a grid (ceil(tq / Tq), h, b):
+
+    ```
+    one block per (query tile, head, batch):
+      for k0 in 0..tk step Tk:                          (key tiles)
+        [must, may] = mask over the tile's (q, k) box      (interval evaluation)
+        if may:                                         (empty tiles skipped)
+          barrier; K/V tile → workgroup memory; barrier
+          s = score(scale · q·k); if !must: s = mask ? s : -inf
+          online softmax update of (m, l, acc) in f32
+      out = acc / l; lse = m + log(l)
+    ```
+
+    Until buffers are deallocated the host calls it through a `func.call`
+    of a private declaration carrying `frond.gpu_kernel` (grid sizes, then
+    the kernel's arguments); `frond-launch-gpu-kernels` turns the call into
+    `gpu.launch_func`. (Buffer deallocation rejects GPU ops, whose memory
+    effects are unknown, so kernels appear in host code only after it.)
+
+    The mask region is evaluated once per tile over intervals: the query
+    and key indices range over the tile's box; `b`, `h`, constants and
+    values read with exact indices (`src_len[b]`) are exact; integer
+    arithmetic, comparisons, `and`/`or`/`xor` and `select` propagate
+    (must, may) bounds; anything else is unknown. A tile whose mask cannot
+    be true is skipped (causal: key tile after the query tile; sliding
+    window: key tile before the window); a tile where it must be true
+    computes scores without the mask. Per element, the mask and score
+    regions are cloned inline, a capture's `tensor.extract` reading its
+    buffer with `memref.load`.
+
+    Two kernels:
+    - `element-type=f32`: one thread per query row (Tq threads); the row's
+      accumulator is a `vector<Dv x f32>`, K/V tiles are staged in f32.
+    - `element-type=bf16` or `f16`: Tq / 16 warps, each owning 16 query
+      rows; Q, K and Vᵀ tiles are staged in that type (head sizes padded to
+      16 and 8), Q·Kᵀ and P·V are `nvvm.mma.sync` m16n8k16 with f32
+      accumulators, row maxima and sums are combined with warp shuffles.
+
+    The key tile shrinks until the tiles fit in 48 KiB of workgroup memory.
+    Exponentials are `math.exp2` marked `afn` (scores scaled by log2 e),
+    which `frond-nvvm-approx-math` makes `ex2.approx`. With `emulate`, the
+    f32 kernel is built as host loops in the function instead (blocks and
+    threads become `scf.for`, workgroup buffers `memref.alloc`), so the CPU
+    JIT can check its numbers against the reference.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Query rows per block">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "Keys per workgroup-memory tile">,
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"f32\"",
+           "Type of the staged Q/K/V tiles: f32 (scalar kernel), bf16 or f16 (mma.sync)">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Build the f32 kernel as host loops (to run it on the CPU)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect", "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+def FrondLaunchGPUKernels : Pass<"frond-launch-gpu-kernels", "ModuleOp"> {
+  let summary = "turn calls of frond.gpu_kernel declarations into gpu.launch_func";
+  let description = [{
+    Replaces each `func.call` of a declaration carrying
+    `frond.gpu_kernel = @module::@kernel` (as `frond-lower-attention-to-gpu`
+    leaves them) by `gpu.launch_func` of that kernel: the first three
+    operands are the grid sizes, the block size is the kernel's
+    `known_block_size`, the other operands are the kernel's arguments. The
+    declarations are erased. Run after buffer deallocation.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "func::FuncOp"> {
+  let summary = "split outermost scf.parallel loops into blocks of GPU threads";
+  let description = [{
+    Tiles every outermost `scf.parallel` (as `convert-linalg-to-parallel-
+    loops` makes them) by `block-size` along its innermost dimension and by
+    1 along the others (`scf::tileParallelLoop` with an in-bounds guard), so
+    the inner loop has static extents: `gpu-map-parallel-loops` with the
+    innermost-first policy then maps the tile loop to blocks and the inner
+    loop's innermost dimension to threads x. A static innermost extent
+    smaller than `block-size` uses that extent rounded up to a warp.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block along the innermost dimension">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
+}
+
+def FrondNVVMApproxMath : Pass<"frond-nvvm-approx-math", "gpu::GPUModuleOp"> {
+  let summary = "f32 math.exp2/log2 marked `afn` → PTX ex2.approx/lg2.approx";
+  let description = [{
+    Rewrites `math.exp2` and `math.log2` on f32 that carry the `afn`
+    fast-math flag (approximate functions allowed; the attention kernels
+    mark theirs) into `nvvm.inline_ptx` of `ex2.approx.ftz.f32` /
+    `lg2.approx.ftz.f32`. Run inside gpu.modules before
+    `convert-gpu-to-nvvm`, which would otherwise call libdevice's
+    `__nv_exp2f`/`__nv_log2f`: kernels built this way need no CUDA toolkit
+    to become PTX. (The op is introduced this late because inline PTX has
+    unknown memory effects, which buffer deallocation rejects.)
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // FROND_TRANSFORMS_PASSES_TD

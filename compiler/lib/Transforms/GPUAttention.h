@@ -1,0 +1,123 @@
+//===- GPUAttention.h - pieces of the flash-attention GPU kernels -*- C++ -*-===//
+//
+// Shared by frond-lower-attention-to-gpu (LowerAttentionToGPU.cpp, which
+// sets up buffers and the launch) and its two kernel bodies: one thread per
+// query row in f32 (GPUAttentionRowKernel.cpp) and warps of mma.sync on
+// bf16/f16 tiles (GPUAttentionMmaKernel.cpp). The mask and score regions
+// are read on buffers (TileMaskBounds.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FROND_LIB_TRANSFORMS_GPUATTENTION_H
+#define FROND_LIB_TRANSFORMS_GPUATTENTION_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Region.h"
+
+#include <functional>
+
+namespace mlir::frond::gpuattn {
+
+/// What both kernels know about one attention op, as values usable inside
+/// the kernel (host values are captured by gpu.launch).
+struct AttentionKernel {
+  Location loc;
+  // Buffers: q/k/v [b, h(kv), t, D(v)], out [b, h, tq, Dv], lse [b, h, tq].
+  Value q, k, v, out, lse;
+  /// The op's captures: tensors as buffers, anything else as is.
+  SmallVector<Value> captures;
+  Region *mask = nullptr, *score = nullptr; // null when absent
+  Value TQ, TK, group;                      // sizes; group = h / hkv
+  int64_t headDim = 0, valueDim = 0;        // D, Dv (static)
+  int64_t queryTile = 0, keyTile = 0;       // Tq, Tk
+  double scale = 1.0;
+  Type tileType;                            // staged K/V (and Q) element type
+  bool emulate = false;                     // host loops instead of a GPU
+};
+
+/// Block-uniform coordinates of one block: batch, head, its K/V head and
+/// the first query row of its tile.
+struct BlockCoords {
+  Value b, h, kvh, q0;
+};
+
+/// The thread-level primitives a kernel body is written against. On a GPU
+/// `threadId` is gpu.thread_id x and `together` runs its body once per
+/// thread between two barriers; emulated, the body is already inside a loop
+/// over the threads and `together` runs the body for every thread id in
+/// turn (each emulated thread stages the whole tile itself).
+struct ThreadEnv {
+  Value threadId;
+  int64_t numThreads = 0;
+  bool emulate = false;
+  void together(OpBuilder &b, Location loc,
+                function_ref<void(OpBuilder &, Value tid)> body) const;
+  /// 2^x as math.exp2 with `afn` (ex2.approx on the GPU, no libdevice).
+  Value exp2(OpBuilder &b, Location loc, Value x) const;
+  /// log2(x) as math.log2 with `afn` (lg2.approx on the GPU).
+  Value log2(OpBuilder &b, Location loc, Value x) const;
+};
+
+/// (must, may) i1 bounds of a mask region over a tile.
+struct MaskBounds {
+  Value must, may;
+};
+
+/// Evaluates `mask` once for the box b, h exact, q in [qLo, qHi], k in
+/// [kLo, kHi] (see Passes.td); captures are buffers or plain values.
+MaskBounds maskBoundsOnTile(OpBuilder &b, Location loc, Region &mask, ValueRange bhqk,
+                            Value qHi, Value kHi, ValueRange captures);
+
+/// Clones `region`'s body at `b` with its arguments bound to `args` then
+/// `captures`, reading captured tensors from their buffers (`tensor.extract`
+/// → `memref.load`, `tensor.dim` → `memref.dim`); returns the yielded value.
+Value inlineRegionOnBuffers(OpBuilder &b, Region &region, ArrayRef<Value> args,
+                            ValueRange captures);
+
+/// The score of query row `qi` and key `kj` from a raw dot product:
+/// score(scale · dot), then -inf where `withMask` and the mask is false or
+/// `kj` is past the keys (`checkKeys`). Rows and keys are clamped before
+/// the regions read captures with them.
+Value scoreElement(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                   Value dot, Value qi, Value kj, bool withMask, bool checkKeys);
+
+/// One thread's share of copying rows [row0, row0 + rows) of `src`
+/// [b, h, t, cols] (zero past the sequence length `len` and past `cols`)
+/// into the workgroup buffer `dst` [rows, paddedCols] (or [paddedCols,
+/// rows] with `transpose`), converted to its element type. Wrap the calls
+/// of all threads in ThreadEnv::together.
+void stageTile(OpBuilder &b, Location loc, Value tid, int64_t numThreads, Value src, Value bi,
+               Value hi, Value row0, Value len, Value dst, bool transpose);
+
+using StageFn = function_ref<void(OpBuilder &, Value k0)>;
+using ComputeFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Value k0, bool withChecks, ValueRange state)>;
+
+/// The loop over key tiles carrying `init`: per tile, the mask's bounds
+/// (skip the tile when it cannot be true), `stage`, then `compute` with
+/// `withChecks` false on tiles where the mask must be true (and, with
+/// `checkKeys`, every key is inside the sequence), true elsewhere.
+SmallVector<Value> forEachKeyTile(OpBuilder &b, const AttentionKernel &kernel,
+                                  const BlockCoords &block, ValueRange init, bool checkKeys,
+                                  StageFn stage, ComputeFn compute);
+
+/// The f32 kernel body: one thread per query row. `ks`/`vs` are the
+/// workgroup K/V tiles [Tk, D], [Tk, Dv].
+void buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                    const ThreadEnv &env, Value ks, Value vs);
+
+/// The mma.sync kernel body (GPU only): Tq / 16 warps; `qs`, `ks`, `vts`
+/// are the workgroup tiles [Tq, Dp], [Tk, Dp], [Dvp, Tk].
+void buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                    const ThreadEnv &env, Value qs, Value ks, Value vts);
+
+/// Writes row `qi` when it is a query: out[b, h, qi, col] = acc / l (0
+/// when l == 0) for each (col, acc) of `columns` (a dynamic col is checked
+/// against Dv when Dv is not a multiple of 8), and lse[b, h, qi] = m + ln l
+/// where `writeLse` (null: always).
+void storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+              const ThreadEnv &env, Value qi, Value m, Value l,
+              ArrayRef<std::pair<Value, Value>> columns, Value writeLse);
+
+} // namespace mlir::frond::gpuattn
+
+#endif // FROND_LIB_TRANSFORMS_GPUATTENTION_H

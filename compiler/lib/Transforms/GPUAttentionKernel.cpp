@@ -1,0 +1,177 @@
+//===- GPUAttentionKernel.cpp - pieces both attention kernels share -------===//
+//
+// Thread primitives (ThreadEnv), staging tiles in workgroup memory, the
+// loop over key tiles with its skip/full branches, and writing a row.
+//
+//===----------------------------------------------------------------------===//
+#include "GPUAttention.h"
+#include "LoweringUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::frond;
+using namespace mlir::frond::gpuattn;
+using lowering::cFloat;
+using lowering::cIdx;
+
+void ThreadEnv::together(OpBuilder &b, Location loc,
+                         function_ref<void(OpBuilder &, Value)> body) const {
+  if (emulate) {
+    scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, numThreads), cIdx(b, loc, 1),
+                       ValueRange{}, [&](OpBuilder &nb, Location, Value tid, ValueRange) {
+                         body(nb, tid);
+                         scf::YieldOp::create(nb, loc);
+                       });
+    return;
+  }
+  // The first barrier: nobody still reads the tile being overwritten.
+  gpu::BarrierOp::create(b, loc);
+  body(b, threadId);
+  gpu::BarrierOp::create(b, loc);
+}
+
+// Approximate functions allowed: frond-nvvm-approx-math makes these
+// ex2.approx / lg2.approx on the GPU; the CPU pipeline ignores the flag.
+Value ThreadEnv::exp2(OpBuilder &b, Location loc, Value x) const {
+  return math::Exp2Op::create(b, loc, x, arith::FastMathFlags::afn);
+}
+
+Value ThreadEnv::log2(OpBuilder &b, Location loc, Value x) const {
+  return math::Log2Op::create(b, loc, x, arith::FastMathFlags::afn);
+}
+
+void gpuattn::stageTile(OpBuilder &b, Location loc, Value tid, int64_t numThreads, Value src,
+                        Value bi, Value hi, Value row0, Value len, Value dst, bool transpose) {
+  auto dstType = cast<MemRefType>(dst.getType());
+  int64_t rows = dstType.getDimSize(transpose ? 1 : 0);
+  int64_t padded = dstType.getDimSize(transpose ? 0 : 1);
+  int64_t cols = cast<MemRefType>(src.getType()).getDimSize(3);
+  Type elem = dstType.getElementType();
+  // Consecutive threads read consecutive columns of a row.
+  Value step = cIdx(b, loc, numThreads), total = cIdx(b, loc, rows * padded);
+  scf::ForOp::create(
+      b, loc, tid, total, step, ValueRange{}, [&](OpBuilder &lb, Location, Value idx, ValueRange) {
+        Value width = cIdx(lb, loc, padded);
+        Value r = arith::DivUIOp::create(lb, loc, idx, width);
+        Value c = arith::RemUIOp::create(lb, loc, idx, width);
+        Value t = arith::AddIOp::create(lb, loc, row0, r);
+        Value inside = arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::slt, t, len);
+        if (padded != cols)
+          inside = arith::AndIOp::create(
+              lb, loc, inside,
+              arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::slt, c, cIdx(lb, loc, cols)));
+        auto load = scf::IfOp::create(
+            lb, loc, inside,
+            [&](OpBuilder &ib, Location) {
+              Value x = memref::LoadOp::create(ib, loc, src, ValueRange{bi, hi, t, c});
+              scf::YieldOp::create(ib, loc, lowering::convertScalar(ib, loc, x, elem));
+            },
+            [&](OpBuilder &eb, Location) { scf::YieldOp::create(eb, loc, cFloat(eb, loc, elem, 0.0)); });
+        SmallVector<Value> at = transpose ? SmallVector<Value>{c, r} : SmallVector<Value>{r, c};
+        memref::StoreOp::create(lb, loc, load.getResult(0), dst, at);
+        scf::YieldOp::create(lb, loc);
+      });
+}
+
+SmallVector<Value> gpuattn::forEachKeyTile(OpBuilder &b, const AttentionKernel &kernel,
+                                           const BlockCoords &block, ValueRange init,
+                                           bool checkKeys, StageFn stage, ComputeFn compute) {
+  Location loc = kernel.loc;
+  using P = arith::CmpIPredicate;
+  Value one = cIdx(b, loc, 1), tk = cIdx(b, loc, kernel.keyTile);
+  Value numKTiles = arith::CeilDivUIOp::create(b, loc, kernel.TK, tk);
+  auto loop = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), numKTiles, one, init,
+      [&](OpBuilder &lb, Location, Value kt, ValueRange st) {
+        Value k0 = arith::MulIOp::create(lb, loc, kt, tk);
+        Value kEnd = arith::AddIOp::create(lb, loc, k0, tk);
+        Value fullKeys = arith::CmpIOp::create(lb, loc, P::sle, kEnd, kernel.TK);
+        auto tile = [&](OpBuilder &tb, Value full) -> SmallVector<Value> {
+          stage(tb, k0);
+          if (!full)
+            return compute(tb, k0, /*withChecks=*/false, st);
+          auto branch = scf::IfOp::create(
+              tb, loc, full,
+              [&](OpBuilder &fb, Location) { scf::YieldOp::create(fb, loc, compute(fb, k0, false, st)); },
+              [&](OpBuilder &pb, Location) { scf::YieldOp::create(pb, loc, compute(pb, k0, true, st)); });
+          return SmallVector<Value>(branch.getResults());
+        };
+        if (!kernel.mask) {
+          scf::YieldOp::create(lb, loc, tile(lb, checkKeys ? fullKeys : Value()));
+          return;
+        }
+        // The mask over the tile's box: skipped when it cannot be true,
+        // computed without it when it must be.
+        Value qEnd = arith::MinSIOp::create(
+            lb, loc, arith::AddIOp::create(lb, loc, block.q0, cIdx(lb, loc, kernel.queryTile)),
+            kernel.TQ);
+        Value qHi = arith::SubIOp::create(lb, loc, qEnd, one);
+        Value kHi = arith::SubIOp::create(lb, loc, arith::MinSIOp::create(lb, loc, kEnd, kernel.TK), one);
+        MaskBounds bounds = maskBoundsOnTile(lb, loc, *kernel.mask, {block.b, block.h, block.q0, k0},
+                                             qHi, kHi, kernel.captures);
+        Value full = checkKeys ? arith::AndIOp::create(lb, loc, bounds.must, fullKeys) : bounds.must;
+        auto skip = scf::IfOp::create(
+            lb, loc, bounds.may,
+            [&](OpBuilder &tb, Location) { scf::YieldOp::create(tb, loc, tile(tb, full)); },
+            [&](OpBuilder &eb, Location) { scf::YieldOp::create(eb, loc, st); });
+        scf::YieldOp::create(lb, loc, skip.getResults());
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+void gpuattn::storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                       const ThreadEnv &env, Value qi, Value m, Value l,
+                       ArrayRef<std::pair<Value, Value>> columns, Value writeLse) {
+  Location loc = kernel.loc;
+  using P = arith::CmpIPredicate;
+  Value valid = arith::CmpIOp::create(b, loc, P::slt, qi, kernel.TQ);
+  scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
+    Type f32 = l.getType();
+    Value zero = cFloat(tb, loc, f32, 0.0);
+    Value empty = arith::CmpFOp::create(tb, loc, arith::CmpFPredicate::OEQ, l, zero);
+    // A row that saw no key yields zeros.
+    Value inv = arith::SelectOp::create(
+        tb, loc, empty, zero, arith::DivFOp::create(tb, loc, cFloat(tb, loc, f32, 1.0), l));
+    Type elem = cast<MemRefType>(kernel.out.getType()).getElementType();
+    Value dv = cIdx(tb, loc, kernel.valueDim);
+    for (auto [col, acc] : columns) {
+      Value x = lowering::convertScalar(tb, loc, arith::MulFOp::create(tb, loc, acc, inv), elem);
+      SmallVector<Value> at{block.b, block.h, qi, col};
+      // Columns are checked only where the mma kernel pads Dv to 8.
+      std::optional<int64_t> fixed = getConstantIntValue(col);
+      if ((fixed && *fixed < kernel.valueDim) || (!fixed && kernel.valueDim % 8 == 0)) {
+        memref::StoreOp::create(tb, loc, x, kernel.out, at);
+        continue;
+      }
+      scf::IfOp::create(tb, loc, arith::CmpIOp::create(tb, loc, P::slt, col, dv),
+                        [&](OpBuilder &sb, Location) {
+                          memref::StoreOp::create(sb, loc, x, kernel.out, at);
+                          scf::YieldOp::create(sb, loc);
+                        });
+    }
+    // lse = m + ln(l) = m + log2(l) · ln 2 (-inf for an empty row).
+    auto lse = [&](OpBuilder &lb) {
+      Value log = arith::MulFOp::create(lb, loc, env.log2(lb, loc, l), cFloat(lb, loc, f32, M_LN2));
+      Value v = arith::SelectOp::create(
+          lb, loc, empty, cFloat(lb, loc, f32, -std::numeric_limits<double>::infinity()),
+          arith::AddFOp::create(lb, loc, m, log));
+      memref::StoreOp::create(lb, loc, v, kernel.lse, ValueRange{block.b, block.h, qi});
+    };
+    if (!writeLse) {
+      lse(tb);
+    } else {
+      scf::IfOp::create(tb, loc, writeLse, [&](OpBuilder &sb, Location) {
+        lse(sb);
+        scf::YieldOp::create(sb, loc);
+      });
+    }
+    scf::YieldOp::create(tb, loc);
+  });
+}
+

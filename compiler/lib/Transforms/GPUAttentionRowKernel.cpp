@@ -1,0 +1,94 @@
+//===- GPUAttentionRowKernel.cpp - f32 flash attention, a thread per row --===//
+//
+// Each thread owns one query row: the row of q as a vector<D x f32>, and
+// (m, l, acc : vector<Dv x f32>) carried through the key tiles. K and V
+// tiles are staged in workgroup memory by all threads together; a thread
+// then walks the tile's keys with the online softmax update.
+//
+//===----------------------------------------------------------------------===//
+#include "GPUAttention.h"
+#include "LoweringUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::frond;
+using namespace mlir::frond::gpuattn;
+using lowering::cFloat;
+using lowering::cIdx;
+
+void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                             const ThreadEnv &env, Value ks, Value vs) {
+  Location loc = kernel.loc;
+  Type f32 = b.getF32Type();
+  auto rowType = VectorType::get({kernel.headDim}, f32);
+  auto accType = VectorType::get({kernel.valueDim}, f32);
+  Value qi = arith::AddIOp::create(b, loc, block.q0, env.threadId);
+  Value last = arith::SubIOp::create(b, loc, kernel.TQ, cIdx(b, loc, 1));
+  Value qc = arith::MinSIOp::create(b, loc, qi, last); // rows past the end read the last
+
+  SmallVector<Value> qElems;
+  for (int64_t d = 0; d < kernel.headDim; ++d) {
+    Value x = memref::LoadOp::create(b, loc, kernel.q,
+                                     ValueRange{block.b, block.h, qc, cIdx(b, loc, d)});
+    qElems.push_back(lowering::convertScalar(b, loc, x, f32));
+  }
+  Value qRow = vector::FromElementsOp::create(b, loc, rowType, qElems);
+
+  Value negInf = cFloat(b, loc, f32, -std::numeric_limits<double>::infinity());
+  Value zero = cFloat(b, loc, f32, 0.0), log2e = cFloat(b, loc, f32, M_LOG2E);
+  Value acc0 = arith::ConstantOp::create(b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+
+  auto stage = [&](OpBuilder &sb, Value k0) {
+    env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
+      stageTile(tb, loc, tid, env.numThreads, kernel.k, block.b, block.kvh, k0, kernel.TK, ks,
+                /*transpose=*/false);
+      stageTile(tb, loc, tid, env.numThreads, kernel.v, block.b, block.kvh, k0, kernel.TK, vs,
+                /*transpose=*/false);
+    });
+  };
+  // The keys of the tile one by one: m' = max(m, s), α = e^(m - m'),
+  // p = e^(s - m'), l' = α l + p, acc' = α acc + p v (2^ with log2 e).
+  auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
+    Value keys = arith::MinSIOp::create(cb, loc, cIdx(cb, loc, kernel.keyTile),
+                                        arith::SubIOp::create(cb, loc, kernel.TK, k0));
+    auto loop = scf::ForOp::create(
+        cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
+        [&](OpBuilder &lb, Location, Value j, ValueRange it) {
+          Value c0 = cIdx(lb, loc, 0);
+          Value kRow = vector::LoadOp::create(lb, loc, rowType, ks, ValueRange{j, c0});
+          Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
+          Value dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD, prod);
+          Value kj = arith::AddIOp::create(lb, loc, k0, j);
+          Value s = scoreElement(lb, kernel, block, dot, qi, kj, withChecks, /*checkKeys=*/false);
+          Value m = it[0], l = it[1], acc = it[2];
+          Value mNew = arith::MaximumFOp::create(lb, loc, m, s);
+          Value none = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+          Value mSafe = arith::SelectOp::create(lb, loc, none, zero, mNew);
+          auto expm = [&](Value x) {
+            Value d = arith::SubFOp::create(lb, loc, x, mSafe);
+            return env.exp2(lb, loc, arith::MulFOp::create(lb, loc, d, log2e));
+          };
+          Value alpha = expm(m), p = expm(s);
+          Value lNew = arith::AddFOp::create(lb, loc, arith::MulFOp::create(lb, loc, l, alpha), p);
+          Value vRow = vector::LoadOp::create(lb, loc, accType, vs, ValueRange{j, c0});
+          Value scaled = arith::MulFOp::create(
+              lb, loc, acc, vector::BroadcastOp::create(lb, loc, accType, alpha));
+          Value accNew = vector::FMAOp::create(
+              lb, loc, vector::BroadcastOp::create(lb, loc, accType, p), vRow, scaled);
+          scf::YieldOp::create(lb, loc, ValueRange{mNew, lNew, accNew});
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  SmallVector<Value> state = forEachKeyTile(b, kernel, block, {negInf, zero, acc0},
+                                            /*checkKeys=*/false, stage, compute);
+
+  SmallVector<std::pair<Value, Value>> columns;
+  for (int64_t e = 0; e < kernel.valueDim; ++e)
+    columns.push_back({cIdx(b, loc, e), vector::ExtractOp::create(b, loc, state[2], e)});
+  storeRow(b, kernel, block, env, qi, state[0], state[1], columns, /*writeLse=*/nullptr);
+}
