@@ -29,6 +29,10 @@ struct Options {
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
   bool f64 = false;                ///< eval --dtype f64: floats in double precision
+  bool emulateGPU = false;         ///< --emulate-gpu-attention: the CUDA kernel on the CPU
+  std::string target = "cpu";      ///< compile --target: cpu or cuda
+  std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)
+  std::string attentionTiles = "f32"; ///< compile --attention-tiles (cuda): f32, bf16, f16
   // train
   std::string out, resume;          ///< --out DIR, --resume DIR
   long long steps = 0;              ///< --steps N: stop after step N (0: train.steps)

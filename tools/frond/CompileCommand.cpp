@@ -6,6 +6,9 @@
 //   --emit=lowered  after the CPU pipeline: the LLVM dialect
 //   --emit=llvm     LLVM IR, optimised at -O2 for this CPU (what the JIT runs)
 //   --emit=generation  @<model>_prefill and @<model>_decode (Generation.h)
+//   --target=cuda --emit=gpu  after the CUDA pipeline, before serialization:
+//                             host code calling gpu.launch_func, NVVM kernels
+//   --target=cuda --emit=ptx  the PTX of every kernel
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
@@ -13,6 +16,7 @@
 #include "frond/JIT/Lowering.h"
 #include "frond/MLIRGen/Generation.h"
 #include "frond/MLIRGen/MLIRGen.h"
+#include "frond/Pipelines/CUDALowering.h"
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
 
@@ -24,11 +28,33 @@
 
 namespace frond::cli {
 
-const char *const kEmitKinds = "ast, graph, mlir, lowered, llvm or generation";
+const char *const kEmitKinds = "ast, graph, mlir, lowered, llvm, generation, gpu or ptx";
 
 bool isEmitKind(const std::string &k) {
   return k == "ast" || k == "graph" || k == "mlir" || k == "lowered" || k == "llvm" ||
-         k == "generation";
+         k == "generation" || k == "gpu" || k == "ptx";
+}
+
+/// --target=cuda: the module after the CUDA pipeline (gpu), or its PTX.
+static int printCUDA(const Options &o, mlir::ModuleOp module) {
+  mlir::frond::CUDAPipelineOptions options;
+  options.chip = o.gpuArch;
+  options.elementType = o.attentionTiles;
+  options.serialize = o.emit == "ptx";
+  std::string error;
+  if (!cuda::lowerToCUDA(module, options, error)) {
+    std::fprintf(stderr, "frond: error: %s", error.c_str());
+    return 1;
+  }
+  if (o.emit == "ptx") {
+    std::fputs(cuda::ptxOf(module).c_str(), stdout);
+    return 0;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  std::fputs(text.c_str(), stdout);
+  return 0;
 }
 
 /// The prefill and decode functions of cached generation, in one module.
@@ -53,6 +79,13 @@ static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
 
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags) {
+  bool cudaEmit = o.emit == "gpu" || o.emit == "ptx";
+  if (cudaEmit != (o.target == "cuda") && !(o.target == "cuda" && o.emit == "mlir")) {
+    std::fprintf(stderr, "frond: error: --emit=%s %s; the cuda target emits mlir, gpu or ptx\n",
+                 o.emit.c_str(),
+                 cudaEmit ? "needs --target=cuda" : "is a CPU stage, not one of --target=cuda");
+    return 2;
+  }
   if (o.emit == "ast") {
     auto m = parseSpecFile(o.file, diags);
     if (diags.hasErrors() || !m)
@@ -79,6 +112,8 @@ int compileCommand(const Options &o, const Program &program,
     return 1;
   std::string text, error;
   llvm::raw_string_ostream os(text);
+  if (cudaEmit)
+    return printCUDA(o, *module);
   if (o.emit == "mlir") {
     module->print(os, mlir::OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
   } else {

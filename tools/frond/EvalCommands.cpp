@@ -268,6 +268,7 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
   options.cacheDir = o.cacheDir;
   options.refreshCache = o.noCache;
   options.gradient = gradient;
+  options.emulateGPUAttention = o.emulateGPU;
   jit::CompileReport report;
   auto cm = jit::CompiledModel::compile(std::move(module), error, options, &report);
   if (!cm) {

@@ -95,9 +95,18 @@ options:
   --emit=KIND      what compile prints: ast (the parsed file), graph (the
                    recorded dataflow), mlir (the frond dialect, default),
                    lowered (the LLVM dialect after the CPU pipeline), llvm
-                   (LLVM IR at -O2, what the JIT compiles) or generation
+                   (LLVM IR at -O2, what the JIT compiles), generation
                    (the cached-generation functions @<model>_prefill and
-                   @<model>_decode, in the frond dialect)
+                   @<model>_decode, in the frond dialect); with --target=cuda:
+                   gpu (host code and NVVM kernels) or ptx
+  --target T       compile: cpu (default) or cuda; with cuda, --emit=gpu prints
+                   the host code and NVVM kernels (gpu.launch_func, gpu.module)
+                   and --emit=ptx the PTX of every kernel (no GPU needed)
+  --gpu-arch SM    compile --target=cuda: the GPU, e.g. sm_80 (default), sm_90
+  --attention-tiles T
+                   compile --target=cuda: the attention kernel's tiles, f32
+                   (default; a thread per query row) or bf16/f16 (tensor-core
+                   mma.sync with f32 accumulation)
   --batch N        eval / check --numerics: batch size (default: train.batch)
   --seq-len T      eval / check --numerics: sequence length (default:
                    train.seq_len)
@@ -111,6 +120,10 @@ options:
                    cache has the model (the fresh object still updates it);
                    generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
+  --emulate-gpu-attention
+                   eval / check --numerics: run softmax attention as the CUDA
+                   pipeline's f32 flash-attention kernel, emulated on the CPU
+                   (blocks and threads as loops), to check its numbers
   --out DIR        train: the run directory (default:
                    runs/<experiment>/<variant>-<YYYYmmdd-HHMMSS>/)
   --resume DIR     train: continue the run in DIR from its checkpoint
@@ -390,6 +403,21 @@ int main(int argc, char **argv) {
       o.f64 = v == "f64";
     } else if (a == "--no-cache") {
       o.noCache = true;
+    } else if (is("--target")) {
+      if (!value(o.target) || (o.target != "cpu" && o.target != "cuda"))
+        return usageError("--target needs cpu or cuda" +
+                          (o.target.empty() ? "" : ", not '" + o.target + "'"));
+    } else if (is("--gpu-arch")) {
+      if (!value(o.gpuArch) || o.gpuArch.rfind("sm_", 0) != 0)
+        return usageError("--gpu-arch needs an sm_NN architecture, e.g. sm_80 or sm_90");
+    } else if (is("--attention-tiles")) {
+      std::string v;
+      if (!value(v) || (v != "f32" && v != "bf16" && v != "f16"))
+        return usageError("--attention-tiles needs f32, bf16 or f16" +
+                          (v.empty() ? "" : ", not '" + v + "'"));
+      o.attentionTiles = v;
+    } else if (a == "--emulate-gpu-attention") {
+      o.emulateGPU = true;
     } else if (a == "--numerics") {
       o.numerics = true;
     } else if (is("--stdlib")) {

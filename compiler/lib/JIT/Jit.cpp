@@ -128,7 +128,8 @@ std::string describeOptions(const CompileOptions &o) {
                   " fuse=" + std::to_string(bool(p.fuseElementwise)) +
                   " vectorize=" + std::to_string(bool(p.vectorize)) +
                   " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
-                  std::to_string(p.tileK);
+                  std::to_string(p.tileK) +
+                  " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
   return d;
 }
 
@@ -255,7 +256,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
                                  std::string &error) {
   // frond -> LLVM dialect. Pipeline errors carry the spec's locations.
   auto t0 = std::chrono::steady_clock::now();
-  if (!lowerToLLVMDialect(module, error))
+  if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention))
     return false;
   report.pipelineSec = secondsSince(t0);
 

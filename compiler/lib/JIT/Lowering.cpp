@@ -29,7 +29,7 @@ void prepareContext(MLIRContext &ctx) {
   ctx.loadAllAvailableDialects();
 }
 
-bool lowerToLLVMDialect(ModuleOp module, std::string &error) {
+bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
   std::string diagText;
@@ -44,6 +44,7 @@ bool lowerToLLVMDialect(ModuleOp module, std::string &error) {
   });
   PassManager pm(ctx);
   mlir::frond::CPUPipelineOptions options;
+  options.emulateGPUAttention = emulateGPUAttention;
   mlir::frond::buildCPUPipeline(pm, options);
   if (failed(pm.run(module))) {
     error = "the CPU pipeline failed:\n" + diagText;

@@ -41,6 +41,13 @@ using namespace mlir;
 void mlir::frond::buildCPUPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
   // frond → linalg/tensor/scf on tensors.
+  if (options.emulateGPUAttention) {
+    FrondLowerAttentionToGPUOptions kernel;
+    kernel.queryTile = options.queryTile;
+    kernel.keyTile = options.keyTile;
+    kernel.emulate = true;
+    pm.addPass(createFrondLowerAttentionToGPU(kernel));
+  }
   FrondLowerAttentionOptions attention;
   attention.queryTile = options.queryTile;
   attention.keyTile = options.keyTile;

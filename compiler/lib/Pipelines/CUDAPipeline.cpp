@@ -58,6 +58,7 @@ void addKernelLoweringPasses(OpPassManager &pm) {
   kernels.addPass(createLowerAffinePass()); // from expand-strided-metadata
   kernels.addPass(frond::createFrondNVVMApproxMath());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createConvertNVVMToLLVMPass()); // inline PTX → llvm.inline_asm
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());

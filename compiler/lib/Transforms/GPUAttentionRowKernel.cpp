@@ -43,6 +43,9 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   Value zero = cFloat(b, loc, f32, 0.0), log2e = cFloat(b, loc, f32, M_LOG2E);
   Value acc0 = arith::ConstantOp::create(b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
 
+  // Rows of the workgroup tiles start every D (Dv) floats from a 16-byte
+  // aligned base.
+  auto rowAlign = [](int64_t n) { return llvm::MaybeAlign(4 * std::min<int64_t>(4, n & -n)); };
   auto stage = [&](OpBuilder &sb, Value k0) {
     env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
       stageTile(tb, loc, tid, env.numThreads, kernel.k, block.b, block.kvh, k0, kernel.TK, ks,
@@ -60,7 +63,8 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
         cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
         [&](OpBuilder &lb, Location, Value j, ValueRange it) {
           Value c0 = cIdx(lb, loc, 0);
-          Value kRow = vector::LoadOp::create(lb, loc, rowType, ks, ValueRange{j, c0});
+          Value kRow = vector::LoadOp::create(lb, loc, rowType, ks, ValueRange{j, c0}, false,
+                                              rowAlign(kernel.headDim));
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD, prod);
           Value kj = arith::AddIOp::create(lb, loc, k0, j);
@@ -75,7 +79,8 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
           };
           Value alpha = expm(m), p = expm(s);
           Value lNew = arith::AddFOp::create(lb, loc, arith::MulFOp::create(lb, loc, l, alpha), p);
-          Value vRow = vector::LoadOp::create(lb, loc, accType, vs, ValueRange{j, c0});
+          Value vRow = vector::LoadOp::create(lb, loc, accType, vs, ValueRange{j, c0}, false,
+                                              rowAlign(kernel.valueDim));
           Value scaled = arith::MulFOp::create(
               lb, loc, acc, vector::BroadcastOp::create(lb, loc, accType, alpha));
           Value accNew = vector::FMAOp::create(

@@ -196,8 +196,8 @@ struct FrondLowerAttentionToGPU
     Value B = memref::DimOp::create(b, loc, args[0], 0);
     Value H = memref::DimOp::create(b, loc, args[0], 1);
     Value TQ = memref::DimOp::create(b, loc, args[0], 2);
-    SmallVector<Value> dynamic;
-    for (auto [extent, dim] : llvm::zip(resType.getShape(), ArrayRef<Value>{B, H, TQ}))
+    SmallVector<Value> dims{B, H, TQ}, dynamic;
+    for (auto [extent, dim] : llvm::zip(resType.getShape(), dims))
       if (ShapedType::isDynamic(extent))
         dynamic.push_back(dim);
     Value out = memref::AllocOp::create(
@@ -243,16 +243,26 @@ struct FrondLowerAttentionToGPU
     auto gpuModule = gpu::GPUModuleOp::create(mb, loc, name);
     mb.setInsertionPointToStart(gpuModule.getBody());
     auto type = FunctionType::get(b.getContext(), TypeRange(args), {});
-    auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, "kernel", type, p.tiles);
+    // Workgroup tiles as module globals aligned for vector loads (a
+    // workgroup attribution would only get its element's alignment).
+    SmallVector<memref::GlobalOp> globals;
+    for (auto [i, tile] : llvm::enumerate(p.tiles))
+      globals.push_back(memref::GlobalOp::create(
+          mb, loc, mb.getStringAttr("tile" + Twine(i)), mb.getStringAttr("private"),
+          TypeAttr::get(tile), Attribute(), UnitAttr(), mb.getI64IntegerAttr(16)));
+    auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, "kernel", type);
     kernelFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), mb.getUnitAttr());
     kernelFunc.setKnownBlockSize(ArrayRef<int32_t>{static_cast<int32_t>(p.numThreads), 1, 1});
     OpBuilder kb = OpBuilder::atBlockBegin(&kernelFunc.getBody().front());
     bindKernelArgs(kernel, kernelFunc.getArguments());
     readSizes(kb, kernel);
+    SmallVector<Value> tiles;
+    for (memref::GlobalOp global : globals)
+      tiles.push_back(memref::GetGlobalOp::create(kb, loc, global.getType(), global.getSymName()));
     auto blockId = [&](gpu::Dimension d) -> Value { return gpu::BlockIdOp::create(kb, loc, d); };
     buildBlock(kb, kernel, p, mma, blockId(gpu::Dimension::x), blockId(gpu::Dimension::y),
                blockId(gpu::Dimension::z), gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x),
-               SmallVector<Value>(kernelFunc.getWorkgroupAttributions()));
+               tiles);
     gpu::ReturnOp::create(kb, loc);
 
     // The host calls a declaration until frond-launch-gpu-kernels.
@@ -272,9 +282,16 @@ struct FrondLowerAttentionToGPU
   void emitHostLoops(OpBuilder &b, const AttentionKernel &kernel, const Plan &p, bool mma,
                      ArrayRef<Value> grid) {
     Location loc = kernel.loc;
+    // The tiles (static shapes) as allocas at the function's entry: buffer
+    // deallocation takes no explicit frees, and a loop around the op must
+    // not grow the stack.
     SmallVector<Value> tiles;
+    Block *entry = b.getInsertionBlock();
+    while (!isa<FunctionOpInterface>(entry->getParentOp()))
+      entry = entry->getParentOp()->getBlock();
+    OpBuilder eb = OpBuilder::atBlockBegin(&entry->getParent()->front());
     for (Type t : p.tiles)
-      tiles.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(t)));
+      tiles.push_back(memref::AllocaOp::create(eb, loc, cast<MemRefType>(t)));
     Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
     auto loop = [&](OpBuilder &lb, Value ub, function_ref<void(OpBuilder &, Value)> inner) {
       scf::ForOp::create(lb, loc, zero, ub, one, ValueRange{},
@@ -292,8 +309,6 @@ struct FrondLowerAttentionToGPU
         });
       });
     });
-    for (Value t : tiles)
-      memref::DeallocOp::create(b, loc, t);
   }
 
   int64_t kernelCount = 0;

@@ -62,6 +62,9 @@ struct CompileOptions {
   /// Without `gradient`: the suffix of the function to expose, e.g.
   /// "_prefill" or "_decode" (frond/MLIRGen/Generation.h); empty: "_forward".
   std::string entry;
+  /// Softmax attention as the CUDA pipeline's f32 kernel run in host loops
+  /// (CPUPipelineOptions::emulateGPUAttention).
+  bool emulateGPUAttention = false;
 };
 
 /// Where a compile's code came from, and what it cost.

@@ -18,9 +18,11 @@ namespace frond::jit {
 void prepareContext(mlir::MLIRContext &ctx);
 
 /// Lowers `module` in place through the CPU pipeline (frond → LLVM
-/// dialect). On failure returns false and sets `error` to the pipeline's
-/// diagnostics, each with its spec location.
-bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error);
+/// dialect); `emulateGPUAttention` runs softmax attention as the CUDA
+/// kernel's host emulation. On failure returns false and sets `error` to
+/// the pipeline's diagnostics, each with its spec location.
+bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error,
+                        bool emulateGPUAttention = false);
 
 /// Translates an LLVM-dialect module to LLVM IR and optimises it at
 /// -O`optLevel` for the host CPU; `ir` gets the textual IR.

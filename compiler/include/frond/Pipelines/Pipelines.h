@@ -42,6 +42,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> tileK{*this, "tile-k",
                         llvm::cl::desc("contraction register tile: k steps"),
                         llvm::cl::init(1)};
+  Option<bool> emulateGPUAttention{
+      *this, "emulate-gpu-attention",
+      llvm::cl::desc("lower softmax attention with the CUDA pipeline's f32 kernel, "
+                     "run as host loops (frond-lower-attention-to-gpu{emulate}), to "
+                     "check that kernel's numbers on the CPU"),
+      llvm::cl::init(false)};
 };
 
 /// frond (tensors) → LLVM dialect on the CPU: lower attention, lower the

@@ -259,7 +259,7 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     Exponentials are `math.exp2` marked `afn` (scores scaled by log2 e),
     which `frond-nvvm-approx-math` makes `ex2.approx`. With `emulate`, the
     f32 kernel is built as host loops in the function instead (blocks and
-    threads become `scf.for`, workgroup buffers `memref.alloc`), so the CPU
+    threads become `scf.for`, workgroup buffers `memref.alloca`), so the CPU
     JIT can check its numbers against the reference.
   }];
   let options = [
