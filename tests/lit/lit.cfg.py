@@ -1,5 +1,6 @@
 # lit configuration for Frond's FileCheck tests.
 import os
+import shutil
 import sys
 import lit.formats
 
@@ -28,3 +29,16 @@ for feature in config.frond_features:
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(
     ("%exitcode", sys.executable + " " + os.path.join(config.test_source_root, "Inputs", "exit-code.py")))
+
+# CUDA (no GPU needed): `ptxas` assembles the PTX the CUDA pipeline emits
+# (%ptxas); `libdevice` is needed for kernels calling math functions (a whole
+# model's PTX), which MLIR's NVVM target links from the CUDA toolkit.
+cuda_root = next((os.environ[v] for v in ("CUDA_ROOT", "CUDA_HOME", "CUDA_PATH")
+                  if os.environ.get(v)), "/usr/local/cuda")
+ptxas = shutil.which("ptxas") or os.path.join(cuda_root, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+if os.path.exists(os.path.join(cuda_root, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("libdevice")
+    config.environment["CUDA_HOME"] = cuda_root

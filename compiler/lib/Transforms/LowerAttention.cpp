@@ -229,7 +229,7 @@ struct FrondLowerAttention
   void runOnOperation() override {
     if (queryTile < 1 || keyTile < 1) {
       getOperation().emitError("attention tile sizes must be positive, found query-tile=")
-          << queryTile << " key-tile=" << keyTile;
+          << int64_t(queryTile) << " key-tile=" << int64_t(keyTile);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;

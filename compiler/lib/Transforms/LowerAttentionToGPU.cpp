@@ -67,7 +67,7 @@ struct FrondLowerAttentionToGPU
     if (!tile || queryTile < 1 || keyTile < 1) {
       getOperation().emitError("frond-lower-attention-to-gpu: element-type must be f32, bf16 or "
                                "f16 and tiles positive, found element-type=")
-          << elementType << " query-tile=" << queryTile << " key-tile=" << keyTile;
+          << std::string(elementType) << " query-tile=" << int64_t(queryTile) << " key-tile=" << int64_t(keyTile);
       return signalPassFailure();
     }
     bool mma = !tile.isF32();
@@ -79,7 +79,7 @@ struct FrondLowerAttentionToGPU
     if (mma && (queryTile % 16 || keyTile % 16)) {
       getOperation().emitError("frond-lower-attention-to-gpu: the mma.sync kernel needs tiles "
                                "that are multiples of 16, found query-tile=")
-          << queryTile << " key-tile=" << keyTile;
+          << int64_t(queryTile) << " key-tile=" << int64_t(keyTile);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
@@ -127,13 +127,13 @@ struct FrondLowerAttentionToGPU
     if (sharedBytes(tk) > kSharedBytes)
       return op.emitError("attention tiles do not fit in 48 KiB of workgroup memory with head "
                           "sizes ")
-             << kernel.headDim << "/" << kernel.valueDim << " and query-tile=" << queryTile
+             << kernel.headDim << "/" << kernel.valueDim << " and query-tile=" << int64_t(queryTile)
              << "; lower query-tile";
     Plan p;
     p.keyTile = tk;
     p.numThreads = mma ? queryTile / 16 * 32 : queryTile;
     if (p.numThreads > 1024)
-      return op.emitError("query-tile ") << queryTile << " needs " << p.numThreads
+      return op.emitError("query-tile ") << int64_t(queryTile) << " needs " << p.numThreads
                                          << " threads per block (at most 1024); lower query-tile";
     MLIRContext *ctx = op.getContext();
     Attribute space = emulate ? Attribute()
@@ -250,7 +250,8 @@ struct FrondLowerAttentionToGPU
       globals.push_back(memref::GlobalOp::create(
           mb, loc, mb.getStringAttr("tile" + Twine(i)), mb.getStringAttr("private"),
           TypeAttr::get(tile), Attribute(), UnitAttr(), mb.getI64IntegerAttr(16)));
-    auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, "kernel", type);
+    // The kernel carries the module's name, so it names itself in PTX.
+    auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, name, type);
     kernelFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), mb.getUnitAttr());
     kernelFunc.setKnownBlockSize(ArrayRef<int32_t>{static_cast<int32_t>(p.numThreads), 1, 1});
     OpBuilder kb = OpBuilder::atBlockBegin(&kernelFunc.getBody().front());

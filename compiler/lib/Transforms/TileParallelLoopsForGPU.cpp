@@ -39,7 +39,7 @@ struct FrondTileParallelLoopsForGPU
   using Base::Base;
   void runOnOperation() override {
     if (blockSize < 1 || blockSize > 1024) {
-      getOperation().emitError("block-size must be in [1, 1024], found ") << blockSize;
+      getOperation().emitError("block-size must be in [1, 1024], found ") << int64_t(blockSize);
       return signalPassFailure();
     }
     SmallVector<scf::ParallelOp> outermost;

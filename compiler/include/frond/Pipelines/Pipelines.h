@@ -98,7 +98,9 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
 /// kernel (frond-lower-attention-to-gpu); everything else goes through
 /// linalg, bufferization, parallel loops and the upstream GPU mapping.
 /// Host code stays at the func/scf/memref level: its buffers must be
-/// device-accessible (no allocation or copy to the device is inserted).
+/// device-accessible (no allocation or copy to the device is inserted), and
+/// linalg ops without a parallel dimension (full reductions: the loss) stay
+/// host loops.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options);
 
 /// Dialects, LLVM conversion interfaces, the NVVM target model and the

@@ -216,8 +216,8 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     `bufferization.to_tensor` of the output, so the rest of the function
     bufferizes around the kernel.
 
-    The kernel is a `gpu.func` in its own `gpu.module`
-    (`@<func>_attention_<n>`), launched on a grid (ceil(tq / Tq), h, b):
+    The kernel is a `gpu.func` in a `gpu.module` of its own, both named
+    `@<func>_attention_<n>`, launched on a grid (ceil(tq / Tq), h, b):
 
     ```
     one block per (query tile, head, batch):

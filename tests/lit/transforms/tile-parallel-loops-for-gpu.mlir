@@ -1,0 +1,44 @@
+// RUN: frond-opt %s -split-input-file -frond-tile-parallel-loops-for-gpu="block-size=128" -cse | FileCheck %s
+
+// The innermost dimension is split into blocks of 128 threads with an
+// in-bounds guard (the inner loop's extents are constants: the launch's
+// block size), the others by 1.
+// CHECK-LABEL: func.func @dynamic
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: %[[S0:.*]] = arith.muli %[[C1]], %[[C1]] : index
+// CHECK: %[[S1:.*]] = arith.muli %[[C1]], %[[C128]] : index
+// CHECK: scf.parallel (%[[I:.*]], %[[J:.*]]) = (%c0, %c0) to (%arg1, %arg2) step (%[[S0]], %[[S1]])
+// CHECK-NEXT: scf.parallel ({{.*}}) = (%c0, %c0) to (%[[S0]], %[[S1]]) step (%[[C1]], %[[C1]])
+// CHECK: arith.cmpi ult, %{{.*}}, %arg1
+// CHECK: arith.cmpi ult, %{{.*}}, %arg2
+// CHECK: scf.if
+// CHECK-NEXT: memref.store
+func.func @dynamic(%m: memref<?x?xf32>, %n0: index, %n1: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n0, %n1) step (%c1, %c1) {
+    memref.store %f, %m[%i, %j] : memref<?x?xf32>
+  }
+  return
+}
+
+// -----
+
+// A static innermost extent below the block size is rounded up to a warp.
+// CHECK-LABEL: func.func @small
+// CHECK: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: %[[S:.*]] = arith.muli %{{.*}}, %[[C32]] : index
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c20) step (%[[S]])
+// CHECK-NEXT: scf.parallel (%{{.*}}) = (%c0) to (%[[S]]) step
+func.func @small(%m: memref<20xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c20 = arith.constant 20 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c20) step (%c1) {
+    memref.store %f, %m[%i] : memref<20xf32>
+  }
+  return
+}
