@@ -2,6 +2,7 @@
 #include "frond/JIT/Lowering.h"
 
 #include "frond/Pipelines/Pipelines.h"
+#include "frond/Pipelines/RunPasses.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,25 +33,11 @@ void prepareContext(MLIRContext &ctx) {
 bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
-  std::string diagText;
-  llvm::raw_string_ostream dos(diagText);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    dos << d.getLocation() << ": error: " << d << "\n";
-    for (Diagnostic &n : d.getNotes())
-      dos << n.getLocation() << ": note: " << n << "\n";
-    return success();
-  });
-  PassManager pm(ctx);
   mlir::frond::CPUPipelineOptions options;
   options.emulateGPUAttention = emulateGPUAttention;
-  mlir::frond::buildCPUPipeline(pm, options);
-  if (failed(pm.run(module))) {
-    error = "the CPU pipeline failed:\n" + diagText;
-    return false;
-  }
-  return true;
+  return runPasses(
+      module, [&](OpPassManager &pm) { mlir::frond::buildCPUPipeline(pm, options); },
+      "the CPU pipeline", error);
 }
 
 bool translateToLLVMIR(ModuleOp module, unsigned optLevel, std::string &ir,

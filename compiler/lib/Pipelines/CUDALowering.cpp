@@ -1,10 +1,9 @@
 //===- CUDALowering.cpp - frond module → GPU dialect / PTX ----------------===//
 #include "frond/Pipelines/CUDALowering.h"
+#include "frond/Pipelines/RunPasses.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -18,23 +17,9 @@ bool lowerToCUDA(ModuleOp module, const mlir::frond::CUDAPipelineOptions &option
   mlir::frond::registerCUDAPipelineDialects(registry);
   ctx->appendDialectRegistry(registry);
   ctx->loadAllAvailableDialects();
-  std::string diagText;
-  llvm::raw_string_ostream dos(diagText);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    dos << d.getLocation() << ": error: " << d << "\n";
-    for (Diagnostic &n : d.getNotes())
-      dos << n.getLocation() << ": note: " << n << "\n";
-    return success();
-  });
-  PassManager pm(ctx);
-  mlir::frond::buildCUDAPipeline(pm, options);
-  if (failed(pm.run(module))) {
-    error = "the CUDA pipeline failed:\n" + diagText;
-    return false;
-  }
-  return true;
+  return runPasses(
+      module, [&](OpPassManager &pm) { mlir::frond::buildCUDAPipeline(pm, options); },
+      "the CUDA pipeline", error);
 }
 
 std::string ptxOf(ModuleOp module) {

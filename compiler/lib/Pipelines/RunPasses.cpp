@@ -1,0 +1,28 @@
+//===- RunPasses.cpp - run a pass pipeline, collect its errors ------------===//
+#include "frond/Pipelines/RunPasses.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+bool frond::runPasses(ModuleOp module, llvm::function_ref<void(OpPassManager &)> build,
+                      llvm::StringRef what, std::string &error) {
+  MLIRContext *ctx = module->getContext();
+  std::string diagText;
+  llvm::raw_string_ostream dos(diagText);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    dos << d.getLocation() << ": error: " << d << "\n";
+    for (Diagnostic &n : d.getNotes())
+      dos << n.getLocation() << ": note: " << n << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  build(pm);
+  if (succeeded(pm.run(module)))
+    return true;
+  error = (what + " failed:\n").str() + diagText;
+  return false;
+}
