@@ -41,6 +41,7 @@ struct Options {
   long long maxTokens = 0, topK = -1, port = -1, context = 0;
   double temperature = -1, topP = -1, repetitionPenalty = -1;
   bool greedy = false;
+  std::vector<std::string> generationFlags; ///< those given, for the command check
 };
 
 /// Prints `msg` as a command-line error; returns exit status 2.

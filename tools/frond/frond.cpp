@@ -135,10 +135,13 @@ const std::map<std::string, std::string> kCommandHelp = {
               "per element. Needs a build with libtorch.\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
-             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64] FILE\n\n"
+             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64]\n"
+             "                  [--checkpoint DIR] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
-             "deterministic batch with deterministic parameters (seed S): the\n"
+             "deterministic batch with deterministic parameters (seed S), or with\n"
+             "the trained ones of --checkpoint DIR (a run directory of frond train,\n"
+             "whose experiment and variant are used unless named), on the\n"
              "experiment's own data (batch 0 of the validation split, as frond\n"
              "train sees it; a task's length is the default --seq-len); without\n"
              "data, seeded random token ids below the vocabulary, and per-sample\n"
@@ -418,6 +421,12 @@ int main(int argc, char **argv) {
     std::fputs(it->second.c_str(), stdout);
     return 0;
   }
+  for (const std::string &flag : o.generationFlags)
+    if (o.command != "generate" && o.command != "serve" &&
+        !(flag == "--checkpoint" && o.command == "eval"))
+      return usageError(flag + (flag == "--checkpoint" ? " applies to generate, serve and eval"
+                                                       : " applies to generate and serve") +
+                        ", not " + o.command);
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   int rc = 0;
