@@ -15,6 +15,7 @@ config.test_exec_root = os.path.join(config.frond_obj_root, "tests", "lit")
 config.environment["FROND_CACHE_DIR"] = os.path.join(config.test_exec_root, "jit-cache")
 config.environment["FROND_STDLIB"] = os.path.join(config.frond_src_root, "stdlib")
 config.substitutions.append(("%frond_src", config.frond_src_root))
+config.substitutions.append(("%frond_bin", os.path.join(config.frond_tools_dir, "frond")))
 config.substitutions.append(("%stdlib", os.path.join(config.frond_src_root, "stdlib")))
 config.substitutions.append(("%experiments", os.path.join(config.frond_src_root, "experiments")))
 config.environment["PATH"] = os.pathsep.join(

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
+#include "EmbeddedStdlib.h"
 
 #include "frond/JIT/Jit.h"
 
@@ -288,7 +289,14 @@ int runCommand(const Options &o) {
     if (int rc = cudaDeviceGate(o); rc >= 0)
       return rc;
   Program program;
-  program.stdlibDir = !o.stdlib.empty() ? o.stdlib : cfg.getString("paths.stdlib", "");
+  std::string stdlibError;
+  program.stdlibDir =
+      resolveStdlibDir(!o.stdlib.empty() ? o.stdlib : cfg.getString("paths.stdlib", ""),
+                       stdlibError);
+  if (program.stdlibDir.empty()) {
+    std::fprintf(stderr, "frond: error: %s\n", stdlibError.c_str());
+    return 1;
+  }
   program.load(o.file, diags);
   if (diags.hasErrors())
     return printDiagnostics(diags);
