@@ -8,6 +8,7 @@
 #include "llvm/Support/xxhash.h"
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -27,6 +28,14 @@ uint64_t getU64(const std::string &s, size_t at) {
 }
 
 } // namespace
+
+std::string userCacheDir() {
+  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::string(x) + "/frond";
+  if (const char *h = std::getenv("HOME"); h && *h)
+    return std::string(h) + "/.cache/frond";
+  return "";
+}
 
 std::string cacheKey(const std::vector<std::string> &parts) {
   llvm::SHA256 h;

@@ -49,24 +49,26 @@ bool queryDevice(const CudaDriver &d, int index, CUdevice &device, CudaDeviceInf
   return true;
 }
 
-/// The number of devices; 0 with the no-device message in `error`.
-int deviceCount(const CudaDriver &d, std::string &error) {
-  int count = 0;
-  if (!cudaCheck(d, d.deviceGetCount(&count), "cuDeviceGetCount", error))
-    return 0;
-  if (count == 0)
+/// The loaded driver and its number of devices; nullptr with `error` (the
+/// no-device message when there is none).
+const CudaDriver *driverWithDevices(int &count, std::string &error) {
+  const CudaDriver *d = loadCudaDriver(error);
+  count = 0;
+  if (!d || !cudaCheck(*d, d->deviceGetCount(&count), "cuDeviceGetCount", error))
+    return nullptr;
+  if (count == 0) {
     error = noCudaDeviceMessage("driver found, 0 devices");
-  return count;
+    return nullptr;
+  }
+  return d;
 }
 
 } // namespace
 
 bool listCudaDevices(std::vector<CudaDeviceInfo> &devices, std::string &error) {
-  const CudaDriver *d = loadCudaDriver(error);
+  int count;
+  const CudaDriver *d = driverWithDevices(count, error);
   if (!d)
-    return false;
-  int count = deviceCount(*d, error);
-  if (count == 0)
     return false;
   devices.clear();
   for (int i = 0; i < count; ++i) {
@@ -80,11 +82,9 @@ bool listCudaDevices(std::vector<CudaDeviceInfo> &devices, std::string &error) {
 }
 
 std::unique_ptr<CudaContext> CudaContext::open(int index, std::string &error) {
-  const CudaDriver *d = loadCudaDriver(error);
+  int count;
+  const CudaDriver *d = driverWithDevices(count, error);
   if (!d)
-    return nullptr;
-  int count = deviceCount(*d, error);
-  if (count == 0)
     return nullptr;
   if (index < 0 || index >= count) {
     error = "CUDA device " + std::to_string(index) + " does not exist: this machine has " +

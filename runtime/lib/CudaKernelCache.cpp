@@ -26,11 +26,8 @@ std::string kernelCacheKey(const std::string &code, const KernelTarget &target) 
 std::string defaultKernelCacheDir() {
   if (const char *d = std::getenv("FROND_CACHE_DIR"); d && *d)
     return std::string(d) + "/cuda";
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/frond/cuda";
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return std::string(h) + "/.cache/frond/cuda";
-  return "";
+  std::string user = userCacheDir();
+  return user.empty() ? "" : user + "/cuda";
 }
 
 std::string kernelCachePath(const std::string &dir, const std::string &key) {

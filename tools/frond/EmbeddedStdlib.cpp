@@ -20,11 +20,8 @@ namespace {
 std::string cacheRoot() {
   if (const char *d = std::getenv("FROND_CACHE_DIR"); d && *d)
     return d;
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/frond";
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return std::string(h) + "/.cache/frond";
-  return fs::temp_directory_path().string() + "/frond";
+  std::string user = runtime::userCacheDir();
+  return !user.empty() ? user : fs::temp_directory_path().string() + "/frond";
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 
 #include "ObjectCache.h"
 #include "RunnerUtils.h"
+#include "frond/runtime/CacheEntry.h"
 #include "frond/JIT/Lowering.h"
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
@@ -87,11 +88,8 @@ static bool slotFor(Type t, const std::string &name, Slot &s, std::string &why) 
 std::string defaultCacheDir() {
   if (const char *d = std::getenv("FROND_CACHE_DIR"); d && *d)
     return d;
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/frond/jit";
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return std::string(h) + "/.cache/frond/jit";
-  return "";
+  std::string user = runtime::userCacheDir();
+  return user.empty() ? "" : user + "/jit";
 }
 
 namespace {

@@ -20,6 +20,11 @@
 
 namespace frond::runtime {
 
+/// The user's cache directory for Frond: $XDG_CACHE_HOME/frond, else
+/// ~/.cache/frond; "" when neither is known. ($FROND_CACHE_DIR, which each
+/// cache reads first, overrides it.)
+std::string userCacheDir();
+
 /// A cache key: SHA-256 of the parts (each ended by a NUL), as 32 hex digits.
 std::string cacheKey(const std::vector<std::string> &parts);
 
