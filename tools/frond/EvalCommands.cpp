@@ -448,14 +448,8 @@ int numericsCommand(const Options &o, const Program &program,
       execv(sibling.c_str(), g_argv);
     }
   }
-#ifdef FROND_PORTABLE
-  std::fprintf(stderr, "frond: error: check --numerics needs the libtorch reference, which "
-                       "the portable frond does not carry\n"
-                       "  fix: run it from a full build (make build)\n");
-#else
   std::fprintf(stderr, "frond: error: check --numerics needs the libtorch reference, "
                        "and this build has no libtorch\n");
-#endif
   return 1;
 #else
   EvalSetup s;
