@@ -2,6 +2,7 @@
 #include "CommonPasses.h"
 
 #include "frond/Transforms/Passes.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
@@ -29,4 +30,7 @@ void mlir::frond::addBufferizationPasses(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Deallocation may keep a buffer alive across a loop with
+  // bufferization.clone (e.g. a single-trip loop folded away): alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 }

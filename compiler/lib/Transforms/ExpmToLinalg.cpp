@@ -135,50 +135,36 @@ struct ExpmLowering : OpRewritePattern<ExpmOp> {
     auto type = cast<RankedTensorType>(x.getType());
     int64_t rank = type.getRank();
     Type elem = type.getElementType(), f = accumulationType(elem);
-    // [B..., D, D] as [N, D, D]: a rank-2 input gains N = 1, more batch
-    // dimensions collapse into one.
-    SmallVector<ReassociationIndices> groups;
-    if (rank == 2) {
-      groups = {{0, 1}, {2}};
-    } else {
-      groups.emplace_back();
-      for (int64_t d = 0; d + 2 < rank; ++d)
-        groups[0].push_back(d);
-      groups.push_back({rank - 2});
-      groups.push_back({rank - 1});
-    }
+    // One matrix at a time over the N = prod(B...) batch entries, the loop
+    // index delinearized into [B...]. (No collapse to [N, D, D]: expanding
+    // back a group with two dynamic sizes crashes expand-strided-metadata.)
     SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rw, loc, x);
-    Value flat = x;
-    if (rank == 2) {
-      SmallVector<OpFoldResult> shape{rw.getIndexAttr(1), inSizes[0], inSizes[1]};
-      flat = tensor::ExpandShapeOp::create(
-          rw, loc, RankedTensorType::get({1, type.getDimSize(0), type.getDimSize(1)}, elem), x,
-          groups, shape);
-    } else if (rank > 3) {
-      flat = tensor::CollapseShapeOp::create(rw, loc, x, groups);
-    }
-    Value n = dimOf(rw, loc, flat, 0);
-    OpFoldResult d = tensor::getMixedSizes(rw, loc, flat)[1];
-    SmallVector<OpFoldResult> flatSizes = tensor::getMixedSizes(rw, loc, flat);
-    auto matType = RankedTensorType::get({type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, elem);
     Value c0 = cIdx(rw, loc, 0), c1 = cIdx(rw, loc, 1);
-    SmallVector<OpFoldResult> sizes{rw.getIndexAttr(1), d, d};
-    SmallVector<OpFoldResult> strides(3, rw.getIndexAttr(1));
+    Value n = c1;
+    for (int64_t dim = 0; dim + 2 < rank; ++dim)
+      n = arith::MulIOp::create(rw, loc, n, dimOf(rw, loc, x, dim));
+    auto matType = RankedTensorType::get({type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, elem);
+    SmallVector<OpFoldResult> sizes(rank, rw.getIndexAttr(1));
+    sizes[rank - 2] = inSizes[rank - 2];
+    sizes[rank - 1] = inSizes[rank - 1];
+    SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
     Value result = scf::ForOp::create(
-                       rw, loc, c0, n, c1, ValueRange{emptyTensor(rw, loc, flatSizes, elem)},
+                       rw, loc, c0, n, c1, ValueRange{emptyTensor(rw, loc, inSizes, elem)},
                        [&](OpBuilder &b, Location l, Value i, ValueRange it) {
-                         SmallVector<OpFoldResult> at{i, b.getIndexAttr(0), b.getIndexAttr(0)};
-                         Value a = tensor::ExtractSliceOp::create(b, l, matType, flat, at, sizes, strides);
+                         SmallVector<OpFoldResult> at(rank, b.getIndexAttr(0));
+                         Value rest = i;
+                         for (int64_t dim = rank - 3; dim >= 0; --dim) {
+                           Value size = dimOf(b, l, x, dim);
+                           at[dim] = arith::RemUIOp::create(b, l, rest, size).getResult();
+                           rest = arith::DivUIOp::create(b, l, rest, size);
+                         }
+                         Value a = tensor::ExtractSliceOp::create(b, l, matType, x, at, sizes, strides);
                          Value e = expmOfMatrix(b, l, convertElements(b, l, a, f));
                          e = convertElements(b, l, e, elem);
                          scf::YieldOp::create(
                              b, l, ValueRange{tensor::InsertSliceOp::create(b, l, e, it[0], at, sizes, strides)});
                        })
                        .getResult(0);
-    if (rank == 2)
-      result = tensor::CollapseShapeOp::create(rw, loc, type, result, groups);
-    else if (rank > 3)
-      result = tensor::ExpandShapeOp::create(rw, loc, type, result, groups, inSizes);
     rw.replaceOp(op, result);
     return success();
   }
