@@ -1,7 +1,7 @@
 //===- ExpmToLinalg.cpp - frond.expm to scf/linalg -------------------------===//
 //
 // The matrix exponential by scaling and squaring, one matrix at a time (an
-// scf.for over the flattened batch): s = ceil(log2(‖A‖₁ / θ)) squarings,
+// scf.for per batch dimension): s = ceil(log2(‖A‖₁ / θ)) squarings,
 // chosen at run time from the matrix's 1-norm (0 when ‖A‖₁ ≤ θ), make
 // ‖X‖₁ ≤ θ = 1/2 for X = A / 2^s; then exp(X) by its degree-12 Taylor
 // polynomial in Horner form, E = I + X E / k for k = 12..1, whose
@@ -127,6 +127,25 @@ Value convertElements(OpBuilder &b, Location loc, Value x, Type to) {
                           });
 }
 
+/// scf.for loops over the batch dimensions [0, rank - 2) of `x`, carrying
+/// `acc`; `body(builder, indices, acc)` returns the updated accumulator.
+Value batchLoops(OpBuilder &b, Location loc, Value x, SmallVector<Value> &indices, Value acc,
+                 function_ref<Value(OpBuilder &, ArrayRef<Value>, Value)> body) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  if (int64_t(indices.size()) + 2 == rank)
+    return body(b, indices, acc);
+  Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
+  Value n = dimOf(b, loc, x, int64_t(indices.size()));
+  return scf::ForOp::create(b, loc, c0, n, c1, ValueRange{acc},
+                            [&](OpBuilder &nb, Location l, Value i, ValueRange it) {
+                              indices.push_back(i);
+                              Value next = batchLoops(nb, l, x, indices, it[0], body);
+                              indices.pop_back();
+                              scf::YieldOp::create(nb, l, next);
+                            })
+      .getResult(0);
+}
+
 struct ExpmLowering : OpRewritePattern<ExpmOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ExpmOp op, PatternRewriter &rw) const final {
@@ -135,50 +154,29 @@ struct ExpmLowering : OpRewritePattern<ExpmOp> {
     auto type = cast<RankedTensorType>(x.getType());
     int64_t rank = type.getRank();
     Type elem = type.getElementType(), f = accumulationType(elem);
-    // [B..., D, D] as [N, D, D]: a rank-2 input gains N = 1, more batch
-    // dimensions collapse into one.
-    SmallVector<ReassociationIndices> groups;
-    if (rank == 2) {
-      groups = {{0, 1}, {2}};
-    } else {
-      groups.emplace_back();
-      for (int64_t d = 0; d + 2 < rank; ++d)
-        groups[0].push_back(d);
-      groups.push_back({rank - 2});
-      groups.push_back({rank - 1});
-    }
+    // One loop per batch dimension of [B..., D, D], each matrix a
+    // rank-reduced slice. (Flattening the batch into one dimension and
+    // expanding it back would need a memref.expand_shape with several
+    // dynamic sizes in one group, e.g. [b, h, t] of PLDR's causal metric,
+    // which MLIR 22's expand-strided-metadata crashes on: llvm-project
+    // issue 186830.)
     SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rw, loc, x);
-    Value flat = x;
-    if (rank == 2) {
-      SmallVector<OpFoldResult> shape{rw.getIndexAttr(1), inSizes[0], inSizes[1]};
-      flat = tensor::ExpandShapeOp::create(
-          rw, loc, RankedTensorType::get({1, type.getDimSize(0), type.getDimSize(1)}, elem), x,
-          groups, shape);
-    } else if (rank > 3) {
-      flat = tensor::CollapseShapeOp::create(rw, loc, x, groups);
-    }
-    Value n = dimOf(rw, loc, flat, 0);
-    OpFoldResult d = tensor::getMixedSizes(rw, loc, flat)[1];
-    SmallVector<OpFoldResult> flatSizes = tensor::getMixedSizes(rw, loc, flat);
     auto matType = RankedTensorType::get({type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, elem);
-    Value c0 = cIdx(rw, loc, 0), c1 = cIdx(rw, loc, 1);
-    SmallVector<OpFoldResult> sizes{rw.getIndexAttr(1), d, d};
-    SmallVector<OpFoldResult> strides(3, rw.getIndexAttr(1));
-    Value result = scf::ForOp::create(
-                       rw, loc, c0, n, c1, ValueRange{emptyTensor(rw, loc, flatSizes, elem)},
-                       [&](OpBuilder &b, Location l, Value i, ValueRange it) {
-                         SmallVector<OpFoldResult> at{i, b.getIndexAttr(0), b.getIndexAttr(0)};
-                         Value a = tensor::ExtractSliceOp::create(b, l, matType, flat, at, sizes, strides);
-                         Value e = expmOfMatrix(b, l, convertElements(b, l, a, f));
-                         e = convertElements(b, l, e, elem);
-                         scf::YieldOp::create(
-                             b, l, ValueRange{tensor::InsertSliceOp::create(b, l, e, it[0], at, sizes, strides)});
-                       })
-                       .getResult(0);
-    if (rank == 2)
-      result = tensor::CollapseShapeOp::create(rw, loc, type, result, groups);
-    else if (rank > 3)
-      result = tensor::ExpandShapeOp::create(rw, loc, type, result, groups, inSizes);
+    SmallVector<OpFoldResult> sizes(rank - 2, rw.getIndexAttr(1));
+    sizes.append({inSizes[rank - 2], inSizes[rank - 1]});
+    SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
+    SmallVector<Value> indices;
+    Value result = batchLoops(rw, loc, x, indices, emptyTensor(rw, loc, inSizes, elem),
+                              [&](OpBuilder &b, ArrayRef<Value> at, Value acc) -> Value {
+                                SmallVector<OpFoldResult> offsets(at.begin(), at.end());
+                                offsets.append(2, b.getIndexAttr(0));
+                                Value a = tensor::ExtractSliceOp::create(b, loc, matType, x, offsets,
+                                                                         sizes, strides);
+                                Value e = expmOfMatrix(b, loc, convertElements(b, loc, a, f));
+                                e = convertElements(b, loc, e, elem);
+                                return tensor::InsertSliceOp::create(b, loc, e, acc, offsets, sizes,
+                                                                     strides);
+                              });
     rw.replaceOp(op, result);
     return success();
   }
