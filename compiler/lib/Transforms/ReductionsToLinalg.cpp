@@ -155,9 +155,9 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     int64_t dim = op.getDim();
-    // Float sums run in f64 (as libtorch's CPU cumsum accumulates): a long
-    // running sum in f32 drifts by ~n ulps, which the layer norm over PLDR's
-    // metric A = cumsum(q qᵀ) then amplifies.
+    // Float running sums accumulate in f64, as libtorch's CPU cumsum does:
+    // in f32 they drift by ~n ulps over n positions, which PLDR's causal
+    // metric (A = layernorm(cumsum(q qᵀ)), then a power law) amplifies.
     auto inType = cast<RankedTensorType>(x.getType());
     Type elem = inType.getElementType();
     bool widen = isa<FloatType>(elem) && !elem.isF64();
