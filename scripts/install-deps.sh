@@ -10,6 +10,8 @@ PACKAGES=(
   libtorch-dev
   # frond serve: HTTP server and JSON
   libcpp-httplib-dev nlohmann-json3-dev pkg-config
+  # make portable: static zlib, xz
+  zlib1g-dev xz-utils
 )
 
 missing=()

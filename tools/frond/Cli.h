@@ -29,6 +29,7 @@ struct Options {
   long long seed = -1;             ///< -1: train.seed, else 1
   double initStd = 0.02;           ///< std of the normal parameter init
   bool f64 = false;                ///< eval --dtype f64: floats in double precision
+  std::string device;              ///< --device cpu|cuda ("": run.device)
   // train
   std::string out, resume;          ///< --out DIR, --resume DIR
   long long steps = 0;              ///< --steps N: stop after step N (0: train.steps)
@@ -41,6 +42,7 @@ struct Options {
   long long maxTokens = 0, topK = -1, port = -1, context = 0;
   double temperature = -1, topP = -1, repetitionPenalty = -1;
   bool greedy = false;
+  std::vector<std::string> generationFlags; ///< those given, for the command check
 };
 
 /// Prints `msg` as a command-line error; returns exit status 2.
@@ -83,6 +85,15 @@ int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Optio
 /// `frond generate --help` and `frond serve --help`.
 extern const char *const kGenerateHelp;
 extern const char *const kServeHelp;
+
+/// `frond devices` (DeviceCommand.cpp).
+int devicesCommand();
+extern const char *const kDevicesHelp;
+/// Whether --device applies to `command`.
+bool deviceApplies(const std::string &command);
+/// Opens CUDA device 0 for a command run with --device cuda: -1 to go on,
+/// else the exit status (2 without a GPU, 1 where the GPU path is missing).
+int cudaDeviceGate(const Options &o);
 
 int numericsCommand(const Options &o, const Program &program,
                     const std::vector<Override> &overrides, DiagEngine &diags);

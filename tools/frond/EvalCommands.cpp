@@ -5,6 +5,7 @@
 // (only in frond-numerics, built with FROND_HAVE_REFERENCE) and compares.
 //
 //===----------------------------------------------------------------------===//
+#include "CheckpointInput.h"
 #include "Cli.h"
 
 #include "frond/JIT/Jit.h"
@@ -322,10 +323,27 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
 /// `frond eval`.
 int evalCommand(const Options &o, const Program &program,
                 const std::vector<Override> &overrides, DiagEngine &diags) {
-  EvalSetup s;
-  if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/true))
+  // --checkpoint: the trained parameters, and the experiment and variant
+  // that trained them.
+  CheckpointInput ck{"", o.experiment, o.variant, {}};
+  if (!o.checkpoint.empty() && !openCheckpoint(o, "eval", ck))
     return 1;
-  auto params = runtime::initParams(s.inst->model, s.seed, o.initStd);
+  Options resolved = o;
+  resolved.experiment = ck.experiment;
+  resolved.variant = ck.variant;
+  EvalSetup s;
+  if (!prepareEval(resolved, program, overrides, diags, s, /*fromData=*/true))
+    return 1;
+  std::map<std::string, Tensor> params;
+  std::string paramsNote;
+  if (o.checkpoint.empty()) {
+    params = runtime::initParams(s.inst->model, s.seed, o.initStd);
+    paramsNote = "fresh parameters (seed " + std::to_string(s.seed) + ")";
+  } else if (!loadCheckpointParams(ck, s.inst->model, "eval", params)) {
+    return 1;
+  } else {
+    paramsNote = describe(ck);
+  }
   if (o.f64) { // the same values, widened
     for (auto &[name, t] : params)
       t = t.withFloatType(DType::F64);
@@ -337,9 +355,10 @@ int evalCommand(const Options &o, const Program &program,
   std::string timing;
   if (!runJit(o, s, diags, params, outputs, compileSec, runSec, timing))
     return 1;
-  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s%s\n",
+  std::printf("eval %s: model %s, batch %lld x %lld, seed %llu, %s%s\n  parameters: %s\n",
               s.inst->name.c_str(), s.inst->model.name.c_str(), s.batch, s.seqLen,
-              (unsigned long long)s.seed, s.dataNote.c_str(), o.f64 ? ", f64" : "");
+              (unsigned long long)s.seed, s.dataNote.c_str(), o.f64 ? ", f64" : "",
+              paramsNote.c_str());
   bool finite = true;
   for (auto &[name, t] : outputs) {
     if (name.rfind("loss", 0) != 0)

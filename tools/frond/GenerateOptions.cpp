@@ -98,6 +98,7 @@ int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Optio
   std::string v;
   if (flag == "--greedy") {
     o.greedy = true;
+    o.generationFlags.push_back(flag);
     return 1;
   }
   static const char *const kTakesValue[] = {
@@ -111,6 +112,7 @@ int parseGenerationOption(const std::vector<std::string> &args, size_t &i, Optio
     return 0;
   if (!optionValue(args, i, v))
     return usageError(flag + " needs a value"), -1;
+  o.generationFlags.push_back(flag);
   char *end = nullptr;
   if (flag == "--checkpoint" || flag == "--prompt" || flag == "--prompts") {
     if (v.empty())

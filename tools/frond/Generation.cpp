@@ -1,13 +1,12 @@
 //===- Generation.cpp - model, parameters and settings for generation ----===//
 #include "Generation.h"
 
-#include "frond/runtime/Checkpoint.h"
+#include "CheckpointInput.h"
+
 #include "frond/runtime/Init.h"
 
 #include <cstdio>
-#include <filesystem>
 
-namespace fs = std::filesystem;
 
 namespace frond::gen {
 
@@ -20,31 +19,6 @@ bool fail(const std::string &what, const std::string &fix = "") {
   if (!fix.empty())
     std::fprintf(stderr, "  fix: %s\n", fix.c_str());
   return false;
-}
-
-/// The checkpoint directory of --checkpoint PATH: PATH/checkpoint (a run
-/// directory) or PATH itself (a checkpoint directory).
-bool findCheckpoint(const std::string &path, std::string &dir) {
-  const std::string fix = "pass a run directory written by frond train "
-                          "(runs/<experiment>/<variant>-<time>/) or its checkpoint/ directory";
-  std::error_code ec;
-  if (!fs::exists(path, ec))
-    return fail("--checkpoint " + path + ": no such file or directory", fix);
-  if (fs::exists(fs::path(path) / "checkpoint" / "model.safetensors", ec))
-    dir = (fs::path(path) / "checkpoint").string();
-  else if (fs::exists(fs::path(path) / "model.safetensors", ec))
-    dir = path;
-  else
-    return fail("--checkpoint " + path + " holds no checkpoint (no " +
-                    (fs::path(path) / "checkpoint" / "model.safetensors").string() + ")",
-                fix + "; a run stopped before its first checkpoint has none");
-  return true;
-}
-
-/// `error` ("<file>: <what>; fix: <how>") with its fix replaced by `fix`.
-std::string withFix(const std::string &error, const std::string &fix) {
-  size_t at = error.find("; fix: ");
-  return (at == std::string::npos ? error : error.substr(0, at)) + "\n  fix: " + fix;
 }
 
 std::string unquote(std::string v) {
@@ -112,40 +86,11 @@ bool prepareGeneration(const cli::Options &o, const Program &program,
                        const std::vector<Override> &overrides, DiagEngine &diags,
                        GenerationModel &g, DecoderInputs &inputs) {
   // The checkpoint first: it names the experiment and variant it was trained as.
-  std::string ckDir, experiment = o.experiment, variant = o.variant;
-  std::map<std::string, Tensor> params, optState;
-  runtime::TrainingState state;
-  if (!o.checkpoint.empty()) {
-    if (!findCheckpoint(o.checkpoint, ckDir))
-      return false;
-    std::string error;
-    if (!runtime::loadCheckpoint(ckDir, {}, params, optState, state, error))
-      return fail("cannot read the checkpoint: " +
-                  withFix(error, "pass a checkpoint written by frond train (the file is "
-                                 "damaged, or not a Frond checkpoint)"));
-    auto was = [&](const char *key) {
-      auto it = state.extra.find(key);
-      return it == state.extra.end() ? std::string() : it->second;
-    };
-    std::string ckExperiment = was("experiment"), ckVariant = was("variant");
-    if (ckVariant == "base")
-      ckVariant = "";
-    if (experiment.empty())
-      experiment = ckExperiment;
-    if (o.variant.empty())
-      variant = ckVariant;
-    if (!ckExperiment.empty() && experiment != ckExperiment)
-      return fail(ckDir + " was trained by experiment '" + ckExperiment + "', not '" +
-                      experiment + "'",
-                  "generate with --experiment " + ckExperiment + " (or omit --experiment)");
-    if (!o.variant.empty() && o.variant != ckVariant)
-      return fail(ckDir + " was trained as " +
-                      (ckVariant.empty() ? "the base experiment" : "variant '" + ckVariant + "'") +
-                      ", not variant '" + o.variant + "'",
-                  ckVariant.empty() ? std::string("generate without --variant")
-                                    : "generate with --variant " + ckVariant +
-                                          " (or omit --variant)");
-  }
+  cli::CheckpointInput ck{"", o.experiment, o.variant, {}};
+  if (!o.checkpoint.empty() && !cli::openCheckpoint(o, "generate", ck))
+    return false;
+  std::string experiment = ck.experiment, variant = ck.variant;
+  std::map<std::string, Tensor> params;
 
   g.inst = resolveExperiment(program, experiment, variant, diags, overrides, &g.graph);
   if (!g.inst || diags.hasErrors())
@@ -156,14 +101,9 @@ bool prepareGeneration(const cli::Options &o, const Program &program,
   if (!readSettings(o, e, g.defaults))
     return false;
   if (!o.checkpoint.empty()) {
-    std::string error;
-    std::string run = fs::path(ckDir).parent_path().string();
-    if (!runtime::loadCheckpoint(ckDir, m.params, params, optState, state, error))
-      return fail("the checkpoint does not fit model '" + m.name + "': " +
-                  withFix(error, "generate with the spec, --experiment, --variant and --set "
-                                 "model.* overrides that trained it (see " +
-                                     (fs::path(run) / "run.json").string() + ")"));
-    g.paramsNote = "checkpoint " + ckDir + " (step " + std::to_string(state.step) + ")";
+    if (!cli::loadCheckpointParams(ck, m, "generate", params))
+      return false;
+    g.paramsNote = cli::describe(ck);
   } else {
     params = runtime::initParams(m, g.defaults.seed, 0.02);
     g.paramsNote = "freshly initialised parameters (seed " + std::to_string(g.defaults.seed) + ")";

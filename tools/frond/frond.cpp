@@ -10,12 +10,14 @@
 //   frond serve FILE      an OpenAI-compatible HTTP server (ServeCommand.cpp)
 //   frond check --numerics FILE   the JIT against the libtorch reference
 //   frond config          the resolved run configuration
+//   frond devices         the CUDA devices (DeviceCommand.cpp)
 //   frond help builtins   the language's primitives
 //
 // Every command reads run configuration (frond.toml, --config, --set).
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
+#include "EmbeddedStdlib.h"
 
 #include "frond/JIT/Jit.h"
 
@@ -84,6 +86,7 @@ commands:
   serve FILE       serve the model over an OpenAI-compatible HTTP API on
                    127.0.0.1 (frond serve --help)
   config           print the resolved run configuration (TOML)
+  devices          list the CUDA devices, or say why there are none
   help [builtins]  this text, or the list of the language's functions
 
 options:
@@ -111,6 +114,9 @@ options:
                    cache has the model (the fresh object still updates it);
                    generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
+  --device D       check / eval / train / generate / serve: cpu (default:
+                   run.device) or cuda (stops with exit status 2 when there
+                   is no GPU)
   --out DIR        train: the run directory (default:
                    runs/<experiment>/<variant>-<YYYYmmdd-HHMMSS>/)
   --resume DIR     train: continue the run in DIR from its checkpoint
@@ -135,10 +141,13 @@ const std::map<std::string, std::string> kCommandHelp = {
               "per element. Needs a build with libtorch.\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
-             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64] FILE\n\n"
+             "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64]\n"
+             "                  [--checkpoint DIR] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
-             "deterministic batch with deterministic parameters (seed S): the\n"
+             "deterministic batch with deterministic parameters (seed S), or with\n"
+             "the trained ones of --checkpoint DIR (a run directory of frond train,\n"
+             "whose experiment and variant are used unless named), on the\n"
              "experiment's own data (batch 0 of the validation split, as frond\n"
              "train sees it; a task's length is the default --seq-len); without\n"
              "data, seeded random token ids below the vocabulary, and per-sample\n"
@@ -211,6 +220,7 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"config", "usage: frond config [--config F] [--set K=V]...\n\n"
                "Prints the resolved run configuration as TOML, with the origin of\n"
                "each value.\n"},
+    {"devices", kDevicesHelp},
     {"generate", kGenerateHelp},
     {"serve", kServeHelp},
     {"help", "usage: frond help [builtins]\n"},
@@ -260,6 +270,8 @@ int runCommand(const Options &o) {
     std::fputs(cfg.dump(true).c_str(), stdout);
     return 0;
   }
+  if (o.command == "devices")
+    return devicesCommand();
   if (o.file.empty())
     return usageError("'" + o.command + "' needs a spec FILE");
   // The JIT cache: run.cache_dir (+ /jit), else the user cache directory.
@@ -275,8 +287,19 @@ int runCommand(const Options &o) {
     std::fputs(printModule(*m).c_str(), stdout);
     return 0;
   }
+  std::string device = !o.device.empty() ? o.device : cfg.getString("run.device", "cpu");
+  if (device == "cuda" && deviceApplies(o.command))
+    if (int rc = cudaDeviceGate(o); rc >= 0)
+      return rc;
   Program program;
-  program.stdlibDir = !o.stdlib.empty() ? o.stdlib : cfg.getString("paths.stdlib", "");
+  std::string stdlibError;
+  program.stdlibDir =
+      resolveStdlibDir(!o.stdlib.empty() ? o.stdlib : cfg.getString("paths.stdlib", ""),
+                       stdlibError);
+  if (program.stdlibDir.empty()) {
+    std::fprintf(stderr, "frond: error: %s\n", stdlibError.c_str());
+    return 1;
+  }
   program.load(o.file, diags);
   if (diags.hasErrors())
     return printDiagnostics(diags);
@@ -388,6 +411,11 @@ int main(int argc, char **argv) {
       if (!value(v) || (v != "f32" && v != "f64"))
         return usageError("--dtype needs f32 or f64" + (v.empty() ? "" : ", not '" + v + "'"));
       o.f64 = v == "f64";
+    } else if (is("--device")) {
+      std::string v;
+      if (!value(v) || (v != "cpu" && v != "cuda"))
+        return usageError("--device needs cpu or cuda" + (v.empty() ? "" : ", not '" + v + "'"));
+      o.device = v;
     } else if (a == "--no-cache") {
       o.noCache = true;
     } else if (a == "--numerics") {
@@ -418,6 +446,14 @@ int main(int argc, char **argv) {
     std::fputs(it->second.c_str(), stdout);
     return 0;
   }
+  for (const std::string &flag : o.generationFlags)
+    if (o.command != "generate" && o.command != "serve" &&
+        !(flag == "--checkpoint" && o.command == "eval"))
+      return usageError(flag + (flag == "--checkpoint" ? " applies to generate, serve and eval"
+                                                       : " applies to generate and serve") +
+                        ", not " + o.command);
+  if (!o.device.empty() && !deviceApplies(o.command))
+    return usageError("--device applies to check, eval, train, generate and serve");
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   int rc = 0;

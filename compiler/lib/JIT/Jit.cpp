@@ -2,6 +2,8 @@
 #include "frond/JIT/Jit.h"
 
 #include "ObjectCache.h"
+#include "RunnerUtils.h"
+#include "frond/runtime/CacheEntry.h"
 #include "frond/JIT/Lowering.h"
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
@@ -36,6 +38,9 @@
 #include <mutex>
 #include <set>
 
+// MLIR's C runner utilities, for any function generated code calls that
+// Frond does not carry itself (RunnerUtils.h); "" in the portable build,
+// which carries them all.
 #ifndef FROND_C_RUNNER_UTILS
 #define FROND_C_RUNNER_UTILS "libmlir_c_runner_utils.so"
 #endif
@@ -83,11 +88,8 @@ static bool slotFor(Type t, const std::string &name, Slot &s, std::string &why) 
 std::string defaultCacheDir() {
   if (const char *d = std::getenv("FROND_CACHE_DIR"); d && *d)
     return d;
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/frond/jit";
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return std::string(h) + "/.cache/frond/jit";
-  return "";
+  std::string user = runtime::userCacheDir();
+  return user.empty() ? "" : user + "/jit";
 }
 
 namespace {
@@ -276,7 +278,8 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   eo.jitCodeGenOptLevel =
       static_cast<llvm::CodeGenOptLevel>(options.optLevel > 3 ? 3 : options.optLevel);
   llvm::StringRef libs[] = {FROND_C_RUNNER_UTILS};
-  eo.sharedLibPaths = libs;
+  if (!libs[0].empty())
+    eo.sharedLibPaths = libs;
   eo.enableObjectDump = !options.cacheDir.empty();
   eo.enableGDBNotificationListener = false;
   eo.enablePerfNotificationListener = false;
@@ -286,6 +289,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
     return false;
   }
   engine = std::move(*created);
+  engine->registerSymbols(runnerUtilSymbols);
   // Code generation happens on the first lookup: do it here so that it
   // counts as compile time, not run time.
   auto entry = engine->lookupPacked("_mlir_ciface_" + funcName);
@@ -332,15 +336,21 @@ bool CompiledModel::loadObject(const std::string &object, std::string &error) {
     return fail(jit.takeError());
   llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
   char prefix = (*jit)->getDataLayout().getGlobalPrefix();
-  // libm, malloc/free (the process) and memrefCopy (the C runner utils).
+  // libm, malloc/free (the process) and memrefCopy (RunnerUtils.h).
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
   if (!process)
     return fail(process.takeError());
   main.addGenerator(std::move(*process));
-  auto utils = llvm::orc::DynamicLibrarySearchGenerator::Load(FROND_C_RUNNER_UTILS, prefix);
-  if (!utils)
-    return fail(utils.takeError());
-  main.addGenerator(std::move(*utils));
+  if (llvm::Error err = main.define(llvm::orc::absoluteSymbols(
+          runnerUtilSymbols(llvm::orc::MangleAndInterner(main.getExecutionSession(),
+                                                         (*jit)->getDataLayout())))))
+    return fail(std::move(err));
+  if (*FROND_C_RUNNER_UTILS) {
+    auto utils = llvm::orc::DynamicLibrarySearchGenerator::Load(FROND_C_RUNNER_UTILS, prefix);
+    if (!utils)
+      return fail(utils.takeError());
+    main.addGenerator(std::move(*utils));
+  }
   if (llvm::Error err = (*jit)->addObjectFile(
           llvm::MemoryBuffer::getMemBufferCopy(object, "frond-jit-cache")))
     return fail(std::move(err));

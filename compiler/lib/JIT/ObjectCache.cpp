@@ -1,21 +1,16 @@
 //===- ObjectCache.cpp - compiled objects on disk, keyed by IR -----------===//
 #include "ObjectCache.h"
 
+#include "frond/runtime/CacheEntry.h"
+#include "frond/runtime/Checkpoint.h"
+
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Config/llvm-config.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/TargetParser/Host.h"
-#include "llvm/Support/xxhash.h"
-#include "llvm/ADT/StringExtras.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <climits>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -26,9 +21,8 @@ namespace frond::jit::cache {
 
 namespace {
 
-constexpr char kMagic[8] = {'F', 'R', 'O', 'N', 'D', 'J', 'I', 'T'};
+constexpr char kMagic[] = "FRONDJIT";
 constexpr uint32_t kFormat = 1;
-constexpr size_t kHeader = 8 + 4 + 4 + 8 + 8;
 
 /// Path, size and modification time of the running executable.
 std::string executableIdentity() {
@@ -57,14 +51,6 @@ std::string hostDescription() {
   return d;
 }
 
-void putU32(std::string &s, uint32_t v) { s.append(reinterpret_cast<const char *>(&v), 4); }
-void putU64(std::string &s, uint64_t v) { s.append(reinterpret_cast<const char *>(&v), 8); }
-uint64_t getU64(const std::string &s, size_t at) {
-  uint64_t v;
-  std::memcpy(&v, s.data() + at, 8);
-  return v;
-}
-
 /// Removes the oldest entries beyond kMaxEntries (errors ignored: trimming
 /// is housekeeping).
 void trim(const std::string &dir) {
@@ -83,15 +69,8 @@ void trim(const std::string &dir) {
 } // namespace
 
 std::string keyFor(const std::string &irText, const std::string &options) {
-  llvm::SHA256 h;
-  for (const std::string &part :
-       {irText, options, std::string(LLVM_VERSION_STRING), hostDescription(),
-        executableIdentity()}) {
-    h.update(part);
-    h.update(llvm::StringRef("\0", 1));
-  }
-  std::array<uint8_t, 32> digest = h.final();
-  return llvm::toHex(llvm::ArrayRef<uint8_t>(digest.data(), 16), /*LowerCase=*/true);
+  return runtime::cacheKey({irText, options, std::string(LLVM_VERSION_STRING),
+                            hostDescription(), executableIdentity()});
 }
 
 std::string entryPath(const std::string &dir, const std::string &key) {
@@ -99,32 +78,7 @@ std::string entryPath(const std::string &dir, const std::string &key) {
 }
 
 std::optional<std::string> read(const std::string &path, std::string &why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::nullopt;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (data.size() < kHeader || std::memcmp(data.data(), kMagic, 8) != 0) {
-    why = "not a frond JIT cache entry";
-    return std::nullopt;
-  }
-  uint32_t format;
-  std::memcpy(&format, data.data() + 8, 4);
-  if (format != kFormat) {
-    why = "cache format " + std::to_string(format) + ", expected " + std::to_string(kFormat);
-    return std::nullopt;
-  }
-  uint64_t size = getU64(data, 16), sum = getU64(data, 24);
-  if (data.size() != kHeader + size) {
-    why = "truncated (" + std::to_string(data.size()) + " bytes, header says " +
-          std::to_string(kHeader + size) + ")";
-    return std::nullopt;
-  }
-  std::string payload = data.substr(kHeader);
-  if (llvm::xxh3_64bits(llvm::StringRef(payload)) != sum) {
-    why = "checksum mismatch";
-    return std::nullopt;
-  }
-  return payload;
+  return runtime::readCacheEntry(path, kMagic, kFormat, why);
 }
 
 bool write(const std::string &path, const std::string &payload, std::string &why) {
@@ -135,36 +89,10 @@ bool write(const std::string &path, const std::string &payload, std::string &why
     why = "cannot create " + dir + ": " + ec.message();
     return false;
   }
-  std::string data(kMagic, 8);
-  putU32(data, kFormat);
-  putU32(data, 0);
-  putU64(data, payload.size());
-  putU64(data, llvm::xxh3_64bits(llvm::StringRef(payload)));
-  data += payload;
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    why = "cannot write " + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      why = "cannot write " + tmp + ": " + std::strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-      return false;
-    }
-    done += size_t(n);
-  }
-  bool ok = fsync(fd) == 0;
-  ok = close(fd) == 0 && ok;
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    why = "cannot store " + path + ": " + std::strerror(errno);
-    unlink(tmp.c_str());
+  std::string error;
+  if (!runtime::writeFileAtomic(path, runtime::encodeCacheEntry(kMagic, kFormat, payload),
+                                error)) {
+    why = error;
     return false;
   }
   trim(dir);

@@ -75,6 +75,9 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Deallocation may keep a buffer alive across a loop with
+  // bufferization.clone (e.g. a single-trip loop folded away): alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers → loops → LLVM. n-D vector transfers become unrolled 1-D ones.
   VectorTransferToSCFOptions vectorToSCF;

@@ -1,7 +1,7 @@
 //===- ExpmToLinalg.cpp - frond.expm to scf/linalg -------------------------===//
 //
 // The matrix exponential by scaling and squaring, one matrix at a time (an
-// scf.for per batch dimension): s = ceil(log2(‖A‖₁ / θ)) squarings,
+// scf.for over the flattened batch): s = ceil(log2(‖A‖₁ / θ)) squarings,
 // chosen at run time from the matrix's 1-norm (0 when ‖A‖₁ ≤ θ), make
 // ‖X‖₁ ≤ θ = 1/2 for X = A / 2^s; then exp(X) by its degree-12 Taylor
 // polynomial in Horner form, E = I + X E / k for k = 12..1, whose
@@ -127,25 +127,6 @@ Value convertElements(OpBuilder &b, Location loc, Value x, Type to) {
                           });
 }
 
-/// scf.for loops over the batch dimensions [0, rank - 2) of `x`, carrying
-/// `acc`; `body(builder, indices, acc)` returns the updated accumulator.
-Value batchLoops(OpBuilder &b, Location loc, Value x, SmallVector<Value> &indices, Value acc,
-                 function_ref<Value(OpBuilder &, ArrayRef<Value>, Value)> body) {
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  if (int64_t(indices.size()) + 2 == rank)
-    return body(b, indices, acc);
-  Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
-  Value n = dimOf(b, loc, x, int64_t(indices.size()));
-  return scf::ForOp::create(b, loc, c0, n, c1, ValueRange{acc},
-                            [&](OpBuilder &nb, Location l, Value i, ValueRange it) {
-                              indices.push_back(i);
-                              Value next = batchLoops(nb, l, x, indices, it[0], body);
-                              indices.pop_back();
-                              scf::YieldOp::create(nb, l, next);
-                            })
-      .getResult(0);
-}
-
 struct ExpmLowering : OpRewritePattern<ExpmOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ExpmOp op, PatternRewriter &rw) const final {
@@ -154,29 +135,36 @@ struct ExpmLowering : OpRewritePattern<ExpmOp> {
     auto type = cast<RankedTensorType>(x.getType());
     int64_t rank = type.getRank();
     Type elem = type.getElementType(), f = accumulationType(elem);
-    // One loop per batch dimension of [B..., D, D], each matrix a
-    // rank-reduced slice. (Flattening the batch into one dimension and
-    // expanding it back would need a memref.expand_shape with several
-    // dynamic sizes in one group, e.g. [b, h, t] of PLDR's causal metric,
-    // which MLIR 22's expand-strided-metadata crashes on: llvm-project
-    // issue 186830.)
+    // One matrix at a time over the N = prod(B...) batch entries, the loop
+    // index delinearized into [B...]. (No collapse to [N, D, D]: expanding
+    // back a group with two dynamic sizes crashes expand-strided-metadata.)
     SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rw, loc, x);
+    Value c0 = cIdx(rw, loc, 0), c1 = cIdx(rw, loc, 1);
+    Value n = c1;
+    for (int64_t dim = 0; dim + 2 < rank; ++dim)
+      n = arith::MulIOp::create(rw, loc, n, dimOf(rw, loc, x, dim));
     auto matType = RankedTensorType::get({type.getDimSize(rank - 2), type.getDimSize(rank - 1)}, elem);
-    SmallVector<OpFoldResult> sizes(rank - 2, rw.getIndexAttr(1));
-    sizes.append({inSizes[rank - 2], inSizes[rank - 1]});
+    SmallVector<OpFoldResult> sizes(rank, rw.getIndexAttr(1));
+    sizes[rank - 2] = inSizes[rank - 2];
+    sizes[rank - 1] = inSizes[rank - 1];
     SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
-    SmallVector<Value> indices;
-    Value result = batchLoops(rw, loc, x, indices, emptyTensor(rw, loc, inSizes, elem),
-                              [&](OpBuilder &b, ArrayRef<Value> at, Value acc) -> Value {
-                                SmallVector<OpFoldResult> offsets(at.begin(), at.end());
-                                offsets.append(2, b.getIndexAttr(0));
-                                Value a = tensor::ExtractSliceOp::create(b, loc, matType, x, offsets,
-                                                                         sizes, strides);
-                                Value e = expmOfMatrix(b, loc, convertElements(b, loc, a, f));
-                                e = convertElements(b, loc, e, elem);
-                                return tensor::InsertSliceOp::create(b, loc, e, acc, offsets, sizes,
-                                                                     strides);
-                              });
+    Value result = scf::ForOp::create(
+                       rw, loc, c0, n, c1, ValueRange{emptyTensor(rw, loc, inSizes, elem)},
+                       [&](OpBuilder &b, Location l, Value i, ValueRange it) {
+                         SmallVector<OpFoldResult> at(rank, b.getIndexAttr(0));
+                         Value rest = i;
+                         for (int64_t dim = rank - 3; dim >= 0; --dim) {
+                           Value size = dimOf(b, l, x, dim);
+                           at[dim] = arith::RemUIOp::create(b, l, rest, size).getResult();
+                           rest = arith::DivUIOp::create(b, l, rest, size);
+                         }
+                         Value a = tensor::ExtractSliceOp::create(b, l, matType, x, at, sizes, strides);
+                         Value e = expmOfMatrix(b, l, convertElements(b, l, a, f));
+                         e = convertElements(b, l, e, elem);
+                         scf::YieldOp::create(
+                             b, l, ValueRange{tensor::InsertSliceOp::create(b, l, e, it[0], at, sizes, strides)});
+                       })
+                       .getResult(0);
     rw.replaceOp(op, result);
     return success();
   }

@@ -722,6 +722,10 @@ func.func @cache_write_result(%k: tensor<?x2x1x16xf32>, %cache: tensor<?x2x?x16x
   // expected-error @+1 {{'frond.cache_write' op failed to verify that all of {cache, result} have same type}}
   %0 = frond.cache_write %k into %cache[%pos] dim = 2 : (tensor<?x2x1x16xf32>, tensor<?x2x?x16xf32>, tensor<?xi64>) -> tensor<?x2x8x16xf32>
   return
+}
+
+// -----
+
 // A float capture's gradient goes through the elements the score region
 // reads with tensor.extract; another use cannot be differentiated.
 func.func @attention_grad_capture_use(%q: tensor<1x1x4x8xf32>, %w: tensor<?xf32>) -> tensor<1x1x4x8xf32> {

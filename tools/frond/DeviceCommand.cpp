@@ -1,0 +1,68 @@
+//===- DeviceCommand.cpp - frond devices, and --device cuda ---------------===//
+//
+// `frond devices` lists the CUDA devices (or says why there are none; exit 0
+// either way). `--device cuda` (or run.device = "cuda") on check, eval,
+// train, generate and serve opens device 0 first: without a GPU the command
+// stops with the "no CUDA device" message and exit status 2. With one, the
+// device is reported; `check` then checks the spec as on the CPU, while the
+// commands that would run the model say that GPU code generation has not
+// landed yet (exit 1) instead of quietly running on the CPU.
+//
+//===----------------------------------------------------------------------===//
+#include "Cli.h"
+
+#include "frond/runtime/CudaDevice.h"
+
+#include <cstdio>
+
+using namespace frond;
+using namespace frond::cli;
+using namespace frond::runtime::cuda;
+
+const char *const frond::cli::kDevicesHelp =
+    "usage: frond devices\n\n"
+    "Lists the CUDA devices: index, name, compute capability, multiprocessors\n"
+    "and memory, and the driver's version. libcuda.so.1 (the NVIDIA driver) is\n"
+    "opened at run time; FROND_LIBCUDA names another file to open instead. On\n"
+    "a machine without a GPU it says why there is none. Exit status: 0.\n";
+
+int frond::cli::devicesCommand() {
+  std::vector<CudaDeviceInfo> devices;
+  std::string error;
+  if (!listCudaDevices(devices, error)) {
+    std::printf("%s\n", error.c_str());
+    return 0;
+  }
+  const CudaDriver *driver = loadCudaDriver(error);
+  std::printf("CUDA driver %s (%s)\n", cudaDriverVersionString(driver->version).c_str(),
+              driver->library.c_str());
+  for (const CudaDeviceInfo &d : devices)
+    std::printf("device %d: %s\n", d.index, d.describe().c_str());
+  return 0;
+}
+
+bool frond::cli::deviceApplies(const std::string &command) {
+  return command == "check" || command == "eval" || command == "train" ||
+         command == "generate" || command == "serve";
+}
+
+int frond::cli::cudaDeviceGate(const Options &o) {
+  std::string error;
+  auto ctx = CudaContext::open(0, error);
+  if (!ctx) {
+    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "frond: CUDA device 0: %s, driver %s\n", ctx->info().describe().c_str(),
+               cudaDriverVersionString(ctx->driver().version).c_str());
+  if (o.command == "check" && !o.numerics)
+    return -1; // the spec's checks do not depend on the device
+  std::string what = o.command == "check" ? "check --numerics" : o.command;
+  std::fprintf(stderr,
+               "frond: error: %s --device cuda is not implemented yet: the CUDA runtime is "
+               "ready (driver, device memory planner, kernel cache, streams, graphs), but "
+               "the GPU code generation (--target=cuda) has not landed\n"
+               "  fix: run with --device cpu\n",
+               what.c_str());
+  return 1;
+}
