@@ -58,12 +58,12 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
 bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                         double initStd, const std::map<std::string, runtime::Tensor> &inputs,
                         const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
-                        DiagEngine &diags) {
+                        DiagEngine &diags, bool fp64) {
   reference::ParamStore store = reference::initParams(m, seed, initStd, /*requiresGrad=*/true);
   std::map<std::string, at::Tensor> in;
   for (auto &[name, t] : inputs)
     in[name] = toAten(t);
-  reference::Outputs out = reference::runReference(g, in, store, diags);
+  reference::Outputs out = reference::runReference(g, in, store, diags, fp64);
   auto it = out.find(loss);
   if (it == out.end())
     return false;

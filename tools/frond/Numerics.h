@@ -32,10 +32,12 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
 
 /// The reference's gradients (libtorch autograd, fp32) of output `loss`
 /// with respect to every trainable parameter, by path (a tied parameter's
-/// gradient is its owner's). False after diagnostics.
+/// gradient is its owner's). With `fp64` the model and its backward run in
+/// double precision (the gradients are rounded to f32 on the way out): the
+/// yardstick for rounding. False after diagnostics.
 bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                         double initStd, const std::map<std::string, runtime::Tensor> &inputs,
                         const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
-                        DiagEngine &diags);
+                        DiagEngine &diags, bool fp64 = false);
 
 } // namespace frond::numerics

@@ -68,10 +68,13 @@ SmallVector<Value> AttentionGradLowering::probabilityQueryTile(OpBuilder &b3, co
       Value mNew = buildGeneric(b5, loc, s, st[0], {ij, i}, rowRed, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
         return arith::MaximumFOp::create(nb, l, a[1], a[0]);
       });
-      // l' = l·exp(m - m') + Σ exp(s - m')
+      // l' = l·exp(m - m') + Σ exp(s - m'). Only m' is made safe: a row
+      // that has seen no visible key (m = -inf, l = 0) must scale by
+      // exp(-inf) = 0, not exp(0 - m'), which overflows to inf when m' is
+      // very negative (0 · inf = NaN), as the forward does.
       Value lScaled = buildGeneric(b5, loc, {st[1], st[0], mNew}, emptyTensor(b5, loc, rowSizes, S),
                                    {row, row, row, row}, par1, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                                     Value d = arith::SubFOp::create(nb, l, safe(nb, l, a[1]), safe(nb, l, a[2]));
+                                     Value d = arith::SubFOp::create(nb, l, a[1], safe(nb, l, a[2]));
                                      return arith::MulFOp::create(nb, l, a[0], math::ExpOp::create(nb, l, d));
                                    });
       Value lNew = buildGeneric(b5, loc, {s, mNew}, lScaled, {ij, i, i}, rowRed, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {

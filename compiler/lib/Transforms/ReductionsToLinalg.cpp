@@ -155,6 +155,20 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     int64_t dim = op.getDim();
+    // Float running sums accumulate in f64, as libtorch's CPU cumsum does:
+    // in f32 they drift by ~n ulps over n positions, which PLDR's causal
+    // metric (A = layernorm(cumsum(q qᵀ)), then a power law) amplifies.
+    auto inType = cast<RankedTensorType>(x.getType());
+    Type elem = inType.getElementType();
+    bool widen = isa<FloatType>(elem) && !elem.isF64();
+    auto convert = [&](Value t, Type to) {
+      return buildElementwise(rw, loc, cast<RankedTensorType>(t.getType()).clone(to), t,
+                              [&](OpBuilder &nb, Location l, ValueRange a) {
+                                return convertScalar(nb, l, a[0], to);
+                              });
+    };
+    if (widen)
+      x = convert(x, rw.getF64Type());
     Value n = dimOf(rw, loc, x, dim);
     Value one = cIdx(rw, loc, 1);
     // result[t] = result[t-1] + input[t], in place on a copy of the input;
@@ -185,7 +199,8 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
           Value next = tensor::InsertSliceOp::create(b, l, sum, res, offsets, sizes, strides);
           scf::YieldOp::create(b, l, next);
         });
-    rw.replaceOp(op, loop.getResult(0));
+    Value result = loop.getResult(0);
+    rw.replaceOp(op, widen ? convert(result, elem) : result);
     return success();
   }
 };
