@@ -103,9 +103,12 @@ struct Model {
     tokens.i64 = seq;
     Tensor perSample = Tensor::zeros(DType::I64, {1});
     perSample.i64[0] = promptLength; // src_len: the prompt is the source
+    // Other [b, t] inputs are loss-only (recall's labels): the tokens do;
+    // [b] inputs are per-sample lengths.
     std::vector<const Tensor *> args;
     for (const jit::Slot &s : forward->arguments())
-      args.push_back(s.name == "tokens" ? &tokens
+      args.push_back(s.name == "tokens" || (!params.count(s.name) && s.shape.size() == 2)
+                         ? &tokens
                      : params.count(s.name) ? &params.at(s.name)
                                             : &perSample);
     std::vector<Tensor> outs;
@@ -254,6 +257,9 @@ const std::vector<Case> kCases = {
     // and its SDPA ablation (G = I).
     {"pldr", "pldr.spec", "", {}, {3, 9, 7}, 0.1},
     {"pldr_softmax", "pldr.spec", "softmax", {}, {3, 9, 7}, 0.1},
+    // Associative recall: RoPE, untied head, and a loss-only labels input
+    // that prefill and decode do without.
+    {"recall", "recall.spec", "", {}},
     // The other recurrent kinds as a running state (no experiment uses them).
     {"aft_state", "Inputs/recurrent.spec", "", {}},
     // linear normalises by sum_k s_k with scores of both signs (the builtin

@@ -102,8 +102,20 @@ bool CachedDecoder::init(const DecoderInputs &in, std::string &error) {
   }
   maxTokens = in.maxTokens;
   params = in.params;
+  DiagEngine diags;
+  mlir::MLIRContext ctx;
+  if (!planGeneration(*in.graph, m, plan, diags)) {
+    error = diags.render();
+    return false;
+  }
+  // Inputs only a loss reads (labels) are not arguments of prefill/decode.
+  auto reads = [](const graph::Graph &g, const std::string &name) {
+    return std::any_of(g.nodes.begin(), g.nodes.end(), [&](const graph::Node &n) {
+      return n.op == "input" && n.name == name;
+    });
+  };
   for (const InputInfo &input : m.inputs) {
-    if (input.name == "tokens")
+    if (input.name == "tokens" || !(reads(plan.prefill, input.name) || reads(plan.decode, input.name)))
       continue;
     if (input.shape.size() != 1 || input.type != "int") {
       error = "cannot generate from model '" + m.name + "': input '" + input.name +
@@ -111,12 +123,6 @@ bool CachedDecoder::init(const DecoderInputs &in, std::string &error) {
       return false;
     }
     sampleInputs.push_back(input.name);
-  }
-  DiagEngine diags;
-  mlir::MLIRContext ctx;
-  if (!planGeneration(*in.graph, m, plan, diags)) {
-    error = diags.render();
-    return false;
   }
   for (const std::string &path : plan.packed) {
     auto p = params.find(path);

@@ -177,10 +177,15 @@ bool analyse(const graph::Graph &g, const ModelInstance &m, Analysis &a, DiagEng
 
   a.role.assign(n, Role::Static);
   a.attention.assign(n, AttentionMode::None);
+  // Inputs the head does not read (a loss's labels) play no part.
+  std::vector<bool> headReads(n, false);
+  for (int id : closure(g, {a.head}))
+    headReads[size_t(id)] = true;
   for (size_t i = 0; i < n; ++i) {
     const graph::Node &node = g.nodes[i];
     Role &r = a.role[i];
-    if (node.op == "param" || node.op == "constant") {
+    if (node.op == "param" || node.op == "constant" ||
+        (node.op == "input" && !headReads[i])) {
       r = Role::Static;
       continue;
     }

@@ -82,14 +82,23 @@ private:
     if (n.op == "attention")
       return attention(id, ops);
     if (n.op == "cumsum" && it != a.cacheName.end()) {
-      // The running sum through the previous position, plus the new value.
+      // The running sum through the previous position, plus the new value,
+      // compensated (Kahan): the full cumsum accumulates in f64 and rounds
+      // once, so a plain f32 running sum would drift from it by an ulp per
+      // step, which PLDR's power law on the metric amplifies.
       Shape one = n.shape;
       one[size_t(a.seqAxis[size_t(id)])] = Dim{"", 1};
-      int state = w.input("cache:" + it->second, one, n.dtype, n.loc);
-      int next = w.add("binary", {state, ops[0]}, n.shape, n.dtype, n.loc,
-                       {{"kind", Value::ofStr("add")}});
+      int sum = w.input("cache:" + it->second, one, n.dtype, n.loc);
+      int comp = w.input("cache:" + it->second + ".c", one, n.dtype, n.loc);
+      auto op = [&](const char *kind, int x, int y) {
+        return w.add("binary", {x, y}, n.shape, n.dtype, n.loc, {{"kind", Value::ofStr(kind)}});
+      };
+      int addend = op("sub", ops[0], comp);        // y = x - c
+      int next = op("add", sum, addend);           // t = s + y
+      int lost = op("sub", op("sub", next, sum), addend); // c' = (t - s) - y
       updates.push_back({it->second, next});
-      return next;
+      updates.push_back({it->second + ".c", lost});
+      return op("sub", next, lost);                // t - c': the sum, rounded once
     }
     return w.copy(n, ops);
   }

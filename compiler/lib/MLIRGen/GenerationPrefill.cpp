@@ -57,7 +57,13 @@ public:
         prefillRecurrent(w, n, map[size_t(n.operands[1])], map[size_t(n.operands[2])],
                          w.validPositions(map[size_t(a.tokens)], lengths), name);
       } else if (n.op == "cumsum") {
-        w.output("cache:" + name, w.positionOf(map[size_t(node)], a.seqAxis[size_t(node)], last));
+        int sum = w.positionOf(map[size_t(node)], a.seqAxis[size_t(node)], last);
+        w.output("cache:" + name, sum);
+        // Decode's compensation starts at zero: the prompt's sum is the
+        // cumsum's own (accumulated in f64, rounded once).
+        const graph::Node &s = w.node(sum);
+        w.output("cache:" + name + ".c", w.add("binary", {sum, sum}, s.shape, s.dtype, s.loc,
+                                               {{"kind", Value::ofStr("sub")}}));
       } else {
         w.output("cache:" + name, map[size_t(node)]);
       }

@@ -75,6 +75,8 @@ void planCaches(Analysis &a, GenerationPlan &plan) {
       a.cacheName[id] = name;
       add(name, metricSum ? "g" : "state", CacheSpec::Replace, id,
           metricSum ? "running sum of q^T q (the causal metric)" : "running sum");
+      add(name + ".c", metricSum ? "g" : "state", CacheSpec::Replace, id,
+          "rounding compensation of " + name);
     } else if (n.op == "attention" && a.attention[size_t(id)] == AttentionMode::Source) {
       std::string name = "source" + std::to_string(source++);
       for (int part : {1, 2}) {
