@@ -80,12 +80,14 @@ CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
 
 namespace frond::runtime::cuda {
 
-bool openMgpuDevice(std::string &error) {
+bool openMgpuDevice(std::string &error, CudaDeviceInfo *info) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   if (!s.context && s.openError.empty())
     s.context = CudaContext::open(0, s.openError);
   error = s.openError;
+  if (s.context && info)
+    *info = s.context->info();
   return s.context != nullptr;
 }
 

@@ -24,6 +24,8 @@
 #ifndef FROND_RUNTIME_CUDAMGPU_H
 #define FROND_RUNTIME_CUDAMGPU_H
 
+#include "frond/runtime/CudaDevice.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,9 +34,10 @@
 
 namespace frond::runtime::cuda {
 
-/// Opens CUDA device 0 for the mgpu functions (once per process); false
-/// with `error` (the "no CUDA device: ..." message) when there is none.
-bool openMgpuDevice(std::string &error);
+/// Opens CUDA device 0 for the mgpu functions (once per process) and, with
+/// `info`, describes it; false with `error` (the "no CUDA device: ..."
+/// message) when there is none.
+bool openMgpuDevice(std::string &error, CudaDeviceInfo *info = nullptr);
 
 /// The kernel cache directory for module loads ("": no cache).
 void setMgpuKernelCacheDir(const std::string &dir);
