@@ -1,9 +1,11 @@
-//===- Jit.h - run a frond forward function on the CPU ----------*- C++ -*-===//
+//===- Jit.h - run a frond forward function on the CPU or a GPU -*- C++ -*-===//
 //
 // Compiles the module MLIRGen makes (func.func @<model>_forward of frond
 // ops) with the CPU pipeline (frond/Pipelines/Pipelines.h) and
 // mlir::ExecutionEngine, then calls it on host tensors
-// (frond/runtime/Tensor.h).
+// (frond/runtime/Tensor.h). With CompileOptions::Target::CUDA the module
+// goes through the CUDA pipeline instead and runs on GPU 0 (lib/JIT/
+// CudaTarget.h).
 //
 // The function gets `llvm.emit_c_interface` before lowering, so the JIT
 // exposes `_mlir_ciface_<name>(results*, memref-descriptor*...)`; it is
