@@ -52,6 +52,7 @@ FROND_CUDA_ENTRY_POINTS(FROND_CHECK_ENTRY)
 static_assert(fc::kSuccess == CUDA_SUCCESS);
 static_assert(fc::kErrorStubLibrary == CUDA_ERROR_STUB_LIBRARY);
 static_assert(fc::kErrorNoDevice == CUDA_ERROR_NO_DEVICE);
+static_assert(fc::kMemAttachGlobal == CU_MEM_ATTACH_GLOBAL);
 static_assert(fc::kJitInfoLogBuffer == CU_JIT_INFO_LOG_BUFFER);
 static_assert(fc::kJitInfoLogBufferSize == CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);
 static_assert(fc::kJitErrorLogBuffer == CU_JIT_ERROR_LOG_BUFFER);

@@ -12,7 +12,10 @@
 //     a FAKECUBIN line; anything else fails with a JIT error log;
 //   - one kernel runs: `.entry add_one` with parameters (float *p, int n)
 //     adds 1 to p[0..n);
-//   - stream capture records launches and a graph launch replays them.
+//   - stream capture records launches and a graph launch replays them;
+//   - managed memory (cuMemAllocManaged) is malloc'ed host memory too;
+//   - the calls that move data or run code are logged, one line each
+//     (frondFakeCudaLog), so tests can check what reached the driver.
 //
 //===----------------------------------------------------------------------===//
 #include <cstdint>
@@ -75,6 +78,13 @@ void writeLog(char *log, size_t size, const std::string &text) {
   }
 }
 
+std::string &callLog() {
+  static std::string log;
+  return log;
+}
+
+void logCall(const std::string &line) { callLog() += line + "\n"; }
+
 void run(const Launch &l) {
   for (int i = 0; i < l.n; ++i)
     l.p[i] += 1.0f;
@@ -83,6 +93,10 @@ void run(const Launch &l) {
 } // namespace
 
 extern "C" {
+
+/// The calls logged since the last frondFakeCudaClearLog, one a line.
+const char *frondFakeCudaLog() { return callLog().c_str(); }
+void frondFakeCudaClearLog() { callLog().clear(); }
 
 CUresult cuInit(unsigned) { return deviceCount() > 0 ? kOk : kNoDevice; }
 CUresult cuDriverGetVersion(int *v) { return *v = 12040, kOk; }
@@ -164,18 +178,24 @@ CUresult cuModuleLoadDataEx(Module **m, const void *image, unsigned n, int *opti
     return kInvalidImage;
   }
   *m = new Module{text};
+  logCall("cuModuleLoadDataEx " + std::string(text.rfind("FAKECUBIN\n", 0) == 0 ? "cubin" : "ptx"));
   return kOk;
 }
-CUresult cuModuleUnload(Module *m) { return delete m, kOk; }
+CUresult cuModuleUnload(Module *m) { return logCall("cuModuleUnload"), delete m, kOk; }
 CUresult cuModuleGetFunction(Function **f, Module *m, const char *name) {
   if (m->text.find(std::string(".entry ") + name) == std::string::npos)
     return kNotFound;
   *f = new Function{name}; // leaked, as the driver keeps functions with the module
+  logCall(std::string("cuModuleGetFunction ") + name);
   return kOk;
 }
 
-CUresult cuLaunchKernel(Function *f, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                        unsigned, Stream *s, void **args, void **) {
+CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned shared, Stream *s, void **args,
+                        void **) {
+  logCall("cuLaunchKernel " + f->name + " grid " + std::to_string(gx) + "x" +
+          std::to_string(gy) + "x" + std::to_string(gz) + " block " + std::to_string(bx) + "x" +
+          std::to_string(by) + "x" + std::to_string(bz) + " shared " + std::to_string(shared));
   if (f->name != "add_one" || !args)
     return kInvalidValue;
   Launch l{reinterpret_cast<float *>(*static_cast<CUdeviceptr *>(args[0])),
@@ -190,7 +210,14 @@ CUresult cuLaunchKernel(Function *f, unsigned, unsigned, unsigned, unsigned, uns
 CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t n) {
   return *p = CUdeviceptr(reinterpret_cast<uintptr_t>(std::malloc(n))), *p ? kOk : 2;
 }
-CUresult cuMemFree_v2(CUdeviceptr p) { return std::free(reinterpret_cast<void *>(p)), kOk; }
+CUresult cuMemAllocManaged(CUdeviceptr *p, size_t n, unsigned flags) {
+  logCall("cuMemAllocManaged " + std::to_string(n) + " flags " + std::to_string(flags));
+  return cuMemAlloc_v2(p, n);
+}
+CUresult cuMemFree_v2(CUdeviceptr p) {
+  logCall("cuMemFree");
+  return std::free(reinterpret_cast<void *>(p)), kOk;
+}
 CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n) {
   return std::memcpy(reinterpret_cast<void *>(d), s, n), kOk;
 }
@@ -202,6 +229,10 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, Stream *) 
 }
 CUresult cuMemcpyDtoHAsync_v2(void *d, CUdeviceptr s, size_t n, Stream *) {
   return cuMemcpyDtoH_v2(d, s, n);
+}
+CUresult cuMemcpyAsync(CUdeviceptr d, CUdeviceptr s, size_t n, Stream *) {
+  logCall("cuMemcpyAsync " + std::to_string(n));
+  return std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<const void *>(s), n), kOk;
 }
 CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, Stream *) {
   return std::memset(reinterpret_cast<void *>(d), v, n), kOk;

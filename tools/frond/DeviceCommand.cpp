@@ -4,9 +4,10 @@
 // either way). `--device cuda` (or run.device = "cuda") on check, eval,
 // train, generate and serve opens device 0 first: without a GPU the command
 // stops with the "no CUDA device" message and exit status 2. With one, the
-// device is reported; `check` then checks the spec as on the CPU, while the
-// commands that would run the model say that GPU code generation has not
-// landed yet (exit 1) instead of quietly running on the CPU.
+// device is reported; `check` then checks the spec as on the CPU, `eval` and
+// `check --numerics` run the forward on the GPU (CompileOptions::Target::
+// CUDA), while train, generate and serve say that they do not run on the GPU
+// yet (exit 1) instead of quietly running on the CPU.
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
@@ -55,14 +56,13 @@ int frond::cli::cudaDeviceGate(const Options &o) {
   }
   std::fprintf(stderr, "frond: CUDA device 0: %s, driver %s\n", ctx->info().describe().c_str(),
                cudaDriverVersionString(ctx->driver().version).c_str());
-  if (o.command == "check" && !o.numerics)
-    return -1; // the spec's checks do not depend on the device
-  std::string what = o.command == "check" ? "check --numerics" : o.command;
+  if (o.command == "check" || o.command == "eval")
+    return -1; // the spec's checks, or the forward compiled for the GPU
   std::fprintf(stderr,
-               "frond: error: %s --device cuda is not implemented yet: the CUDA runtime is "
-               "ready (driver, device memory planner, kernel cache, streams, graphs), but "
-               "the GPU code generation (--target=cuda) has not landed\n"
+               "frond: error: %s --device cuda is not implemented yet: eval and check "
+               "--numerics run the forward on the GPU; training, generation and serving "
+               "do not yet\n"
                "  fix: run with --device cpu\n",
-               what.c_str());
+               o.command.c_str());
   return 1;
 }

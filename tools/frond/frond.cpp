@@ -301,9 +301,16 @@ int runCommand(const Options &o) {
     return 0;
   }
   std::string device = !o.device.empty() ? o.device : cfg.getString("run.device", "cpu");
-  if (device == "cuda" && deviceApplies(o.command))
+  // check --numerics runs in frond-numerics (exec'ed below when this build
+  // has no libtorch), which opens the device itself.
+  bool numericsElsewhere = false;
+#ifndef FROND_HAVE_REFERENCE
+  numericsElsewhere = o.command == "check" && o.numerics;
+#endif
+  if (device == "cuda" && deviceApplies(o.command) && !numericsElsewhere)
     if (int rc = cudaDeviceGate(o); rc >= 0)
       return rc;
+  withCache.device = device;
   Program program;
   std::string stdlibError;
   program.stdlibDir =

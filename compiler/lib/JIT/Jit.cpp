@@ -1,9 +1,11 @@
 //===- Jit.cpp - lower, JIT-compile and call a frond forward function ----===//
 #include "frond/JIT/Jit.h"
 
+#include "CudaTarget.h"
 #include "ObjectCache.h"
 #include "RunnerUtils.h"
 #include "frond/runtime/CacheEntry.h"
+#include "frond/runtime/CudaKernelCache.h"
 #include "frond/JIT/Lowering.h"
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
@@ -132,6 +134,8 @@ std::string describeOptions(const CompileOptions &o) {
                   " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
                   std::to_string(p.tileK) +
                   " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
+  if (o.target == CompileOptions::Target::CUDA)
+    d += " target=cuda chip=" + o.gpuChip;
   return d;
 }
 
@@ -145,6 +149,7 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
   report = CompileReport();
   MLIRContext *ctx = module->getContext();
   std::shared_ptr<CompiledModel> cm(new CompiledModel());
+  cm->onGPU = options.target == CompileOptions::Target::CUDA;
 
   if (options.gradient && !addGradient(*module, error))
     return nullptr;
@@ -215,7 +220,7 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  if (!options.cacheDir.empty()) {
+  if (!options.cacheDir.empty() && !cm->onGPU) {
     report.entry = cache::entryPath(options.cacheDir, report.key);
     std::string why;
     if (options.refreshCache) {
@@ -258,8 +263,14 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
                                  std::string &error) {
   // frond -> LLVM dialect. Pipeline errors carry the spec's locations.
   auto t0 = std::chrono::steady_clock::now();
-  if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention))
+  if (onGPU) {
+    std::string kernelCache =
+        options.cacheDir.empty() ? "" : runtime::cuda::defaultKernelCacheDir();
+    if (!lowerForCUDA(module, options.gpuChip, kernelCache, error))
+      return false;
+  } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention)) {
     return false;
+  }
   report.pipelineSec = secondsSince(t0);
 
   // LLVM dialect -> native code.
@@ -281,7 +292,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   llvm::StringRef libs[] = {FROND_C_RUNNER_UTILS};
   if (!libs[0].empty())
     eo.sharedLibPaths = libs;
-  eo.enableObjectDump = !options.cacheDir.empty();
+  eo.enableObjectDump = !options.cacheDir.empty() && !onGPU;
   eo.enableGDBNotificationListener = false;
   eo.enablePerfNotificationListener = false;
   auto created = ExecutionEngine::create(module, eo);
@@ -291,6 +302,13 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   }
   engine = std::move(*created);
   engine->registerSymbols(runnerUtilSymbols);
+  if (onGPU) {
+    engine->registerSymbols(mgpuSymbolMap);
+    // The global constructors load the kernel modules (mgpuModuleLoadJIT).
+    engine->initialize();
+    if (error = takeGPUError(); !error.empty())
+      return false;
+  }
   // Code generation happens on the first lookup: do it here so that it
   // counts as compile time, not run time.
   auto entry = engine->lookupPacked("_mlir_ciface_" + funcName);
@@ -374,6 +392,7 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
   //   {allocated, aligned, offset, sizes[rank], strides[rank]} as 64-bit words.
   std::vector<std::vector<int64_t>> descs(args.size());
   std::set<int64_t> inputBuffers;
+  ManagedArguments managed; // on the GPU: the arguments' copies
   for (size_t i = 0; i < args.size(); ++i) {
     const Slot &s = args[i];
     const runtime::Tensor *t = inputs[i];
@@ -391,7 +410,11 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
                 std::to_string(s.shape[d]);
         return false;
       }
-    int64_t ptr = int64_t(reinterpret_cast<intptr_t>(t->data()));
+    const void *data = t->data();
+    if (onGPU &&
+        !(data = managed.copy(data, size_t(t->numel()) * runtime::elementSize(t->dtype), error)))
+      return false;
+    int64_t ptr = int64_t(reinterpret_cast<intptr_t>(data));
     inputBuffers.insert(ptr);
     std::vector<int64_t> &w = descs[i];
     w = {ptr, ptr, 0};
@@ -420,6 +443,7 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
     argPtrs.push_back(&descPtrs[i]);
   }
   packed(argPtrs.data());
+  std::string gpuError = onGPU ? takeGPUError() : "";
 
   outputs.clear();
   // Results are owned by the caller (ownership-based deallocation clones
@@ -457,8 +481,15 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
     if (int64_t alloc = w[0]; alloc && !inputBuffers.count(alloc))
       owned.insert(alloc);
   }
-  for (int64_t alloc : owned)
-    std::free(reinterpret_cast<void *>(intptr_t(alloc)));
+  for (int64_t alloc : owned) {
+    void *buffer = reinterpret_cast<void *>(intptr_t(alloc));
+    onGPU ? freeGPUBuffer(buffer) : std::free(buffer);
+  }
+  if (!gpuError.empty()) {
+    outputs.clear();
+    error = gpuError;
+    return false;
+  }
   return true;
 }
 

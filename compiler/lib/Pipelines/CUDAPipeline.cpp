@@ -6,7 +6,8 @@
 // outlined gpu.modules with an NVVM target → NVVM/LLVM → PTX. The shape
 // follows upstream's gpu-lower-to-nvvm-pipeline, except that host code is
 // left at the func/scf/memref level (no CUDA runtime calls are needed to
-// read the PTX).
+// read the PTX) unless `lower-host` asks for the host lowering too: managed
+// buffers, then gpu-to-llvm (mgpu* runtime calls, CudaMgpu.h).
 //
 //===----------------------------------------------------------------------===//
 #include "CommonPasses.h"
@@ -17,10 +18,12 @@
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
@@ -64,6 +67,21 @@ void addKernelLoweringPasses(OpPassManager &pm) {
   kernels.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// Host functions (after serialization): buffers in managed memory, then
+/// everything to the LLVM dialect; gpu-to-llvm also converts the func, cf,
+/// arith, index and memref ops (their ConvertToLLVM interfaces).
+void addHostLoweringPasses(OpPassManager &pm) {
+  pm.addPass(frond::createFrondHostBuffersToGPU());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 } // namespace
 
 void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
@@ -104,11 +122,13 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   target.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   addKernelLoweringPasses(pm);
-  if (options.serialize) {
+  if (options.serialize || options.lowerHost) {
     GpuModuleToBinaryPassOptions binary;
     binary.compilationTarget = "isa";
     pm.addPass(createGpuModuleToBinaryPass(binary));
   }
+  if (options.lowerHost)
+    addHostLoweringPasses(pm);
 }
 
 void mlir::frond::registerCUDAPipelineDialects(DialectRegistry &registry) {
@@ -130,6 +150,9 @@ void mlir::frond::registerCUDAPipelineDialects(DialectRegistry &registry) {
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registerBuiltinDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  // gpu.binary → the PTX as a global, loaded by a global constructor;
+  // gpu.launch_func → mgpuLaunchKernel (#gpu.select_object).
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
 }

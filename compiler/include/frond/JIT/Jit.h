@@ -1,9 +1,11 @@
-//===- Jit.h - run a frond forward function on the CPU ----------*- C++ -*-===//
+//===- Jit.h - run a frond forward function on the CPU or a GPU -*- C++ -*-===//
 //
 // Compiles the module MLIRGen makes (func.func @<model>_forward of frond
 // ops) with the CPU pipeline (frond/Pipelines/Pipelines.h) and
 // mlir::ExecutionEngine, then calls it on host tensors
-// (frond/runtime/Tensor.h).
+// (frond/runtime/Tensor.h). With CompileOptions::Target::CUDA the module
+// goes through the CUDA pipeline instead and runs on GPU 0 (lib/JIT/
+// CudaTarget.h).
 //
 // The function gets `llvm.emit_c_interface` before lowering, so the JIT
 // exposes `_mlir_ciface_<name>(results*, memref-descriptor*...)`; it is
@@ -65,6 +67,16 @@ struct CompileOptions {
   /// Softmax attention as the CUDA pipeline's f32 kernel run in host loops
   /// (CPUPipelineOptions::emulateGPUAttention).
   bool emulateGPUAttention = false;
+  /// Where the code runs. CUDA: the CUDA pipeline with its host lowering,
+  /// kernels on device 0 (PTX compiled by the driver through the kernel
+  /// cache, $FROND_CACHE_DIR/cuda), host code calling the mgpu* runtime
+  /// (frond/runtime/CudaMgpu.h), buffers in managed memory. Compiling fails
+  /// with the "no CUDA device: ..." message on a machine without a GPU. The
+  /// CUDA target keeps no JIT object cache (its global constructors load
+  /// the kernels); `cacheDir` empty also turns the kernel cache off.
+  enum class Target { CPU, CUDA } target = Target::CPU;
+  /// CUDA: the architecture to compile for ("": device 0's, e.g. sm_90).
+  std::string gpuChip;
 };
 
 /// Where a compile's code came from, and what it cost.
@@ -111,6 +123,7 @@ private:
 
   std::string funcName;
   std::vector<Slot> args, outs;
+  bool onGPU = false; ///< compiled for CompileOptions::Target::CUDA
   // Exactly one of the two owns the code: the ExecutionEngine after a fresh
   // compile, an LLJIT holding the cached object after a disk hit.
   std::unique_ptr<mlir::ExecutionEngine> engine;

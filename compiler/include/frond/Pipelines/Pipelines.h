@@ -90,6 +90,15 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
                                         "text in a gpu.binary (false: stop at the "
                                         "NVVM gpu.module)"),
                          llvm::cl::init(true)};
+  Option<bool> lowerHost{
+      *this, "lower-host",
+      llvm::cl::desc("lower the host code to the LLVM dialect, to run it: host "
+                     "buffers become managed GPU memory (frond-host-buffers-to-gpu), "
+                     "gpu.alloc/dealloc become mgpu* runtime calls (gpu-to-llvm); "
+                     "gpu.binary and gpu.launch_func stay, for the LLVM IR "
+                     "translation to embed the PTX and call mgpuLaunchKernel. "
+                     "Implies serialize"),
+      llvm::cl::init(false)};
 };
 
 /// frond (tensors) → host functions calling `gpu.launch_func` + one
@@ -100,7 +109,9 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
 /// Host code stays at the func/scf/memref level: its buffers must be
 /// device-accessible (no allocation or copy to the device is inserted), and
 /// linalg ops without a parallel dimension (full reductions: the loss) stay
-/// host loops.
+/// host loops. With `lowerHost`, host buffers become managed memory and the
+/// host code goes on to the LLVM dialect (what the JIT runs, with the mgpu*
+/// functions of frond/runtime/CudaMgpu.h).
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options);
 
 /// Dialects, LLVM conversion interfaces, the NVVM target model and the

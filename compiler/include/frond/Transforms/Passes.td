@@ -294,6 +294,23 @@ def FrondLaunchGPUKernels : Pass<"frond-launch-gpu-kernels", "ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def FrondHostBuffersToGPU : Pass<"frond-host-buffers-to-gpu", "ModuleOp"> {
+  let summary = "host buffers of a CUDA module become managed GPU memory";
+  let description = [{
+    In the host functions of a module that launches GPU kernels (func.func
+    directly in the module, after the CUDA pipeline), every `memref.alloc`
+    becomes `gpu.alloc host_shared` (CUDA managed memory: kernels and the
+    host loops left on the host, the loss's full reductions, both read it),
+    and every `memref.dealloc` becomes `gpu.dealloc` on a stream of its own
+    (`gpu.wait async`, `gpu.dealloc async`, `gpu.wait`: upstream lowers only
+    the asynchronous form). Function arguments must be managed or device
+    memory too: the caller (the JIT) allocates them so. A stack buffer
+    (`memref.alloca`) or a global (`memref.get_global`) reaching a
+    `gpu.launch_func` is an error: the GPU cannot read host memory.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "func::FuncOp"> {
   let summary = "split outermost scf.parallel loops into blocks of GPU threads";
   let description = [{

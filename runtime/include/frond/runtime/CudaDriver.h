@@ -60,6 +60,7 @@ constexpr CUdevice_attribute kAttrMultiprocessorCount = 16;
 constexpr CUdevice_attribute kAttrComputeCapabilityMajor = 75;
 constexpr CUdevice_attribute kAttrComputeCapabilityMinor = 76;
 constexpr unsigned kStreamNonBlocking = 1;             // CU_STREAM_NON_BLOCKING
+constexpr unsigned kMemAttachGlobal = 1;               // CU_MEM_ATTACH_GLOBAL
 constexpr CUstreamCaptureMode kCaptureModeThreadLocal = 1;
 
 /// A pointer to a function of type F.
@@ -99,6 +100,8 @@ using Fn = F *;
     CUresult(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,         \
                  unsigned, unsigned, CUstream, void **, void **))                      \
   X(memAlloc, cuMemAlloc_v2, CUresult(CUdeviceptr *, size_t))                      \
+  X(memAllocManaged, cuMemAllocManaged,                                                \
+    CUresult(CUdeviceptr *, size_t, unsigned))                                     \
   X(memFree, cuMemFree_v2, CUresult(CUdeviceptr))                                  \
   X(memcpyHtoD, cuMemcpyHtoD_v2, CUresult(CUdeviceptr, const void *, size_t))      \
   X(memcpyDtoH, cuMemcpyDtoH_v2, CUresult(void *, CUdeviceptr, size_t))            \
@@ -106,6 +109,8 @@ using Fn = F *;
     CUresult(CUdeviceptr, const void *, size_t, CUstream))                         \
   X(memcpyDtoHAsync, cuMemcpyDtoHAsync_v2,                                             \
     CUresult(void *, CUdeviceptr, size_t, CUstream))                               \
+  X(memcpyAsync, cuMemcpyAsync,                                                        \
+    CUresult(CUdeviceptr, CUdeviceptr, size_t, CUstream))                          \
   X(memsetD8Async, cuMemsetD8Async,                                                    \
     CUresult(CUdeviceptr, unsigned char, size_t, CUstream))                        \
   X(streamCreate, cuStreamCreate, CUresult(CUstream *, unsigned))                  \

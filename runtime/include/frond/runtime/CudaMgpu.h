@@ -1,0 +1,71 @@
+//===- CudaMgpu.h - the mgpu* runtime ABI of MLIR's GPU lowering -*- C++ -*-===//
+//
+// Host code that MLIR's gpu-to-llvm lowering and gpu.binary translation
+// produce calls a small runtime by name: mgpuModuleLoadJIT (from a global
+// constructor, once per kernel module), mgpuModuleGetFunction,
+// mgpuStreamCreate / mgpuLaunchKernel / mgpuStreamSynchronize /
+// mgpuStreamDestroy around every launch, mgpuMemAlloc / mgpuMemFree for
+// buffers. Upstream's libmlir_cuda_runtime links libcuda; Frond implements
+// the same ABI (MLIR 22's signatures) on its own driver layer (CudaDriver.h,
+// dlopen'ed), so one binary runs with or without a GPU. The JIT registers
+// these functions under the mgpu* names (mgpuSymbols).
+//
+// Generated code cannot take an error back, so the functions latch the
+// first failure (the driver call, the CUDA error, the kernel's name) and
+// turn later work into no-ops; the caller of the compiled function reads
+// it with takeMgpuError. An allocation that fails falls back to host memory
+// so that host code after it does not crash before the error is read.
+//
+// Module loads go through the kernel cache (CudaModule.h, loadPtxCached)
+// in the directory setMgpuKernelCacheDir names. Everything runs on CUDA
+// device 0's primary context, opened on first use.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FROND_RUNTIME_CUDAMGPU_H
+#define FROND_RUNTIME_CUDAMGPU_H
+
+#include "frond/runtime/CudaDevice.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace frond::runtime::cuda {
+
+/// Opens CUDA device 0 for the mgpu functions (once per process) and, with
+/// `info`, describes it; false with `error` (the "no CUDA device: ..."
+/// message) when there is none.
+bool openMgpuDevice(std::string &error, CudaDeviceInfo *info = nullptr);
+
+/// The kernel cache directory for module loads ("": no cache).
+void setMgpuKernelCacheDir(const std::string &dir);
+
+/// The first error since the last call, and clears it; "" when none.
+std::string takeMgpuError();
+
+/// Each mgpu* function under the name generated code calls it by.
+std::vector<std::pair<const char *, void *>> mgpuSymbols();
+
+} // namespace frond::runtime::cuda
+
+// The ABI itself (MLIR 22, mlir/lib/ExecutionEngine/CudaRuntimeWrappers.cpp).
+extern "C" {
+void *frondMgpuModuleLoad(void *data, size_t size);
+void *frondMgpuModuleLoadJIT(void *ptx, int optLevel);
+void frondMgpuModuleUnload(void *module);
+void *frondMgpuModuleGetFunction(void *module, const char *name);
+void frondMgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                           intptr_t blockX, intptr_t blockY, intptr_t blockZ,
+                           int32_t sharedBytes, void *stream, void **params, void **extra,
+                           size_t paramCount);
+void *frondMgpuStreamCreate();
+void frondMgpuStreamDestroy(void *stream);
+void frondMgpuStreamSynchronize(void *stream);
+void *frondMgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared);
+void frondMgpuMemFree(void *pointer, void *stream);
+void frondMgpuMemcpy(void *dst, void *src, size_t bytes, void *stream);
+}
+
+#endif // FROND_RUNTIME_CUDAMGPU_H

@@ -1,0 +1,261 @@
+//===- CudaMgpu.cpp - the mgpu* runtime ABI on Frond's driver layer -------===//
+#include "frond/runtime/CudaMgpu.h"
+
+#include "frond/runtime/CudaModule.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+using namespace frond::runtime::cuda;
+
+namespace {
+
+/// The process's mgpu state: device 0, loaded modules, the latched error.
+/// Never destroyed: global destructors of JIT'ed code (module unloads) may
+/// run after static destruction has begun.
+struct MgpuState {
+  std::mutex mutex;
+  std::unique_ptr<CudaContext> context;
+  std::string openError; ///< why device 0 could not be opened, once tried
+  std::string cacheDir;
+  std::string error;     ///< the first failure since takeMgpuError
+  std::map<void *, std::unique_ptr<CudaModule>> modules;
+  std::map<void *, std::string> kernelNames; ///< CUfunction → kernel name
+  std::set<void *> hostFallbacks;            ///< allocations made with malloc
+};
+
+MgpuState &state() {
+  static MgpuState *s = new MgpuState;
+  return *s;
+}
+
+/// Latches `message` unless an earlier error is pending.
+void fail(MgpuState &s, const std::string &message) {
+  if (s.error.empty())
+    s.error = message;
+}
+
+/// The context, current on this thread; null (error latched) if there is no
+/// device or an earlier call failed. Call with the mutex held.
+const CudaContext *ready(MgpuState &s) {
+  if (!s.error.empty())
+    return nullptr;
+  if (!s.context && s.openError.empty()) {
+    s.context = CudaContext::open(0, s.openError);
+    if (!s.context && s.openError.empty())
+      s.openError = "CUDA device 0 could not be opened";
+  }
+  if (!s.context) {
+    fail(s, s.openError);
+    return nullptr;
+  }
+  thread_local const CudaContext *currentHere = nullptr;
+  if (currentHere != s.context.get()) {
+    std::string error;
+    if (!s.context->makeCurrent(error)) {
+      fail(s, error);
+      return nullptr;
+    }
+    currentHere = s.context.get();
+  }
+  return s.context.get();
+}
+
+/// Runs a driver call; on failure latches "<call>: <error> (<what>)".
+bool check(MgpuState &s, CUresult result, const char *call, const std::string &what = "") {
+  std::string error;
+  if (cudaCheck(s.context->driver(), result, call, error))
+    return true;
+  fail(s, what.empty() ? error : error + " (" + what + ")");
+  return false;
+}
+
+CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
+
+} // namespace
+
+namespace frond::runtime::cuda {
+
+bool openMgpuDevice(std::string &error, CudaDeviceInfo *info) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.context && s.openError.empty())
+    s.context = CudaContext::open(0, s.openError);
+  error = s.openError;
+  if (s.context && info)
+    *info = s.context->info();
+  return s.context != nullptr;
+}
+
+void setMgpuKernelCacheDir(const std::string &dir) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.cacheDir = dir;
+}
+
+std::string takeMgpuError() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return std::exchange(s.error, std::string());
+}
+
+std::vector<std::pair<const char *, void *>> mgpuSymbols() {
+  auto fn = [](auto *f) { return reinterpret_cast<void *>(f); };
+  return {{"mgpuModuleLoad", fn(&frondMgpuModuleLoad)},
+          {"mgpuModuleLoadJIT", fn(&frondMgpuModuleLoadJIT)},
+          {"mgpuModuleUnload", fn(&frondMgpuModuleUnload)},
+          {"mgpuModuleGetFunction", fn(&frondMgpuModuleGetFunction)},
+          {"mgpuLaunchKernel", fn(&frondMgpuLaunchKernel)},
+          {"mgpuStreamCreate", fn(&frondMgpuStreamCreate)},
+          {"mgpuStreamDestroy", fn(&frondMgpuStreamDestroy)},
+          {"mgpuStreamSynchronize", fn(&frondMgpuStreamSynchronize)},
+          {"mgpuMemAlloc", fn(&frondMgpuMemAlloc)},
+          {"mgpuMemFree", fn(&frondMgpuMemFree)},
+          {"mgpuMemcpy", fn(&frondMgpuMemcpy)}};
+}
+
+} // namespace frond::runtime::cuda
+
+/// Loads `image` (PTX text or a cubin) through the kernel cache.
+static void *loadModule(const std::string &image) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  const CudaContext *ctx = ready(s);
+  if (!ctx)
+    return nullptr;
+  std::string error;
+  KernelLoadReport report;
+  bool isPtx = image.find(".entry") != std::string::npos && image.find('\0') == std::string::npos;
+  std::unique_ptr<CudaModule> module = isPtx
+                                           ? loadPtxCached(*ctx, image, s.cacheDir, report, error)
+                                           : CudaModule::load(*ctx, image, error);
+  if (!module) {
+    fail(s, "loading a GPU kernel module: " + error);
+    return nullptr;
+  }
+  void *handle = module.get();
+  s.modules[handle] = std::move(module);
+  return handle;
+}
+
+extern "C" void *frondMgpuModuleLoad(void *data, size_t size) {
+  return loadModule(std::string(static_cast<const char *>(data), size));
+}
+
+extern "C" void *frondMgpuModuleLoadJIT(void *ptx, int /*optLevel: ptxas' default*/) {
+  return loadModule(std::string(static_cast<const char *>(ptx)));
+}
+
+extern "C" void frondMgpuModuleUnload(void *module) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.modules.erase(module);
+}
+
+extern "C" void *frondMgpuModuleGetFunction(void *module, const char *name) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.modules.find(module);
+  if (!ready(s) || it == s.modules.end()) {
+    fail(s, std::string("kernel ") + name + ": its module is not loaded");
+    return nullptr;
+  }
+  CUfunction fn = nullptr;
+  std::string error;
+  if (!it->second->function(name, fn, error)) {
+    fail(s, error);
+    return nullptr;
+  }
+  s.kernelNames[fn] = name;
+  return fn;
+}
+
+extern "C" void frondMgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                                      intptr_t blockZ, int32_t sharedBytes, void *stream,
+                                      void **params, void **extra, size_t /*paramCount*/) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!ready(s) || !function)
+    return;
+  const CudaDriver &d = s.context->driver();
+  auto fn = static_cast<CUfunction>(function);
+  check(s,
+        d.launchKernel(fn, unsigned(gridX), unsigned(gridY), unsigned(gridZ), unsigned(blockX),
+                       unsigned(blockY), unsigned(blockZ), unsigned(sharedBytes),
+                       asStream(stream), params, extra),
+        "cuLaunchKernel", "kernel " + s.kernelNames[fn]);
+}
+
+extern "C" void *frondMgpuStreamCreate() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  CUstream stream = nullptr;
+  if (ready(s))
+    check(s, s.context->driver().streamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
+  return stream;
+}
+
+extern "C" void frondMgpuStreamDestroy(void *stream) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.context && stream)
+    s.context->driver().streamDestroy(asStream(stream));
+}
+
+extern "C" void frondMgpuStreamSynchronize(void *stream) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (ready(s))
+    check(s, s.context->driver().streamSynchronize(asStream(stream)), "cuStreamSynchronize");
+}
+
+extern "C" void *frondMgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  size_t size = bytes ? size_t(bytes) : 1; // the driver refuses 0 bytes
+  CUdeviceptr p = 0;
+  if (const CudaContext *ctx = ready(s)) {
+    const CudaDriver &d = ctx->driver();
+    if (hostShared)
+      check(s, d.memAllocManaged(&p, size, kMemAttachGlobal), "cuMemAllocManaged",
+            std::to_string(size) + " bytes");
+    else
+      check(s, d.memAlloc(&p, size), "cuMemAlloc", std::to_string(size) + " bytes");
+  }
+  if (p)
+    return reinterpret_cast<void *>(p);
+  // The error is latched; host code may still write here before the caller
+  // reads it.
+  void *host = std::calloc(size, 1);
+  s.hostFallbacks.insert(host);
+  return host;
+}
+
+extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!pointer)
+    return;
+  if (s.hostFallbacks.erase(pointer)) {
+    std::free(pointer);
+    return;
+  }
+  if (s.context)
+    check(s, s.context->driver().memFree(reinterpret_cast<CUdeviceptr>(pointer)), "cuMemFree");
+}
+
+extern "C" void frondMgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (ready(s))
+    check(s,
+          s.context->driver().memcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                                          reinterpret_cast<CUdeviceptr>(src), bytes,
+                                          asStream(stream)),
+          "cuMemcpyAsync");
+}

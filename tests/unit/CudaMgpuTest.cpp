@@ -1,0 +1,151 @@
+//===- CudaMgpuTest.cpp - the mgpu* ABI against a stand-in driver ---------===//
+//
+// What generated host code does (CudaMgpu.h), call by call, against
+// libfrond-fake-cuda.so: the module load goes through the kernel cache, the
+// launch reaches cuLaunchKernel with the grid and block the code asked for
+// and the parameters it packed, managed memory is what host_shared buffers
+// get, and a failing launch is latched (naming the kernel) instead of
+// aborting, with later work skipped until the error is taken.
+//
+//===----------------------------------------------------------------------===//
+#include "frond/runtime/CudaMgpu.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+using namespace frond::runtime::cuda;
+
+namespace {
+
+const char *kPtx = ".version 8.0\n.target sm_90\n.address_size 64\n"
+                   ".visible .entry add_one(.param .u64 p, .param .u32 n) { ret; }\n"
+                   ".visible .entry other(.param .u64 p) { ret; }\n";
+
+/// The stand-in driver's call log since the last call (FakeCuda.cpp).
+std::string takeDriverLog() {
+  void *lib = dlopen(FROND_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  if (!lib)
+    return "(the fake driver is not loaded)";
+  auto log = reinterpret_cast<const char *(*)()>(dlsym(lib, "frondFakeCudaLog"));
+  auto clear = reinterpret_cast<void (*)()>(dlsym(lib, "frondFakeCudaClearLog"));
+  std::string text = log ? log() : "(no frondFakeCudaLog)";
+  if (clear)
+    clear();
+  dlclose(lib);
+  return text;
+}
+
+class MgpuTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    setenv("FROND_LIBCUDA", FROND_FAKE_CUDA, 1);
+    std::string error;
+    ASSERT_TRUE(openMgpuDevice(error)) << error;
+    std::string dir = std::string(FROND_TEST_TMP) + "/mgpu-cache";
+    std::filesystem::remove_all(dir);
+    setMgpuKernelCacheDir(dir);
+    takeMgpuError();
+    takeDriverLog();
+  }
+};
+
+TEST_F(MgpuTest, EverySymbolHasItsMgpuName) {
+  auto symbols = mgpuSymbols();
+  ASSERT_EQ(symbols.size(), 11u);
+  for (auto &[name, address] : symbols) {
+    EXPECT_EQ(std::strncmp(name, "mgpu", 4), 0) << name;
+    EXPECT_NE(address, nullptr) << name;
+  }
+}
+
+TEST_F(MgpuTest, LaunchReachesTheDriverWithItsArguments) {
+  void *module = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  ASSERT_NE(module, nullptr) << takeMgpuError();
+  void *fn = frondMgpuModuleGetFunction(module, "add_one");
+  ASSERT_NE(fn, nullptr) << takeMgpuError();
+
+  // A host_shared buffer of 4 floats, written by the host, read back after
+  // the kernel (the fake's add_one adds 1 to p[0..n)).
+  auto *p = static_cast<float *>(frondMgpuMemAlloc(4 * sizeof(float), nullptr, true));
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 4; ++i)
+    p[i] = float(i);
+  void *stream = frondMgpuStreamCreate();
+  int n = 3;
+  void *params[] = {&p, &n};
+  frondMgpuLaunchKernel(fn, 2, 1, 1, 64, 1, 1, 128, stream, params, nullptr, 2);
+  frondMgpuStreamSynchronize(stream);
+  frondMgpuStreamDestroy(stream);
+  EXPECT_EQ(takeMgpuError(), "");
+  EXPECT_EQ(p[0], 1.0f);
+  EXPECT_EQ(p[2], 3.0f);
+  EXPECT_EQ(p[3], 3.0f); // n = 3: the fourth is untouched
+  frondMgpuMemFree(p, nullptr);
+  frondMgpuModuleUnload(module);
+
+  EXPECT_EQ(takeDriverLog(), "cuModuleLoadDataEx cubin\n"
+                             "cuModuleGetFunction add_one\n"
+                             "cuMemAllocManaged 16 flags 1\n"
+                             "cuLaunchKernel add_one grid 2x1x1 block 64x1x1 shared 128\n"
+                             "cuMemFree\n"
+                             "cuModuleUnload\n");
+  // The PTX was compiled once and cached: the second load reads the cubin.
+  void *again = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  ASSERT_NE(again, nullptr) << takeMgpuError();
+  frondMgpuModuleUnload(again);
+  EXPECT_TRUE(std::filesystem::exists(std::string(FROND_TEST_TMP) + "/mgpu-cache"));
+}
+
+TEST_F(MgpuTest, DeviceMemoryAndCopies) {
+  void *a = frondMgpuMemAlloc(8, nullptr, false);
+  void *b = frondMgpuMemAlloc(0, nullptr, true); // zero bytes: still a buffer
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  frondMgpuMemcpy(b, a, 8, nullptr);
+  frondMgpuMemFree(a, nullptr);
+  frondMgpuMemFree(b, nullptr);
+  EXPECT_EQ(takeMgpuError(), "");
+  EXPECT_EQ(takeDriverLog(), "cuMemAllocManaged 1 flags 1\n"
+                             "cuMemcpyAsync 8\n"
+                             "cuMemFree\n"
+                             "cuMemFree\n");
+}
+
+TEST_F(MgpuTest, AFailedLaunchIsLatchedWithTheKernelsName) {
+  void *module = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  void *fn = frondMgpuModuleGetFunction(module, "other");
+  ASSERT_NE(fn, nullptr) << takeMgpuError();
+  float x = 0;
+  float *p = &x;
+  void *params[] = {&p};
+  takeDriverLog();
+  // The fake runs only add_one: anything else is CUDA_ERROR_INVALID_VALUE.
+  frondMgpuLaunchKernel(fn, 1, 1, 1, 1, 1, 1, 0, nullptr, params, nullptr, 1);
+  // Later work is skipped; allocations still return usable host memory.
+  frondMgpuLaunchKernel(fn, 1, 1, 1, 1, 1, 1, 0, nullptr, params, nullptr, 1);
+  auto *q = static_cast<float *>(frondMgpuMemAlloc(4, nullptr, true));
+  ASSERT_NE(q, nullptr);
+  *q = 1.0f;
+  frondMgpuMemFree(q, nullptr);
+  EXPECT_EQ(takeDriverLog(), "cuLaunchKernel other grid 1x1x1 block 1x1x1 shared 0\n");
+  std::string error = takeMgpuError();
+  EXPECT_NE(error.find("cuLaunchKernel: CUDA_ERROR_INVALID_VALUE"), std::string::npos) << error;
+  EXPECT_NE(error.find("(kernel other)"), std::string::npos) << error;
+  EXPECT_EQ(takeMgpuError(), ""); // taken: cleared
+  frondMgpuModuleUnload(module);
+}
+
+TEST_F(MgpuTest, AMissingKernelIsAnError) {
+  void *module = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  EXPECT_EQ(frondMgpuModuleGetFunction(module, "absent"), nullptr);
+  EXPECT_NE(takeMgpuError().find("CUDA_ERROR_NOT_FOUND"), std::string::npos);
+  frondMgpuModuleUnload(module);
+}
+
+} // namespace
