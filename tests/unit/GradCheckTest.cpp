@@ -105,17 +105,18 @@ const GradCase kCases[] = {
     // of A_LM): fourth-order differences, see the file comment.
     {"attention-power-law.spec", nullptr, 70, 1e-6, 1e-6, nullptr, /*fourthOrder=*/true},
     {"dag-power-law.spec", nullptr, 70, 1e-6, 1e-6, nullptr, /*fourthOrder=*/true},
-    // Rules being written.
-    {"pending-rope.spec", "rope"},
-    {"pending-slice-concat.spec", "slice and concat"},
-    {"pending-clamp-cumsum.spec", "clamp and cumsum"},
-    {"pending-lowrank-linear.spec", "lowrank_linear"},
-    {"pending-kind-linear.spec", "attention kind linear"},
-    {"pending-kind-relaxed-linear.spec", "attention kind relaxed_linear"},
-    {"pending-kind-aft.spec", "attention kind aft"},
-    {"pending-alibi-learnable.spec", "learnable score captures"},
-    {"pending-alibi-frozen.spec", "score captures (frozen)"},
-    {"pending-relative-bias-learnable.spec", "learnable score captures"},
+    // The recurrent kinds, RoPE, slicing, clamp/cumsum, factorised linear
+    // layers and score regions that read tensors (learnable or frozen).
+    {"rope.spec"},
+    {"slice-concat.spec"},
+    {"clamp-cumsum.spec"},
+    {"lowrank-linear.spec"},
+    {"attention-linear.spec"},
+    {"attention-relaxed-linear.spec"},
+    {"attention-aft.spec"},
+    {"attention-alibi-learnable.spec"},
+    {"attention-alibi-frozen.spec"},
+    {"attention-relative-bias-learnable.spec"},
 };
 
 const int64_t kBatch = 2;
