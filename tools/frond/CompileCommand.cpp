@@ -47,7 +47,12 @@ static int printCUDA(const Options &o, mlir::ModuleOp module) {
     return 1;
   }
   if (o.emit == "ptx") {
-    std::fputs(cuda::ptxOf(module).c_str(), stdout);
+    std::string ptx = cuda::ptxOf(module);
+    std::string missing = cuda::unresolvedLibdeviceCall(ptx);
+    if (!missing.empty())
+      std::fprintf(stderr, "frond: warning: %s; this PTX declares it unresolved\n",
+                   cuda::missingLibdeviceMessage(missing).c_str());
+    std::fputs(ptx.c_str(), stdout);
     return 0;
   }
   std::string text;

@@ -24,6 +24,13 @@ bool lowerToCUDA(mlir::ModuleOp module, const mlir::frond::CUDAPipelineOptions &
 /// each preceded by a `// gpu.binary @name` line.
 std::string ptxOf(mlir::ModuleOp module);
 
+/// The first CUDA math function (`__nv_...`) that `ptx` declares but does
+/// not define (libdevice was not linked), or "".
+std::string unresolvedLibdeviceCall(const std::string &ptx);
+
+/// What to do when `function` (from unresolvedLibdeviceCall) is unlinked.
+std::string missingLibdeviceMessage(const std::string &function);
+
 } // namespace frond::cuda
 
 #endif // FROND_PIPELINES_CUDALOWERING_H
