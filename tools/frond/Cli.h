@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "frond/JIT/Jit.h"
 #include "frond/lang/Diagnostics.h"
 #include "frond/lang/Loader.h"
 #include "frond/lang/Sema.h"
@@ -96,8 +97,11 @@ extern const char *const kDevicesHelp;
 /// Whether --device applies to `command`.
 bool deviceApplies(const std::string &command);
 /// Opens CUDA device 0 for a command run with --device cuda: -1 to go on,
-/// else the exit status (2 without a GPU, 1 where the GPU path is missing).
+/// else the exit status (2 without a GPU).
 int cudaDeviceGate(const Options &o);
+/// The JIT's options for a command: its cache (--no-cache refreshes it),
+/// the target of --device and --emulate-gpu-attention.
+jit::CompileOptions jitOptions(const Options &o);
 
 int numericsCommand(const Options &o, const Program &program,
                     const std::vector<Override> &overrides, DiagEngine &diags);

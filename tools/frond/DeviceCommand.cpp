@@ -56,13 +56,15 @@ int frond::cli::cudaDeviceGate(const Options &o) {
   }
   std::fprintf(stderr, "frond: CUDA device 0: %s, driver %s\n", ctx->info().describe().c_str(),
                cudaDriverVersionString(ctx->driver().version).c_str());
-  if (o.command == "check" || o.command == "eval")
-    return -1; // the spec's checks, or the forward compiled for the GPU
-  std::fprintf(stderr,
-               "frond: error: %s --device cuda is not implemented yet: eval and check "
-               "--numerics run the forward on the GPU; training, generation and serving "
-               "do not yet\n"
-               "  fix: run with --device cpu\n",
-               o.command.c_str());
-  return 1;
+  return -1;
+}
+
+jit::CompileOptions frond::cli::jitOptions(const Options &o) {
+  jit::CompileOptions options;
+  options.cacheDir = o.cacheDir;
+  options.refreshCache = o.noCache;
+  options.emulateGPUAttention = o.emulateGPU;
+  if (o.device == "cuda")
+    options.target = jit::CompileOptions::Target::CUDA;
+  return options;
 }

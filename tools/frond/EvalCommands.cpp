@@ -281,13 +281,8 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
     return false;
   double genSec = secondsSince(t0);
   std::string error;
-  jit::CompileOptions options;
-  options.cacheDir = o.cacheDir;
-  options.refreshCache = o.noCache;
+  jit::CompileOptions options = jitOptions(o);
   options.gradient = gradient;
-  options.emulateGPUAttention = o.emulateGPU;
-  if (o.device == "cuda")
-    options.target = jit::CompileOptions::Target::CUDA;
   jit::CompileReport report;
   auto cm = jit::CompiledModel::compile(std::move(module), error, options, &report);
   if (!cm) {

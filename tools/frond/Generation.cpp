@@ -119,7 +119,9 @@ bool prepareGeneration(const cli::Options &o, const Program &program,
   inputs.model = &g.inst->model;
   inputs.graph = &g.graph;
   inputs.params = std::move(params);
-  inputs.compile.cacheDir = o.cacheDir;
+  inputs.compile = cli::jitOptions(o);
+  // --no-cache means the KV cache here (makeDecoder), not the JIT's.
+  inputs.compile.refreshCache = false;
   return true;
 }
 

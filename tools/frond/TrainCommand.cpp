@@ -259,9 +259,7 @@ int trainCommand(const Options &o, const Program &program,
   std::string modelHash = hex(fnv1a(modelText));
   auto compileOne = [&](mlir::OwningOpRef<mlir::ModuleOp> mod, bool gradient, Bound &out,
                         std::string &how) {
-    jit::CompileOptions options;
-    options.cacheDir = o.cacheDir;
-    options.refreshCache = o.noCache;
+    jit::CompileOptions options = jitOptions(o);
     options.gradient = gradient;
     jit::CompileReport report;
     out.fn = jit::CompiledModel::compile(std::move(mod), error, options, &report);
@@ -446,6 +444,7 @@ int trainCommand(const Options &o, const Program &program,
         .str("experiment", e.name)
         .str("variant", variantName)
         .str("model", m.name)
+        .str("device", o.device.empty() ? "cpu" : o.device)
         .integer("seed", (long long)plan.seed)
         .integer("steps", plan.total)
         .integer("batch", plan.batch)
@@ -533,8 +532,8 @@ int trainCommand(const Options &o, const Program &program,
                                   : "",
               (unsigned long long)plan.seed, plan.evalEvery, plan.valBatches);
   std::printf("  optimizer: %s\n", opt->summary().c_str());
-  std::printf("  compile:  %.2f s (gradient %s, forward %s)\n", compileSec, gradHow.c_str(),
-              fwdHow.c_str());
+  std::printf("  compile:  %.2f s (gradient %s, forward %s; %s)\n", compileSec, gradHow.c_str(),
+              fwdHow.c_str(), o.device == "cuda" ? "CUDA device 0" : "CPU");
   std::printf("  run:      %s%s\n", runDir.c_str(),
               o.resume.empty() ? "" : (" (resumed at step " + std::to_string(startStep) + ")").c_str());
   std::fflush(stdout);
