@@ -31,6 +31,7 @@ struct Options {
   double initStd = 0.02;           ///< std of the normal parameter init
   bool f64 = false;                ///< eval --dtype f64: floats in double precision
   bool emulateGPU = false;         ///< --emulate-gpu-attention: the CUDA kernel on the CPU
+  bool gradient = false;           ///< compile --gradient: add @<model>_grad
   std::string target = "cpu";      ///< compile --target: cpu or cuda
   std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)
   std::string attentionTiles = "f32"; ///< compile --attention-tiles (cuda): f32, bf16, f16

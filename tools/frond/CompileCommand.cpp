@@ -91,6 +91,11 @@ int compileCommand(const Options &o, const Program &program,
                  cudaEmit ? "needs --target=cuda" : "is a CPU stage, not one of --target=cuda");
     return 2;
   }
+  if (o.gradient && (o.emit == "ast" || o.emit == "graph" || o.emit == "generation")) {
+    std::fprintf(stderr, "frond: error: --gradient applies to --emit=mlir, lowered, llvm, gpu "
+                         "or ptx, not %s\n", o.emit.c_str());
+    return 2;
+  }
   if (o.emit == "ast") {
     auto m = parseSpecFile(o.file, diags);
     if (diags.hasErrors() || !m)
@@ -116,6 +121,10 @@ int compileCommand(const Options &o, const Program &program,
   if (!module)
     return 1;
   std::string text, error;
+  if (o.gradient && !jit::addGradient(*module, error)) {
+    std::fprintf(stderr, "frond: error: %s", error.c_str());
+    return 1;
+  }
   llvm::raw_string_ostream os(text);
   if (cudaEmit)
     return printCUDA(o, *module);

@@ -106,6 +106,10 @@ options:
                    the host code and NVVM kernels (gpu.launch_func, gpu.module)
                    and --emit=ptx the PTX of every kernel (no GPU needed)
   --gpu-arch SM    compile --target=cuda: the GPU, e.g. sm_80 (default), sm_90
+  --gradient       compile --emit=mlir|lowered|llvm|gpu|ptx: add the loss's
+                   gradient function @<model>_grad (frond-autodiff), as
+                   training compiles it; on cuda its attention backward is
+                   the dQ and dK/dV kernels
   --attention-tiles T
                    compile --target=cuda: the attention kernel's tiles, f32
                    (default; a thread per query row) or bf16/f16 (tensor-core
@@ -451,6 +455,8 @@ int main(int argc, char **argv) {
         return usageError("--attention-tiles needs f32, bf16 or f16" +
                           (v.empty() ? "" : ", not '" + v + "'"));
       o.attentionTiles = v;
+    } else if (a == "--gradient") {
+      o.gradient = true;
     } else if (a == "--emulate-gpu-attention") {
       o.emulateGPU = true;
     } else if (a == "--numerics") {

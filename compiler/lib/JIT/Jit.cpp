@@ -100,8 +100,25 @@ namespace {
 std::mutex memoryMutex;
 std::map<std::string, std::weak_ptr<CompiledModel>> memoryCache;
 
-/// Runs -frond-autodiff (then canonicalize + CSE) on `module`. Errors (an op
-/// without a gradient rule, ...) carry their spec locations.
+
+/// The options that change the generated code, for the cache key.
+std::string describeOptions(const CompileOptions &o) {
+  mlir::frond::CPUPipelineOptions p;
+  std::string d = "opt=" + std::to_string(o.optLevel) + " grad=" + std::to_string(o.gradient) +
+                  " query-tile=" + std::to_string(p.queryTile) +
+                  " key-tile=" + std::to_string(p.keyTile) +
+                  " fuse=" + std::to_string(bool(p.fuseElementwise)) +
+                  " vectorize=" + std::to_string(bool(p.vectorize)) +
+                  " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
+                  std::to_string(p.tileK) +
+                  " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
+  if (o.target == CompileOptions::Target::CUDA)
+    d += " target=cuda chip=" + o.gpuChip;
+  return d;
+}
+
+} // namespace
+
 bool addGradient(ModuleOp module, std::string &error) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
@@ -122,24 +139,6 @@ bool addGradient(ModuleOp module, std::string &error) {
   }
   return true;
 }
-
-/// The options that change the generated code, for the cache key.
-std::string describeOptions(const CompileOptions &o) {
-  mlir::frond::CPUPipelineOptions p;
-  std::string d = "opt=" + std::to_string(o.optLevel) + " grad=" + std::to_string(o.gradient) +
-                  " query-tile=" + std::to_string(p.queryTile) +
-                  " key-tile=" + std::to_string(p.keyTile) +
-                  " fuse=" + std::to_string(bool(p.fuseElementwise)) +
-                  " vectorize=" + std::to_string(bool(p.vectorize)) +
-                  " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
-                  std::to_string(p.tileK) +
-                  " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
-  if (o.target == CompileOptions::Target::CUDA)
-    d += " target=cuda chip=" + o.gpuChip;
-  return d;
-}
-
-} // namespace
 
 std::shared_ptr<CompiledModel>
 CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,

@@ -52,10 +52,13 @@ Value contractMaps(OpBuilder &b, Location loc, Value a, AffineMap aMap, Value bT
 /// `tensor.extract` of a captured element), by forward mode over its scalar
 /// body, cloned once at `b` with `args` then `captures` bound; `map` maps
 /// the region's values to their clones. Fails after an error on an op the
-/// forward mode does not know (ScoreDerivatives.cpp).
+/// forward mode does not know (ScoreDerivatives.cpp). `cloneOp` clones one
+/// op of the body, mapping its results (default: OpBuilder::clone; the GPU
+/// kernels read captured buffers instead of tensors).
+using CloneFn = function_ref<void(OpBuilder &, Operation &, IRMapping &)>;
 FailureOr<SmallVector<Value>> scoreDerivatives(OpBuilder &b, Region &score, ArrayRef<Value> args,
                                                ValueRange captures, ArrayRef<Value> seeds,
-                                               IRMapping &map);
+                                               IRMapping &map, CloneFn cloneOp = {});
 
 /// The derivative with respect to `s` alone; null after an error.
 Value scoreDerivative(OpBuilder &b, Region &score, ArrayRef<Value> args, ValueRange captures);

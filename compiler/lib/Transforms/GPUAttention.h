@@ -11,9 +11,15 @@
 #define FROND_LIB_TRANSFORMS_GPUATTENTION_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Region.h"
+#include "mlir/Support/LLVM.h"
 
 #include <functional>
+
+namespace mlir::frond {
+class AttentionGradOp;
+}
 
 namespace mlir::frond::gpuattn {
 
@@ -67,6 +73,11 @@ struct MaskBounds {
 MaskBounds maskBoundsOnTile(OpBuilder &b, Location loc, Region &mask, ValueRange bhqk,
                             Value qHi, Value kHi, ValueRange captures);
 
+/// Clones `op` with `map`; a tensor operand that now maps to a buffer is
+/// read with memref ops instead (`tensor.extract` → `memref.load`,
+/// `tensor.dim` → `memref.dim`). Returns the single result, if any.
+Value cloneOnBuffers(OpBuilder &b, Operation &op, IRMapping &map);
+
 /// Clones `region`'s body at `b` with its arguments bound to `args` then
 /// `captures`, reading captured tensors from their buffers (`tensor.extract`
 /// → `memref.load`, `tensor.dim` → `memref.dim`); returns the yielded value.
@@ -117,6 +128,85 @@ void buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoor
 void storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
               const ThreadEnv &env, Value qi, Value m, Value l,
               ArrayRef<std::pair<Value, Value>> columns, Value writeLse);
+
+/// One kernel of an attention op: its grid, threads, workgroup tiles and
+/// the body of one thread of one block.
+struct KernelLaunch {
+  std::string name;        ///< unique in the module (uniqueKernelName)
+  SmallVector<Value> grid; ///< host values: blocks along x, y, z
+  int64_t numThreads = 0;
+  SmallVector<Type> tiles; ///< workgroup buffers (static shapes)
+  /// Builds the body at `b`: `args` are the launch's operands as the body
+  /// sees them (the gpu.func's arguments, or the host values when
+  /// emulated), then block ids x, y, z, the thread id and the tiles.
+  std::function<void(OpBuilder &b, ValueRange args, ArrayRef<Value> blockIds, Value tid,
+                     ValueRange tiles)>
+      body;
+};
+
+/// `<func>_attention_<n>` (and its `_launch`) not yet used in `module`,
+/// <func> the function `op` is in.
+std::string uniqueKernelName(ModuleOp module, Operation *op, int64_t &counter);
+
+/// Emits `launch` on operands `args` at `b`: the kernel as a gpu.func in a
+/// gpu.module of its own (both named launch.name) with a placeholder call
+/// from the host until frond-launch-gpu-kernels, or, with `emulate`, the
+/// same body as host loops (blocks z, y, x, then threads; tiles become
+/// allocas at the function's entry).
+void emitLaunch(OpBuilder &b, Location loc, ModuleOp module, const KernelLaunch &launch,
+                ValueRange args, bool emulate);
+
+/// `v` read as a buffer (bufferization.to_buffer, any strided layout) when
+/// it is a tensor; anything else as is.
+Value bufferOf(OpBuilder &b, Location loc, Value v);
+
+/// A fresh buffer of `shape` and `elem`, its dynamic extents taken from
+/// `extents` (one value per dimension).
+Value allocLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem,
+                ArrayRef<Value> extents);
+
+/// What lowering an attention_grad op needs from the pass.
+struct GradLoweringOptions {
+  ModuleOp module;
+  int64_t queryTile = 0, keyTile = 0;
+  bool emulate = false;
+  int64_t *kernelCount = nullptr; ///< for uniqueKernelName
+};
+
+/// Lowers a softmax attention_grad (no metric, static head sizes) whose
+/// forward saved `lse` ([b, h, tq] f32) to two launches: the dQ kernel,
+/// then the dK/dV kernel (LowerAttentionGradToGPU.cpp).
+LogicalResult lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
+                                      const GradLoweringOptions &options);
+
+/// What the backward kernels know beyond the forward's AttentionKernel
+/// (whose `out` and `lse` are the forward's output and saved log-sum-exp).
+struct AttentionGradKernel {
+  AttentionKernel fwd;
+  Value dout;             ///< [b, h, tq, Dv]
+  Value delta;            ///< [b, h, tq] f32: dO·O per row (the dQ kernel writes it)
+  Value dq, dk, dv;       ///< the gradients, shaped as q, k, v
+  /// (capture index, buffer) of each captured tensor's gradient that the
+  /// score region reads: contributions are added atomically.
+  SmallVector<std::pair<unsigned, Value>> captureGrads;
+};
+
+/// The dQ kernel body (one thread per query row, K/V tiles `ks`, `vs` in
+/// f32): recomputes P = exp(s - lse) tile by tile and accumulates
+/// dQ = Σ_j dS_ij k_j; writes dQ, delta and the captures' gradients.
+/// Fails (after an error) on a score region forward mode cannot
+/// differentiate; so does the dK/dV kernel.
+LogicalResult buildGradQueryKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                   const BlockCoords &block, const ThreadEnv &env, Value ks,
+                                   Value vs);
+
+/// The dK/dV kernel body (one thread per key row of the K/V head
+/// block.kvh, block.q0 its first key; Q/dO tiles `qs`, `dos` of
+/// `stagedRows` rows in f32): sweeps the query heads of the group and their
+/// query tiles, accumulating dV = Σ_i P_ij dO_i and dK = Σ_i dS_ij q_i.
+LogicalResult buildGradKeyKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                 const BlockCoords &block, const ThreadEnv &env, Value qs,
+                                 Value dos, int64_t stagedRows);
 
 } // namespace mlir::frond::gpuattn
 

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -35,22 +36,6 @@ using lowering::cIdx;
 namespace {
 
 constexpr int64_t kSharedBytes = 48 * 1024; // static workgroup memory per block
-
-Type bufferTypeOf(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
-    return type;
-  // Any layout the producer bufferizes to is accepted.
-  SmallVector<int64_t> strides(tensor.getRank(), ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides);
-  return MemRefType::get(tensor.getShape(), tensor.getElementType(), layout);
-}
-
-Value bufferOf(OpBuilder &b, Location loc, Value v) {
-  if (!isa<RankedTensorType>(v.getType()))
-    return v;
-  return bufferization::ToBufferOp::create(b, loc, bufferTypeOf(v.getType()), v, /*readOnly=*/true);
-}
 
 /// The launch geometry and workgroup tiles of one attention op.
 struct Plan {
@@ -90,6 +75,20 @@ struct FrondLowerAttentionToGPU
     for (AttentionOp op : ops)
       if (failed(lower(op, tile, mma)))
         return signalPassFailure();
+    // Backward kernels for the gradients of the forwards lowered here (in
+    // f32 whatever the forward's tiles: no mma.sync backward yet).
+    SmallVector<AttentionGradOp> grads;
+    DominanceInfo dominance(getOperation());
+    getOperation().walk([&](AttentionGradOp op) {
+      Value lse = savedLse.lookup(op.getOut());
+      if (supportedOperands(op.getKind(), op.getMetric(), op.getQ(), op.getV()) && lse &&
+          dominance.properlyDominates(lse, op))
+        grads.push_back(op);
+    });
+    GradLoweringOptions options{getOperation(), queryTile, keyTile, emulate, &kernelCount};
+    for (AttentionGradOp op : grads)
+      if (failed(lowerAttentionGradToGPU(op, savedLse.lookup(op.getOut()), options)))
+        return signalPassFailure();
   }
 
   Type parseTileType() {
@@ -105,12 +104,15 @@ struct FrondLowerAttentionToGPU
 
   /// Softmax without a metric, f32/bf16/f16 operands, static head sizes.
   static bool isSupported(AttentionOp op) {
-    auto q = cast<RankedTensorType>(op.getQ().getType());
-    auto v = cast<RankedTensorType>(op.getV().getType());
-    Type elem = q.getElementType();
-    return op.getKind() == AttentionKind::Softmax && !op.getMetric() &&
-           (elem.isF32() || elem.isBF16() || elem.isF16()) && !q.isDynamicDim(3) &&
-           !v.isDynamicDim(3);
+    return supportedOperands(op.getKind(), op.getMetric(), op.getQ(), op.getV());
+  }
+  static bool supportedOperands(AttentionKind kind, Value metric, Value q, Value v) {
+    auto qType = cast<RankedTensorType>(q.getType());
+    auto vType = cast<RankedTensorType>(v.getType());
+    Type elem = qType.getElementType();
+    return kind == AttentionKind::Softmax && !metric &&
+           (elem.isF32() || elem.isBF16() || elem.isF16()) && !qType.isDynamicDim(3) &&
+           !vType.isDynamicDim(3);
   }
 
   /// Tile sizes, threads and workgroup buffers; the key tile shrinks until
@@ -196,28 +198,29 @@ struct FrondLowerAttentionToGPU
     Value B = memref::DimOp::create(b, loc, args[0], 0);
     Value H = memref::DimOp::create(b, loc, args[0], 1);
     Value TQ = memref::DimOp::create(b, loc, args[0], 2);
-    SmallVector<Value> dims{B, H, TQ}, dynamic;
-    for (auto [extent, dim] : llvm::zip(resType.getShape(), dims))
-      if (ShapedType::isDynamic(extent))
-        dynamic.push_back(dim);
-    Value out = memref::AllocOp::create(
-        b, loc, MemRefType::get(resType.getShape(), resType.getElementType()), dynamic);
-    Value lse = memref::AllocOp::create(
-        b, loc, MemRefType::get(resType.getShape().drop_back(), b.getF32Type()), dynamic);
+    SmallVector<Value> dims{B, H, TQ, Value()};
+    Value out = allocLike(b, loc, resType.getShape(), resType.getElementType(), dims);
+    Value lse = allocLike(b, loc, resType.getShape().drop_back(), b.getF32Type(), dims);
     args.append({out, lse});
     Value numQTiles = arith::CeilDivUIOp::create(b, loc, TQ, cIdx(b, loc, queryTile));
 
-    if (emulate) {
-      bindKernelArgs(kernel, args);
-      readSizes(b, kernel);
-      emitHostLoops(b, kernel, *p, mma, {numQTiles, H, B});
-    } else {
-      emitKernel(b, op, kernel, *p, mma, args, {numQTiles, H, B});
-    }
+    KernelLaunch launch;
+    launch.name = uniqueKernelName(getOperation(), op, kernelCount);
+    launch.grid = {numQTiles, H, B};
+    launch.numThreads = p->numThreads;
+    launch.tiles = p->tiles;
+    launch.body = [&, plan = *p](OpBuilder &kb, ValueRange kargs, ArrayRef<Value> ids, Value tid,
+                                 ValueRange tiles) {
+      bindKernelArgs(kernel, kargs);
+      readSizes(kb, kernel);
+      buildBlock(kb, kernel, plan, mma, ids[0], ids[1], ids[2], tid, tiles);
+    };
+    emitLaunch(b, loc, getOperation(), launch, args, emulate);
     Value result = bufferization::ToTensorOp::create(b, loc, resType, out,
                                                      /*restrict=*/true, /*writable=*/true);
     op.replaceAllUsesWith(result);
     op.erase();
+    savedLse[result] = lse;
     return success();
   }
 
@@ -228,91 +231,10 @@ struct FrondLowerAttentionToGPU
     kernel.out = args[args.size() - 2], kernel.lse = args.back();
   }
 
-  /// The kernel in a gpu.module of its own, and the host's placeholder call.
-  void emitKernel(OpBuilder &b, AttentionOp op, AttentionKernel &kernel, const Plan &p, bool mma,
-                  ValueRange args, ArrayRef<Value> grid) {
-    Location loc = kernel.loc;
-    ModuleOp module = getOperation();
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), b.getUnitAttr());
-    auto func = op->getParentOfType<FunctionOpInterface>();
-    std::string name;
-    do
-      name = (func.getName() + "_attention_" + Twine(kernelCount++)).str();
-    while (module.lookupSymbol(name) || module.lookupSymbol(name + "_launch"));
-    OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
-    auto gpuModule = gpu::GPUModuleOp::create(mb, loc, name);
-    mb.setInsertionPointToStart(gpuModule.getBody());
-    auto type = FunctionType::get(b.getContext(), TypeRange(args), {});
-    // Workgroup tiles as module globals aligned for vector loads (a
-    // workgroup attribution would only get its element's alignment).
-    SmallVector<memref::GlobalOp> globals;
-    for (auto [i, tile] : llvm::enumerate(p.tiles))
-      globals.push_back(memref::GlobalOp::create(
-          mb, loc, mb.getStringAttr("tile" + Twine(i)), mb.getStringAttr("private"),
-          TypeAttr::get(tile), Attribute(), UnitAttr(), mb.getI64IntegerAttr(16)));
-    // The kernel carries the module's name, so it names itself in PTX.
-    auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, name, type);
-    kernelFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), mb.getUnitAttr());
-    kernelFunc.setKnownBlockSize(ArrayRef<int32_t>{static_cast<int32_t>(p.numThreads), 1, 1});
-    OpBuilder kb = OpBuilder::atBlockBegin(&kernelFunc.getBody().front());
-    bindKernelArgs(kernel, kernelFunc.getArguments());
-    readSizes(kb, kernel);
-    SmallVector<Value> tiles;
-    for (memref::GlobalOp global : globals)
-      tiles.push_back(memref::GetGlobalOp::create(kb, loc, global.getType(), global.getSymName()));
-    auto blockId = [&](gpu::Dimension d) -> Value { return gpu::BlockIdOp::create(kb, loc, d); };
-    buildBlock(kb, kernel, p, mma, blockId(gpu::Dimension::x), blockId(gpu::Dimension::y),
-               blockId(gpu::Dimension::z), gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x),
-               tiles);
-    gpu::ReturnOp::create(kb, loc);
-
-    // The host calls a declaration until frond-launch-gpu-kernels.
-    SmallVector<Value> operands(grid);
-    operands.append(args.begin(), args.end());
-    mb.setInsertionPoint(gpuModule);
-    auto decl = func::FuncOp::create(mb, loc, name + "_launch",
-                                     FunctionType::get(b.getContext(), TypeRange(operands), {}));
-    decl.setPrivate();
-    decl->setAttr("frond.gpu_kernel",
-                  SymbolRefAttr::get(gpuModule.getNameAttr(),
-                                     {FlatSymbolRefAttr::get(kernelFunc.getNameAttr())}));
-    func::CallOp::create(b, loc, decl, operands);
-  }
-
-  /// The launch as loops: blocks (z, y, x), then threads, one at a time.
-  void emitHostLoops(OpBuilder &b, const AttentionKernel &kernel, const Plan &p, bool mma,
-                     ArrayRef<Value> grid) {
-    Location loc = kernel.loc;
-    // The tiles (static shapes) as allocas at the function's entry: buffer
-    // deallocation takes no explicit frees, and a loop around the op must
-    // not grow the stack.
-    SmallVector<Value> tiles;
-    Block *entry = b.getInsertionBlock();
-    while (!isa<FunctionOpInterface>(entry->getParentOp()))
-      entry = entry->getParentOp()->getBlock();
-    OpBuilder eb = OpBuilder::atBlockBegin(&entry->getParent()->front());
-    for (Type t : p.tiles)
-      tiles.push_back(memref::AllocaOp::create(eb, loc, cast<MemRefType>(t)));
-    Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
-    auto loop = [&](OpBuilder &lb, Value ub, function_ref<void(OpBuilder &, Value)> inner) {
-      scf::ForOp::create(lb, loc, zero, ub, one, ValueRange{},
-                         [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                           inner(nb, iv);
-                           scf::YieldOp::create(nb, loc);
-                         });
-    };
-    loop(b, grid[2], [&](OpBuilder &b1, Value bi) {
-      loop(b1, grid[1], [&](OpBuilder &b2, Value h) {
-        loop(b2, grid[0], [&](OpBuilder &b3, Value qt) {
-          loop(b3, cIdx(b3, loc, p.numThreads), [&](OpBuilder &b4, Value tid) {
-            buildBlock(b4, kernel, p, mma, qt, h, bi, tid, tiles);
-          });
-        });
-      });
-    });
-  }
-
   int64_t kernelCount = 0;
+  /// The log-sum-exp each lowered forward saved, by its result (what an
+  /// attention_grad's `out` is).
+  DenseMap<Value, Value> savedLse;
 };
 
 } // namespace

@@ -109,7 +109,7 @@ static Value tangentOf(OpBuilder &b, Operation &op, IRMapping &map, Value y,
 
 FailureOr<SmallVector<Value>> scoreDerivatives(OpBuilder &b, Region &score, ArrayRef<Value> args,
                                                ValueRange captures, ArrayRef<Value> seeds,
-                                               IRMapping &map) {
+                                               IRMapping &map, CloneFn cloneOp) {
   Block &block = score.front();
   SmallVector<Value> all(args);
   all.append(captures.begin(), captures.end());
@@ -124,7 +124,10 @@ FailureOr<SmallVector<Value>> scoreDerivatives(OpBuilder &b, Region &score, Arra
     if (isa<BlockArgument>(seed))
       seedAt(i);
   for (Operation &op : block.without_terminator()) {
-    Operation *c = b.clone(op, map);
+    if (cloneOp)
+      cloneOp(b, op, map);
+    else
+      b.clone(op, map);
     for (unsigned i = 0; i < seeds.size(); ++i) {
       if (op.getNumResults() == 1 && op.getResult(0) == seeds[i]) {
         seedAt(i);
@@ -135,7 +138,7 @@ FailureOr<SmallVector<Value>> scoreDerivatives(OpBuilder &b, Region &score, Arra
           llvm::none_of(op.getOperands(), [&](Value v) { return tangent.count(v); }))
         continue; // a constant with respect to this seed
       auto t = [&](Value v) { return tangent.lookup(v); };
-      Value r = tangentOf(b, op, map, c->getResult(0), t);
+      Value r = tangentOf(b, op, map, map.lookup(op.getResult(0)), t);
       if (!r)
         return op.emitError("the score region's derivative cannot go through '")
                << op.getName() << "' yet (forward mode knows add/sub/mul/div/neg, extf/truncf, "

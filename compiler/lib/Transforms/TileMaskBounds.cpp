@@ -23,11 +23,7 @@ using namespace mlir::frond::gpuattn;
 using lowering::cIdx;
 using P = arith::CmpIPredicate;
 
-namespace {
-
-/// Clones `op` with `map`; a tensor operand that now maps to a buffer is
-/// read with memref ops instead.
-Value cloneOnBuffers(OpBuilder &b, Operation &op, IRMapping &map) {
+Value gpuattn::cloneOnBuffers(OpBuilder &b, Operation &op, IRMapping &map) {
   if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
     Value src = map.lookupOrDefault(extract.getTensor());
     if (isa<MemRefType>(src.getType())) {
@@ -50,6 +46,8 @@ Value cloneOnBuffers(OpBuilder &b, Operation &op, IRMapping &map) {
   Operation *clone = b.clone(op, map);
   return clone->getNumResults() == 1 ? clone->getResult(0) : Value();
 }
+
+namespace {
 
 void bindArguments(Region &region, ArrayRef<Value> args, ValueRange captures, IRMapping &map) {
   SmallVector<Value> all(args);

@@ -29,6 +29,11 @@ bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error,
 bool translateToLLVMIR(mlir::ModuleOp module, unsigned optLevel, std::string &ir,
                        std::string &error);
 
+/// Runs -frond-autodiff (then canonicalize + CSE) on `module`, adding each
+/// model's gradient function (@<model>_grad). Errors (an op without a
+/// gradient rule, ...) carry their spec locations.
+bool addGradient(mlir::ModuleOp module, std::string &error);
+
 } // namespace frond::jit
 
 #endif // FROND_JIT_LOWERING_H

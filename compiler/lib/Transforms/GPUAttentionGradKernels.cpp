@@ -1,0 +1,343 @@
+//===- GPUAttentionGradKernels.cpp - flash-attention backward, a row each --===//
+//
+// Both backward kernels recompute the probabilities from the forward's
+// log-sum-exp, P_ij = exp(s_ij - lse_i), and with dP_ij = dO_i·v_j and
+// delta_i = dO_i·O_i take the score gradient G_ij = P_ij (dP_ij - delta_i)
+// and dS_ij = G_ij · score'(x_ij) · scale (x = scale · q·k, the score
+// region's input; its derivative by forward mode, ScoreDerivatives.cpp):
+//   - dQ kernel, one thread per query row: dQ_i = Σ_j dS_ij k_j over the
+//     key tiles (staged in workgroup memory, empty tiles skipped as in the
+//     forward); a captured tensor c the score region reads gets
+//     G_ij · ∂score/∂c added atomically at the element read;
+//   - dK/dV kernel, one thread per key row: dV_j = Σ_i P_ij dO_i and
+//     dK_j = Σ_i dS_ij q_i over the query heads sharing the K/V head and
+//     their query tiles (Q and dO staged), reading delta from the first.
+// Rows without a visible key saved lse = -inf; read as +inf, their P is 0.
+//
+//===----------------------------------------------------------------------===//
+#include "AttentionUtils.h"
+#include "GPUAttention.h"
+#include "LoweringUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::frond;
+using namespace mlir::frond::gpuattn;
+using lowering::cFloat;
+using lowering::cIdx;
+using P = arith::CmpIPredicate;
+
+namespace {
+
+/// Row `t` of `src` [b, h, t, n] as a vector<n x f32>.
+Value loadRow(OpBuilder &b, Location loc, Value src, Value bi, Value hi, Value t, int64_t n) {
+  SmallVector<Value> elems;
+  for (int64_t d = 0; d < n; ++d) {
+    Value x = memref::LoadOp::create(b, loc, src, ValueRange{bi, hi, t, cIdx(b, loc, d)});
+    elems.push_back(lowering::convertScalar(b, loc, x, b.getF32Type()));
+  }
+  return vector::FromElementsOp::create(b, loc, VectorType::get({n}, b.getF32Type()), elems);
+}
+
+/// Stores `row` (vector<n x f32>) as row `t` of `dst` [b, h, t, n].
+void storeVectorRow(OpBuilder &b, Location loc, Value row, Value dst, Value bi, Value hi, Value t) {
+  Type elem = cast<MemRefType>(dst.getType()).getElementType();
+  int64_t n = cast<VectorType>(row.getType()).getDimSize(0);
+  for (int64_t d = 0; d < n; ++d) {
+    Value x = lowering::convertScalar(b, loc, vector::ExtractOp::create(b, loc, row, d), elem);
+    memref::StoreOp::create(b, loc, x, dst, ValueRange{bi, hi, t, cIdx(b, loc, d)});
+  }
+}
+
+/// Row `j` of a workgroup tile as a vector<n x f32>.
+Value tileRow(OpBuilder &b, Location loc, Value tile, Value j, int64_t n) {
+  return vector::LoadOp::create(b, loc, VectorType::get({n}, b.getF32Type()), tile,
+                                ValueRange{j, cIdx(b, loc, 0)});
+}
+
+Value dot(OpBuilder &b, Location loc, Value x, Value y) {
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                     arith::MulFOp::create(b, loc, x, y));
+}
+
+/// acc + a · row (a scalar, broadcast).
+Value axpy(OpBuilder &b, Location loc, Value a, Value row, Value acc) {
+  return vector::FMAOp::create(b, loc, vector::BroadcastOp::create(b, loc, row.getType(), a), row,
+                               acc);
+}
+
+Value zeros(OpBuilder &b, Location loc, int64_t n) {
+  auto type = VectorType::get({n}, b.getF32Type());
+  return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, 0.0f));
+}
+
+/// The forward's log-sum-exp of row (b, h, qi), +inf for a row that saw no
+/// key (saved as -inf), so that exp(s - lse) is 0 there.
+Value savedLse(OpBuilder &b, Location loc, Value lse, Value bi, Value hi, Value qi) {
+  Value x = memref::LoadOp::create(b, loc, lse, ValueRange{bi, hi, qi});
+  Type f32 = x.getType();
+  double inf = std::numeric_limits<double>::infinity();
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cFloat(b, loc, f32, -inf));
+  return arith::SelectOp::create(b, loc, empty, cFloat(b, loc, f32, inf), x);
+}
+
+/// One (query, key) pair of the backward: the probability, the score
+/// gradient G and the gradient of the raw dot product dS.
+struct PairGrads {
+  Value p, g, ds;
+};
+
+/// The score derivatives at a pair: with respect to s (the region's input)
+/// first, then one per read of a capture in `kernel.captureGrads` (`reads`
+/// gets the memref.load of each, `readGrad` its captureGrads index).
+struct ScoreSlopes {
+  SmallVector<Value> slopes;
+  SmallVector<memref::LoadOp> reads;
+  SmallVector<unsigned> readGrad;
+};
+
+FailureOr<ScoreSlopes> scoreSlopes(OpBuilder &b, const AttentionGradKernel &kernel,
+                                   const BlockCoords &block, Value x, Value qi, Value kj,
+                                   bool withCaptures) {
+  const AttentionKernel &f = kernel.fwd;
+  Location loc = f.loc;
+  ScoreSlopes r;
+  if (!f.score) {
+    r.slopes.push_back(cFloat(b, loc, x.getType(), 1.0));
+    return r;
+  }
+  Block &body = f.score->front();
+  unsigned leading = body.getNumArguments() - f.captures.size();
+  SmallVector<Value> seeds{body.getArgument(0)};
+  SmallVector<unsigned> seedGrad;
+  if (withCaptures)
+    for (auto [n, grad] : llvm::enumerate(kernel.captureGrads))
+      for (Operation *user : body.getArgument(leading + grad.first).getUsers()) {
+        seeds.push_back(cast<tensor::ExtractOp>(user).getResult());
+        seedGrad.push_back(n);
+      }
+  Value one = cIdx(b, loc, 1);
+  Value qc = arith::MinSIOp::create(b, loc, qi, arith::SubIOp::create(b, loc, f.TQ, one));
+  Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
+  IRMapping map;
+  FailureOr<SmallVector<Value>> d = lowering::scoreDerivatives(
+      b, *f.score, {x, block.b, block.h, qc, kc}, f.captures, seeds, map,
+      [](OpBuilder &cb, Operation &op, IRMapping &m) { cloneOnBuffers(cb, op, m); });
+  if (failed(d))
+    return failure();
+  r.slopes = std::move(*d);
+  for (auto [seed, n] : llvm::zip(ArrayRef<Value>(seeds).drop_front(), seedGrad)) {
+    r.reads.push_back(map.lookup(seed).getDefiningOp<memref::LoadOp>());
+    r.readGrad.push_back(n);
+  }
+  return r;
+}
+
+/// P, G and dS of one pair from its dot product, the rows' dP = dO·v and
+/// the query row's lse and delta; `slope` is ∂score/∂s.
+PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value lse,
+                    Value delta, Value slope) {
+  Location loc = f.loc;
+  Type f32 = s.getType();
+  Value log2e = cFloat(b, loc, f32, M_LOG2E);
+  Value p = math::Exp2Op::create(
+      b, loc, arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, s, lse), log2e),
+      arith::FastMathFlags::afn);
+  Value g = arith::MulFOp::create(b, loc, p, arith::SubFOp::create(b, loc, dP, delta));
+  Value ds = arith::MulFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, g, slope), cFloat(b, loc, f32, f.scale));
+  return {p, g, ds};
+}
+
+/// Adds g · slope at each capture read of `slopes` (atomically: blocks and
+/// threads share the elements), where `when` holds.
+void addCaptureGrads(OpBuilder &b, const AttentionGradKernel &kernel, const ScoreSlopes &slopes,
+                     Value g, Value when) {
+  if (slopes.reads.empty())
+    return;
+  Location loc = kernel.fwd.loc;
+  scf::IfOp::create(b, loc, when, [&](OpBuilder &tb, Location) {
+    for (auto [read, slope, n] :
+         llvm::zip(slopes.reads, ArrayRef<Value>(slopes.slopes).drop_front(), slopes.readGrad)) {
+      Value grad = kernel.captureGrads[n].second;
+      Type elem = cast<MemRefType>(grad.getType()).getElementType();
+      Value add = lowering::convertScalar(tb, loc, arith::MulFOp::create(tb, loc, g, slope), elem);
+      memref::LoadOp at = read;
+      memref::AtomicRMWOp::create(tb, loc, arith::AtomicRMWKind::addf, add, grad, at.getIndices());
+    }
+    scf::YieldOp::create(tb, loc);
+  });
+}
+
+} // namespace
+
+LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                            const BlockCoords &block, const ThreadEnv &env,
+                                            Value ks, Value vs) {
+  const AttentionKernel &f = kernel.fwd;
+  Location loc = f.loc;
+  Type f32 = b.getF32Type();
+  Value qi = arith::AddIOp::create(b, loc, block.q0, env.threadId);
+  Value last = arith::SubIOp::create(b, loc, f.TQ, cIdx(b, loc, 1));
+  Value qc = arith::MinSIOp::create(b, loc, qi, last); // rows past the end read the last
+  Value valid = arith::CmpIOp::create(b, loc, P::slt, qi, f.TQ);
+  Value qRow = loadRow(b, loc, f.q, block.b, block.h, qc, f.headDim);
+  Value doRow = loadRow(b, loc, kernel.dout, block.b, block.h, qc, f.valueDim);
+  Value delta = dot(b, loc, doRow, loadRow(b, loc, f.out, block.b, block.h, qc, f.valueDim));
+  Value lse = savedLse(b, loc, f.lse, block.b, block.h, qc);
+
+  auto stage = [&](OpBuilder &sb, Value k0) {
+    env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
+      stageTile(tb, loc, tid, env.numThreads, f.k, block.b, block.kvh, k0, f.TK, ks, false);
+      stageTile(tb, loc, tid, env.numThreads, f.v, block.b, block.kvh, k0, f.TK, vs, false);
+    });
+  };
+  bool failedRegion = false;
+  auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
+    Value keys = arith::MinSIOp::create(cb, loc, cIdx(cb, loc, f.keyTile),
+                                        arith::SubIOp::create(cb, loc, f.TK, k0));
+    auto loop = scf::ForOp::create(
+        cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
+        [&](OpBuilder &lb, Location, Value j, ValueRange it) {
+          Value kRow = tileRow(lb, loc, ks, j, f.headDim);
+          Value raw = dot(lb, loc, qRow, kRow);
+          Value kj = arith::AddIOp::create(lb, loc, k0, j);
+          Value s = scoreElement(lb, f, block, raw, qi, kj, withChecks, /*checkKeys=*/false);
+          Value x = arith::MulFOp::create(lb, loc, raw, cFloat(lb, loc, f32, f.scale));
+          FailureOr<ScoreSlopes> slopes =
+              scoreSlopes(lb, kernel, block, x, qi, kj, /*withCaptures=*/true);
+          if (failed(slopes)) {
+            failedRegion = true;
+            scf::YieldOp::create(lb, loc, it);
+            return;
+          }
+          Value dP = dot(lb, loc, doRow, tileRow(lb, loc, vs, j, f.valueDim));
+          PairGrads pg = pairGrads(lb, f, s, dP, lse, delta, slopes->slopes.front());
+          Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, pg.g,
+                                                cFloat(lb, loc, f32, 0.0));
+          addCaptureGrads(lb, kernel, *slopes, pg.g, arith::AndIOp::create(lb, loc, valid, nonzero));
+          scf::YieldOp::create(lb, loc, axpy(lb, loc, pg.ds, kRow, it[0]));
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  SmallVector<Value> dq = forEachKeyTile(b, f, block, {zeros(b, loc, f.headDim)},
+                                         /*checkKeys=*/false, stage, compute);
+  if (failedRegion)
+    return failure();
+  scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
+    storeVectorRow(tb, loc, dq[0], kernel.dq, block.b, block.h, qi);
+    memref::StoreOp::create(tb, loc, delta, kernel.delta, ValueRange{block.b, block.h, qi});
+    scf::YieldOp::create(tb, loc);
+  });
+  return success();
+}
+
+LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                          const BlockCoords &block, const ThreadEnv &env,
+                                          Value qs, Value dos, int64_t stagedRows) {
+  const AttentionKernel &f = kernel.fwd;
+  Location loc = f.loc;
+  Type f32 = b.getF32Type();
+  Value k0 = block.q0, one = cIdx(b, loc, 1);
+  Value kj = arith::AddIOp::create(b, loc, k0, env.threadId);
+  Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
+  Value valid = arith::CmpIOp::create(b, loc, P::slt, kj, f.TK);
+  Value kRow = loadRow(b, loc, f.k, block.b, block.kvh, kc, f.headDim);
+  Value vRow = loadRow(b, loc, f.v, block.b, block.kvh, kc, f.valueDim);
+  // The block's keys, for the mask's bounds over a tile.
+  Value kHi = arith::SubIOp::create(
+      b, loc,
+      arith::MinSIOp::create(b, loc,
+                             arith::AddIOp::create(b, loc, k0, cIdx(b, loc, env.numThreads)), f.TK),
+      one);
+  Value rowsPerTile = cIdx(b, loc, stagedRows);
+  bool failedRegion = false;
+
+  // The query rows [i0, i0 + rows) of head h, staged.
+  auto compute = [&](OpBuilder &cb, const BlockCoords &head, Value i0, Value rows,
+                     bool withChecks, ValueRange st) {
+    auto loop = scf::ForOp::create(
+        cb, loc, cIdx(cb, loc, 0), rows, one, st,
+        [&](OpBuilder &lb, Location, Value i, ValueRange it) {
+          Value qi = arith::AddIOp::create(lb, loc, i0, i);
+          Value qRow = tileRow(lb, loc, qs, i, f.headDim);
+          Value raw = dot(lb, loc, qRow, kRow);
+          Value s = scoreElement(lb, f, head, raw, qi, kj, withChecks, /*checkKeys=*/false);
+          Value x = arith::MulFOp::create(lb, loc, raw, cFloat(lb, loc, f32, f.scale));
+          FailureOr<ScoreSlopes> slopes =
+              scoreSlopes(lb, kernel, head, x, qi, kj, /*withCaptures=*/false);
+          if (failed(slopes)) {
+            failedRegion = true;
+            scf::YieldOp::create(lb, loc, it);
+            return;
+          }
+          Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
+          Value lse = savedLse(lb, loc, f.lse, head.b, head.h, qi);
+          Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qi});
+          PairGrads pg = pairGrads(lb, f, s, dot(lb, loc, doRow, vRow), lse, delta,
+                                   slopes->slopes.front());
+          scf::YieldOp::create(lb, loc, ValueRange{axpy(lb, loc, pg.ds, qRow, it[0]),
+                                                   axpy(lb, loc, pg.p, doRow, it[1])});
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  // One query tile: mask bounds (skip / drop the mask), staging, compute.
+  auto queryTile = [&](OpBuilder &tb, const BlockCoords &head, Value qt, ValueRange st) {
+    Value i0 = arith::MulIOp::create(tb, loc, qt, rowsPerTile);
+    Value iEnd = arith::MinSIOp::create(tb, loc, arith::AddIOp::create(tb, loc, i0, rowsPerTile), f.TQ);
+    Value rows = arith::SubIOp::create(tb, loc, iEnd, i0);
+    auto tile = [&](OpBuilder &sb, Value must) -> SmallVector<Value> {
+      env.together(sb, loc, [&](OpBuilder &gb, Value tid) {
+        stageTile(gb, loc, tid, env.numThreads, f.q, head.b, head.h, i0, f.TQ, qs, false);
+        stageTile(gb, loc, tid, env.numThreads, kernel.dout, head.b, head.h, i0, f.TQ, dos, false);
+      });
+      if (!must)
+        return compute(sb, head, i0, rows, /*withChecks=*/false, st);
+      auto branch = scf::IfOp::create(
+          sb, loc, must,
+          [&](OpBuilder &fb, Location) { scf::YieldOp::create(fb, loc, compute(fb, head, i0, rows, false, st)); },
+          [&](OpBuilder &pb, Location) { scf::YieldOp::create(pb, loc, compute(pb, head, i0, rows, true, st)); });
+      return SmallVector<Value>(branch.getResults());
+    };
+    if (!f.mask)
+      return tile(tb, Value());
+    Value iHi = arith::SubIOp::create(tb, loc, iEnd, one);
+    MaskBounds bounds =
+        maskBoundsOnTile(tb, loc, *f.mask, {head.b, head.h, i0, k0}, iHi, kHi, f.captures);
+    auto skip = scf::IfOp::create(
+        tb, loc, bounds.may,
+        [&](OpBuilder &yb, Location) { scf::YieldOp::create(yb, loc, tile(yb, bounds.must)); },
+        [&](OpBuilder &nb, Location) { scf::YieldOp::create(nb, loc, st); });
+    return SmallVector<Value>(skip.getResults());
+  };
+
+  Value numQTiles = arith::CeilDivUIOp::create(b, loc, f.TQ, rowsPerTile);
+  Value init[] = {zeros(b, loc, f.headDim), zeros(b, loc, f.valueDim)};
+  Value h0 = arith::MulIOp::create(b, loc, block.kvh, f.group);
+  auto heads = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), f.group, one, init,
+      [&](OpBuilder &hb, Location, Value g, ValueRange hs) {
+        BlockCoords head{block.b, arith::AddIOp::create(hb, loc, h0, g), block.kvh, Value()};
+        auto tiles = scf::ForOp::create(
+            hb, loc, cIdx(hb, loc, 0), numQTiles, one, hs,
+            [&](OpBuilder &qb, Location, Value qt, ValueRange st) {
+              scf::YieldOp::create(qb, loc, queryTile(qb, head, qt, st));
+            });
+        scf::YieldOp::create(hb, loc, tiles.getResults());
+      });
+  if (failedRegion)
+    return failure();
+  scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
+    storeVectorRow(tb, loc, heads.getResult(0), kernel.dk, block.b, block.kvh, kj);
+    storeVectorRow(tb, loc, heads.getResult(1), kernel.dv, block.b, block.kvh, kj);
+    scf::YieldOp::create(tb, loc);
+  });
+  return success();
+}
