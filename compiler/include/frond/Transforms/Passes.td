@@ -206,7 +206,7 @@ def FrondTileAndVectorize : Pass<"frond-tile-and-vectorize", "func::FuncOp"> {
 }
 
 def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> {
-  let summary = "lower softmax frond.attention to a tiled flash-attention GPU kernel";
+  let summary = "lower softmax frond.attention (and its attention_grad) to tiled flash-attention GPU kernels";
   let description = [{
     Replaces each `frond.attention` of kind `softmax` (no `metric`, static
     head sizes; others are left for `frond-lower-attention`) by a kernel on
@@ -254,6 +254,29 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
       rows; Q, K and Vᵀ tiles are staged in that type (head sizes padded to
       16 and 8), Q·Kᵀ and P·V are `nvvm.mma.sync` m16n8k16 with f32
       accumulators, row maxima and sums are combined with warp shuffles.
+
+    The backward: an `attention_grad` of kind `softmax` whose `out` is the
+    result of a forward lowered here reads that forward's log-sum-exp and
+    becomes two launches (f32, a thread per row, whatever `element-type`):
+
+    ```
+    dQ kernel, grid (ceil(tq / Tq), h, b), a thread per query row i:
+      delta_i = dO_i·O_i; lse_i saved (-inf, a row without keys, as +inf)
+      per key tile (skipped / unmasked as above, K/V staged):
+        P = exp(s - lse_i); G = P (dO_i·v_j - delta_i)
+        dS = G · score'(scale · q·k) · scale; dQ_i += dS k_j
+        captured tensors the score reads: += G · ∂score/∂c (atomic add)
+      write dQ_i, delta_i
+    dK/dV kernel, grid (ceil(tk / Tq), h_kv, b), a thread per key row j:
+      for each query head of the K/V head, each query tile (mask bounds
+      over its box skip it or drop the mask; Q and dO staged):
+        dV_j += P dO_i; dK_j += dS q_i
+      write dK_j, dV_j
+    ```
+
+    Two kernels rather than one with atomic dQ: every gradient row has a
+    single writer. A gradient whose forward was not lowered here is left
+    for `frond-lower-attention`.
 
     The key tile shrinks until the tiles fit in 48 KiB of workgroup memory.
     Exponentials are `math.exp2` marked `afn` (scores scaled by log2 e),
