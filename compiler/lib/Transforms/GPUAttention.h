@@ -23,6 +23,9 @@ class AttentionGradOp;
 
 namespace mlir::frond::gpuattn {
 
+/// Static workgroup memory per block the kernels' tiles may use.
+constexpr int64_t kWorkgroupBytes = 48 * 1024;
+
 /// What both kernels know about one attention op, as values usable inside
 /// the kernel (host values are captured by gpu.launch).
 struct AttentionKernel {

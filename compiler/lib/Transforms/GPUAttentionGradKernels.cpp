@@ -140,6 +140,25 @@ FailureOr<ScoreSlopes> scoreSlopes(OpBuilder &b, const AttentionGradKernel &kern
   return r;
 }
 
+/// The score of a pair from its raw dot product (masked with `withChecks`)
+/// and its slopes (scoreSlopes); fails as scoreSlopes does.
+struct ScoredPair {
+  Value s;
+  ScoreSlopes slopes;
+};
+
+FailureOr<ScoredPair> scorePair(OpBuilder &b, const AttentionGradKernel &kernel,
+                                const BlockCoords &block, Value raw, Value qi, Value kj,
+                                bool withChecks, bool withCaptures) {
+  const AttentionKernel &f = kernel.fwd;
+  Value s = scoreElement(b, f, block, raw, qi, kj, withChecks, /*checkKeys=*/false);
+  Value x = arith::MulFOp::create(b, f.loc, raw, cFloat(b, f.loc, raw.getType(), f.scale));
+  FailureOr<ScoreSlopes> slopes = scoreSlopes(b, kernel, block, x, qi, kj, withCaptures);
+  if (failed(slopes))
+    return failure();
+  return ScoredPair{s, std::move(*slopes)};
+}
+
 /// P, G and dS of one pair from its dot product, the rows' dP = dO·v and
 /// the query row's lse and delta; `slope` is ∂score/∂s.
 PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value lse,
@@ -209,20 +228,19 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
           Value kRow = tileRow(lb, loc, ks, j, f.headDim);
           Value raw = dot(lb, loc, qRow, kRow);
           Value kj = arith::AddIOp::create(lb, loc, k0, j);
-          Value s = scoreElement(lb, f, block, raw, qi, kj, withChecks, /*checkKeys=*/false);
-          Value x = arith::MulFOp::create(lb, loc, raw, cFloat(lb, loc, f32, f.scale));
-          FailureOr<ScoreSlopes> slopes =
-              scoreSlopes(lb, kernel, block, x, qi, kj, /*withCaptures=*/true);
-          if (failed(slopes)) {
+          FailureOr<ScoredPair> pair =
+              scorePair(lb, kernel, block, raw, qi, kj, withChecks, /*withCaptures=*/true);
+          if (failed(pair)) {
             failedRegion = true;
             scf::YieldOp::create(lb, loc, it);
             return;
           }
           Value dP = dot(lb, loc, doRow, tileRow(lb, loc, vs, j, f.valueDim));
-          PairGrads pg = pairGrads(lb, f, s, dP, lse, delta, slopes->slopes.front());
+          PairGrads pg = pairGrads(lb, f, pair->s, dP, lse, delta, pair->slopes.slopes.front());
           Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, pg.g,
                                                 cFloat(lb, loc, f32, 0.0));
-          addCaptureGrads(lb, kernel, *slopes, pg.g, arith::AndIOp::create(lb, loc, valid, nonzero));
+          addCaptureGrads(lb, kernel, pair->slopes, pg.g,
+                          arith::AndIOp::create(lb, loc, valid, nonzero));
           scf::YieldOp::create(lb, loc, axpy(lb, loc, pg.ds, kRow, it[0]));
         });
     return SmallVector<Value>(loop.getResults());
@@ -244,7 +262,6 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
                                           Value qs, Value dos, int64_t stagedRows) {
   const AttentionKernel &f = kernel.fwd;
   Location loc = f.loc;
-  Type f32 = b.getF32Type();
   Value k0 = block.q0, one = cIdx(b, loc, 1);
   Value kj = arith::AddIOp::create(b, loc, k0, env.threadId);
   Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
@@ -269,11 +286,9 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
           Value qi = arith::AddIOp::create(lb, loc, i0, i);
           Value qRow = tileRow(lb, loc, qs, i, f.headDim);
           Value raw = dot(lb, loc, qRow, kRow);
-          Value s = scoreElement(lb, f, head, raw, qi, kj, withChecks, /*checkKeys=*/false);
-          Value x = arith::MulFOp::create(lb, loc, raw, cFloat(lb, loc, f32, f.scale));
-          FailureOr<ScoreSlopes> slopes =
-              scoreSlopes(lb, kernel, head, x, qi, kj, /*withCaptures=*/false);
-          if (failed(slopes)) {
+          FailureOr<ScoredPair> pair =
+              scorePair(lb, kernel, head, raw, qi, kj, withChecks, /*withCaptures=*/false);
+          if (failed(pair)) {
             failedRegion = true;
             scf::YieldOp::create(lb, loc, it);
             return;
@@ -281,8 +296,8 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
           Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
           Value lse = savedLse(lb, loc, f.lse, head.b, head.h, qi);
           Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qi});
-          PairGrads pg = pairGrads(lb, f, s, dot(lb, loc, doRow, vRow), lse, delta,
-                                   slopes->slopes.front());
+          PairGrads pg = pairGrads(lb, f, pair->s, dot(lb, loc, doRow, vRow), lse, delta,
+                                   pair->slopes.slopes.front());
           scf::YieldOp::create(lb, loc, ValueRange{axpy(lb, loc, pg.ds, qRow, it[0]),
                                                    axpy(lb, loc, pg.p, doRow, it[1])});
         });

@@ -29,8 +29,6 @@ using lowering::cIdx;
 
 namespace {
 
-constexpr int64_t kSharedBytes = 48 * 1024; // static workgroup memory per block
-
 /// The launch operands, in this order: q, k, v, out, dout, lse, delta, dq,
 /// dk, dv, then the captures, then the captures' gradient buffers.
 enum : unsigned { kQ, kK, kV, kOut, kDout, kLse, kDelta, kDq, kDk, kDv, kFixed };
@@ -80,9 +78,9 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
                                           "lower query-tile";
   // Staged rows (K/V tiles, then Q/dO tiles) in f32; fewer until they fit.
   int64_t tk = o.keyTile;
-  while (tk * (D + Dv) * 4 > kSharedBytes && tk > 1)
+  while (tk * (D + Dv) * 4 > kWorkgroupBytes && tk > 1)
     tk /= 2;
-  if (tk * (D + Dv) * 4 > kSharedBytes)
+  if (tk * (D + Dv) * 4 > kWorkgroupBytes)
     return op.emitError("attention gradient tiles do not fit in 48 KiB of workgroup memory with "
                         "head sizes ")
            << D << "/" << Dv;

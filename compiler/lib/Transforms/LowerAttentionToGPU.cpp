@@ -35,8 +35,6 @@ using lowering::cIdx;
 
 namespace {
 
-constexpr int64_t kSharedBytes = 48 * 1024; // static workgroup memory per block
-
 /// The launch geometry and workgroup tiles of one attention op.
 struct Plan {
   int64_t keyTile = 0, numThreads = 0;
@@ -124,9 +122,9 @@ struct FrondLowerAttentionToGPU
     int64_t dvp = mma ? llvm::alignTo(kernel.valueDim, 8) : kernel.valueDim;
     int64_t qRows = mma ? queryTile : 0, tk = keyTile;
     auto sharedBytes = [&](int64_t keys) { return (qRows * dp + keys * (dp + dvp)) * bytes; };
-    while (sharedBytes(tk) > kSharedBytes && tk > (mma ? 16 : 1))
+    while (sharedBytes(tk) > kWorkgroupBytes && tk > (mma ? 16 : 1))
       tk = mma ? std::max<int64_t>(16, tk / 2 / 16 * 16) : tk / 2;
-    if (sharedBytes(tk) > kSharedBytes)
+    if (sharedBytes(tk) > kWorkgroupBytes)
       return op.emitError("attention tiles do not fit in 48 KiB of workgroup memory with head "
                           "sizes ")
              << kernel.headDim << "/" << kernel.valueDim << " and query-tile=" << int64_t(queryTile)
