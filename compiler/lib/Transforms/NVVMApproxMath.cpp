@@ -18,9 +18,10 @@ namespace {
 /// allowed to be approximate.
 StringRef approximation(Operation *op) {
   auto fastMath = dyn_cast<arith::ArithFastMathInterface>(op);
-  if (!fastMath || op->getNumResults() != 1 || !op->getResult(0).getType().isF32() ||
-      !arith::bitEnumContainsAll(fastMath.getFastMathFlagsAttr().getValue(),
-                                 arith::FastMathFlags::afn))
+  // An op may implement the interface without carrying the attribute.
+  arith::FastMathFlagsAttr flags = fastMath ? fastMath.getFastMathFlagsAttr() : nullptr;
+  if (!flags || op->getNumResults() != 1 || !op->getResult(0).getType().isF32() ||
+      !arith::bitEnumContainsAll(flags.getValue(), arith::FastMathFlags::afn))
     return {};
   if (isa<math::Exp2Op>(op))
     return "ex2.approx.ftz.f32 $0, $1;";
