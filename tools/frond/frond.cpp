@@ -128,9 +128,10 @@ options:
                    generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
   --emulate-gpu-attention
-                   eval / check --numerics: run softmax attention as the CUDA
-                   pipeline's f32 flash-attention kernel, emulated on the CPU
-                   (blocks and threads as loops), to check its numbers
+                   eval / check --numerics / train: run softmax attention
+                   (forward and backward) as the CUDA pipeline's f32
+                   flash-attention kernels, emulated on the CPU (blocks and
+                   threads as loops), to check their numbers
   --device D       check / eval / train / generate / serve: cpu (default:
                    run.device) or cuda (stops with exit status 2 when there
                    is no GPU)
