@@ -43,6 +43,16 @@ struct AttentionKernel {
   bool emulate = false;                     // host loops instead of a GPU
 };
 
+/// Fills `kernel`'s sizes (TQ, TK, group) from its q and k buffers.
+void readKernelSizes(OpBuilder &b, AttentionKernel &kernel);
+
+/// Row `t` of `src` [b, h, t, n] (any float type) as a vector<n x f32>.
+Value loadRow(OpBuilder &b, Location loc, Value src, Value bi, Value hi, Value t, int64_t n);
+
+/// Row `j` of a workgroup tile [rows, n] as a vector<n x f32>, aligned as
+/// the tile's rows are (16-byte base, n floats apart).
+Value tileRow(OpBuilder &b, Location loc, Value tile, Value j, int64_t n);
+
 /// Block-uniform coordinates of one block: batch, head, its K/V head and
 /// the first query row of its tile.
 struct BlockCoords {

@@ -36,16 +36,6 @@ using P = arith::CmpIPredicate;
 
 namespace {
 
-/// Row `t` of `src` [b, h, t, n] as a vector<n x f32>.
-Value loadRow(OpBuilder &b, Location loc, Value src, Value bi, Value hi, Value t, int64_t n) {
-  SmallVector<Value> elems;
-  for (int64_t d = 0; d < n; ++d) {
-    Value x = memref::LoadOp::create(b, loc, src, ValueRange{bi, hi, t, cIdx(b, loc, d)});
-    elems.push_back(lowering::convertScalar(b, loc, x, b.getF32Type()));
-  }
-  return vector::FromElementsOp::create(b, loc, VectorType::get({n}, b.getF32Type()), elems);
-}
-
 /// Stores `row` (vector<n x f32>) as row `t` of `dst` [b, h, t, n].
 void storeVectorRow(OpBuilder &b, Location loc, Value row, Value dst, Value bi, Value hi, Value t) {
   Type elem = cast<MemRefType>(dst.getType()).getElementType();
@@ -54,12 +44,6 @@ void storeVectorRow(OpBuilder &b, Location loc, Value row, Value dst, Value bi, 
     Value x = lowering::convertScalar(b, loc, vector::ExtractOp::create(b, loc, row, d), elem);
     memref::StoreOp::create(b, loc, x, dst, ValueRange{bi, hi, t, cIdx(b, loc, d)});
   }
-}
-
-/// Row `j` of a workgroup tile as a vector<n x f32>.
-Value tileRow(OpBuilder &b, Location loc, Value tile, Value j, int64_t n) {
-  return vector::LoadOp::create(b, loc, VectorType::get({n}, b.getF32Type()), tile,
-                                ValueRange{j, cIdx(b, loc, 0)});
 }
 
 Value dot(OpBuilder &b, Location loc, Value x, Value y) {

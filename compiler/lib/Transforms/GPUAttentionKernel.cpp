@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -44,6 +45,29 @@ Value ThreadEnv::exp2(OpBuilder &b, Location loc, Value x) const {
 
 Value ThreadEnv::log2(OpBuilder &b, Location loc, Value x) const {
   return math::Log2Op::create(b, loc, x, arith::FastMathFlags::afn);
+}
+
+void gpuattn::readKernelSizes(OpBuilder &b, AttentionKernel &kernel) {
+  Location loc = kernel.loc;
+  kernel.TQ = memref::DimOp::create(b, loc, kernel.q, 2);
+  kernel.TK = memref::DimOp::create(b, loc, kernel.k, 2);
+  kernel.group = arith::DivUIOp::create(b, loc, memref::DimOp::create(b, loc, kernel.q, 1),
+                                        memref::DimOp::create(b, loc, kernel.k, 1));
+}
+
+Value gpuattn::loadRow(OpBuilder &b, Location loc, Value src, Value bi, Value hi, Value t, int64_t n) {
+  SmallVector<Value> elems;
+  for (int64_t d = 0; d < n; ++d) {
+    Value x = memref::LoadOp::create(b, loc, src, ValueRange{bi, hi, t, cIdx(b, loc, d)});
+    elems.push_back(lowering::convertScalar(b, loc, x, b.getF32Type()));
+  }
+  return vector::FromElementsOp::create(b, loc, VectorType::get({n}, b.getF32Type()), elems);
+}
+
+Value gpuattn::tileRow(OpBuilder &b, Location loc, Value tile, Value j, int64_t n) {
+  llvm::MaybeAlign align(4 * std::min<int64_t>(4, n & -n));
+  return vector::LoadOp::create(b, loc, VectorType::get({n}, b.getF32Type()), tile,
+                                ValueRange{j, cIdx(b, loc, 0)}, false, align);
 }
 
 void gpuattn::stageTile(OpBuilder &b, Location loc, Value tid, int64_t numThreads, Value src,

@@ -25,27 +25,17 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
                              const ThreadEnv &env, Value ks, Value vs) {
   Location loc = kernel.loc;
   Type f32 = b.getF32Type();
-  auto rowType = VectorType::get({kernel.headDim}, f32);
   auto accType = VectorType::get({kernel.valueDim}, f32);
   Value qi = arith::AddIOp::create(b, loc, block.q0, env.threadId);
   Value last = arith::SubIOp::create(b, loc, kernel.TQ, cIdx(b, loc, 1));
   Value qc = arith::MinSIOp::create(b, loc, qi, last); // rows past the end read the last
 
-  SmallVector<Value> qElems;
-  for (int64_t d = 0; d < kernel.headDim; ++d) {
-    Value x = memref::LoadOp::create(b, loc, kernel.q,
-                                     ValueRange{block.b, block.h, qc, cIdx(b, loc, d)});
-    qElems.push_back(lowering::convertScalar(b, loc, x, f32));
-  }
-  Value qRow = vector::FromElementsOp::create(b, loc, rowType, qElems);
+  Value qRow = loadRow(b, loc, kernel.q, block.b, block.h, qc, kernel.headDim);
 
   Value negInf = cFloat(b, loc, f32, -std::numeric_limits<double>::infinity());
   Value zero = cFloat(b, loc, f32, 0.0), log2e = cFloat(b, loc, f32, M_LOG2E);
   Value acc0 = arith::ConstantOp::create(b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
 
-  // Rows of the workgroup tiles start every D (Dv) floats from a 16-byte
-  // aligned base.
-  auto rowAlign = [](int64_t n) { return llvm::MaybeAlign(4 * std::min<int64_t>(4, n & -n)); };
   auto stage = [&](OpBuilder &sb, Value k0) {
     env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
       stageTile(tb, loc, tid, env.numThreads, kernel.k, block.b, block.kvh, k0, kernel.TK, ks,
@@ -62,9 +52,7 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
     auto loop = scf::ForOp::create(
         cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
         [&](OpBuilder &lb, Location, Value j, ValueRange it) {
-          Value c0 = cIdx(lb, loc, 0);
-          Value kRow = vector::LoadOp::create(lb, loc, rowType, ks, ValueRange{j, c0}, false,
-                                              rowAlign(kernel.headDim));
+          Value kRow = tileRow(lb, loc, ks, j, kernel.headDim);
           Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
           Value dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD, prod);
           Value kj = arith::AddIOp::create(lb, loc, k0, j);
@@ -79,8 +67,7 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
           };
           Value alpha = expm(m), p = expm(s);
           Value lNew = arith::AddFOp::create(lb, loc, arith::MulFOp::create(lb, loc, l, alpha), p);
-          Value vRow = vector::LoadOp::create(lb, loc, accType, vs, ValueRange{j, c0}, false,
-                                              rowAlign(kernel.valueDim));
+          Value vRow = tileRow(lb, loc, vs, j, kernel.valueDim);
           Value scaled = arith::MulFOp::create(
               lb, loc, acc, vector::BroadcastOp::create(lb, loc, accType, alpha));
           Value accNew = vector::FMAOp::create(

@@ -48,14 +48,6 @@ AttentionGradKernel bindGradArgs(const AttentionGradKernel &shape, ValueRange ar
   return g;
 }
 
-void readGradSizes(OpBuilder &b, AttentionKernel &f) {
-  Location loc = f.loc;
-  f.TQ = memref::DimOp::create(b, loc, f.q, 2);
-  f.TK = memref::DimOp::create(b, loc, f.k, 2);
-  f.group = arith::DivUIOp::create(b, loc, memref::DimOp::create(b, loc, f.q, 1),
-                                   memref::DimOp::create(b, loc, f.k, 1));
-}
-
 /// Whether block argument `arg` of the score region is read.
 bool readsArgument(Region *score, unsigned arg) {
   return score && !score->front().getArgument(arg).use_empty();
@@ -119,7 +111,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   f.scale = op.getScale().convertToDouble();
   f.tileType = b.getF32Type();
   f.emulate = o.emulate;
-  SmallVector<Value> gradBuffers;
+  SmallVector<Value> gradBuffers, contributed;
   auto grads = op.getCaptureGrads();
   unsigned nextGrad = 0, leading = f.score ? f.score->getNumArguments() - numCaptures : 0;
   for (auto [i, c] : llvm::enumerate(op.getCaptures())) {
@@ -135,18 +127,13 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     linalg::FillOp::create(b, loc, ValueRange{cFloat(b, loc, gradType.getElementType(), 0.0)},
                            ValueRange{grad});
     gradBuffers.push_back(grad);
-    if (readsArgument(f.score, leading + i))
+    if (readsArgument(f.score, leading + i)) {
       shape.captureGrads.push_back({unsigned(i), Value()});
+      contributed.push_back(grad);
+    }
   }
   // Only the gradients with contributions are kernel operands.
-  for (auto [n, grad] : llvm::enumerate(shape.captureGrads)) {
-    unsigned index = 0;
-    for (unsigned i = 0; i < grad.first; ++i)
-      if (auto t = dyn_cast<RankedTensorType>(op.getCaptures()[i].getType());
-          t && isa<FloatType>(t.getElementType()))
-        ++index;
-    args.push_back(gradBuffers[index]);
-  }
+  args.append(contributed);
 
   Value tq = cIdx(b, loc, o.queryTile);
   bool failedRegion = false;
@@ -160,7 +147,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     l.body = [&](OpBuilder &kb, ValueRange kargs, ArrayRef<Value> ids, Value tid,
                  ValueRange tileBuffers) {
       AttentionGradKernel g = bindGradArgs(shape, kargs, numCaptures);
-      readGradSizes(kb, g.fwd);
+      readKernelSizes(kb, g.fwd);
       ThreadEnv env{tid, o.queryTile, o.emulate};
       Value first = arith::MulIOp::create(kb, loc, ids[0], cIdx(kb, loc, o.queryTile));
       if (keys) {

@@ -148,15 +148,6 @@ struct FrondLowerAttentionToGPU
     return p;
   }
 
-  /// Fills the kernel's sizes from its buffers.
-  static void readSizes(OpBuilder &b, AttentionKernel &kernel) {
-    Location loc = kernel.loc;
-    kernel.TQ = memref::DimOp::create(b, loc, kernel.q, 2);
-    kernel.TK = memref::DimOp::create(b, loc, kernel.k, 2);
-    kernel.group = arith::DivUIOp::create(b, loc, memref::DimOp::create(b, loc, kernel.q, 1),
-                                          memref::DimOp::create(b, loc, kernel.k, 1));
-  }
-
   /// The body of one block at `b`.
   void buildBlock(OpBuilder &b, const AttentionKernel &kernel, const Plan &p, bool mma, Value qt,
                   Value h, Value bi, Value tid, ValueRange tiles) {
@@ -210,7 +201,7 @@ struct FrondLowerAttentionToGPU
     launch.body = [&, plan = *p](OpBuilder &kb, ValueRange kargs, ArrayRef<Value> ids, Value tid,
                                  ValueRange tiles) {
       bindKernelArgs(kernel, kargs);
-      readSizes(kb, kernel);
+      readKernelSizes(kb, kernel);
       buildBlock(kb, kernel, plan, mma, ids[0], ids[1], ids[2], tid, tiles);
     };
     emitLaunch(b, loc, getOperation(), launch, args, emulate);
