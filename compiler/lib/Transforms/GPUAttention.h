@@ -10,16 +10,13 @@
 #ifndef FROND_LIB_TRANSFORMS_GPUATTENTION_H
 #define FROND_LIB_TRANSFORMS_GPUATTENTION_H
 
+#include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Region.h"
 #include "mlir/Support/LLVM.h"
 
 #include <functional>
-
-namespace mlir::frond {
-class AttentionGradOp;
-}
 
 namespace mlir::frond::gpuattn {
 
@@ -30,7 +27,9 @@ constexpr int64_t kWorkgroupBytes = 48 * 1024;
 /// the kernel (host values are captured by gpu.launch).
 struct AttentionKernel {
   Location loc;
-  // Buffers: q/k/v [b, h(kv), t, D(v)], out [b, h, tq, Dv], lse [b, h, tq].
+  // Buffers: q/k/v [b, h(kv), t, D(v)], out [b, h, tq, Dv] and the row
+  // statistic the backward needs, lse [b, h, tq]: the log-sum-exp for the
+  // softmax kinds, the normaliser Σ w for the others.
   Value q, k, v, out, lse;
   /// The op's captures: tensors as buffers, anything else as is.
   SmallVector<Value> captures;
@@ -39,9 +38,24 @@ struct AttentionKernel {
   int64_t headDim = 0, valueDim = 0;        // D, Dv (static)
   int64_t queryTile = 0, keyTile = 0;       // Tq, Tk
   double scale = 1.0;
+  /// softmax and power_law (the metric already folded into q) normalise
+  /// with the online softmax; linear divides by Σ w, relaxed_linear keeps
+  /// Σ w v; aft weighs k ⊙ v by score(1) and multiplies by scale · q.
+  AttentionKind kind = AttentionKind::Softmax;
   Type tileType;                            // staged K/V (and Q) element type
   bool emulate = false;                     // host loops instead of a GPU
 };
+
+/// softmax or power_law: probabilities exp(s - lse), -inf where masked.
+inline bool isSoftmaxKind(AttentionKind kind) {
+  return kind == AttentionKind::Softmax || kind == AttentionKind::PowerLaw;
+}
+
+/// The factor of the raw dot product before the score region: the op's
+/// scale, or 1 for aft (whose pair weight is score(1)).
+inline double scoreScale(const AttentionKernel &kernel) {
+  return kernel.kind == AttentionKind::Aft ? 1.0 : kernel.scale;
+}
 
 /// Fills `kernel`'s sizes (TQ, TK, group) from its q and k buffers.
 void readKernelSizes(OpBuilder &b, AttentionKernel &kernel);
@@ -137,7 +151,9 @@ void buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoor
 /// Writes row `qi` when it is a query: out[b, h, qi, col] = acc / l (0
 /// when l == 0) for each (col, acc) of `columns` (a dynamic col is checked
 /// against Dv when Dv is not a multiple of 8), and lse[b, h, qi] = m + ln l
-/// where `writeLse` (null: always).
+/// where `writeLse` (null: always). By kind: relaxed_linear writes acc,
+/// aft scale · q ⊙ acc; both save l in place of the log-sum-exp, linear
+/// too.
 void storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
               const ThreadEnv &env, Value qi, Value m, Value l,
               ArrayRef<std::pair<Value, Value>> columns, Value writeLse);
@@ -172,6 +188,11 @@ void emitLaunch(OpBuilder &b, Location loc, ModuleOp module, const KernelLaunch 
 /// `v` read as a buffer (bufferization.to_buffer, any strided layout) when
 /// it is a tensor; anything else as is.
 Value bufferOf(OpBuilder &b, Location loc, Value v);
+
+/// The rows the scores are taken with, on tensors: `q`, or q G for a
+/// power_law `metric` G [b, h, D, E] (a frond.matmul lowered with the rest
+/// of the function), so that the kernels see softmax attention.
+Value scoredQueries(OpBuilder &b, Location loc, Value q, Value metric);
 
 /// A fresh buffer of `shape` and `elem`, its dynamic extents taken from
 /// `extents` (one value per dimension).

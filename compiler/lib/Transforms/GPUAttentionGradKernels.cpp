@@ -13,6 +13,12 @@
 //     dK_j = Σ_i dS_ij q_i over the query heads sharing the K/V head and
 //     their query tiles (Q and dO staged), reading delta from the first.
 // Rows without a visible key saved lse = -inf; read as +inf, their P is 0.
+// The other kinds follow LowerAttentionGrad.cpp with the forward's saved
+// normaliser L: linear P = w / L, G = (dP - delta) / L; relaxed_linear
+// P = w, G = dP (w = s where visible, else 0). aft (LowerAftGrad.cpp) has
+// no q·k: with U = scale · q ⊙ dO the dQ kernel sums A = Σ_j w_ij k_j ⊙ v_j
+// (dQ = scale · dO ⊙ A; captures get U_i · (k_j ⊙ v_j)) and the dK/dV
+// kernel d(k ⊙ v)_j = Σ_i w_ij U_i.
 //
 //===----------------------------------------------------------------------===//
 #include "AttentionUtils.h"
@@ -62,14 +68,40 @@ Value zeros(OpBuilder &b, Location loc, int64_t n) {
   return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, 0.0f));
 }
 
-/// The forward's log-sum-exp of row (b, h, qi), +inf for a row that saw no
-/// key (saved as -inf), so that exp(s - lse) is 0 there.
-Value savedLse(OpBuilder &b, Location loc, Value lse, Value bi, Value hi, Value qi) {
-  Value x = memref::LoadOp::create(b, loc, lse, ValueRange{bi, hi, qi});
-  Type f32 = x.getType();
+/// The forward's row statistic of row (b, h, qi) as pairGrads reads it:
+/// softmax kinds, the log-sum-exp (+inf for a row that saw no key, saved as
+/// -inf, so that exp(s - lse) is 0 there); linear, 1 / Σ w (0 when the sum
+/// is 0); the others use none.
+Value savedStat(OpBuilder &b, const AttentionKernel &f, Value bi, Value hi, Value qi) {
+  Location loc = f.loc;
+  Type f32 = b.getF32Type();
+  if (!isSoftmaxKind(f.kind) && f.kind != AttentionKind::Linear)
+    return cFloat(b, loc, f32, 0.0);
+  Value x = memref::LoadOp::create(b, loc, f.lse, ValueRange{bi, hi, qi});
+  if (f.kind == AttentionKind::Linear) {
+    Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cFloat(b, loc, f32, 0.0));
+    return arith::SelectOp::create(b, loc, none, cFloat(b, loc, f32, 0.0),
+                                   arith::DivFOp::create(b, loc, cFloat(b, loc, f32, 1.0), x));
+  }
   double inf = std::numeric_limits<double>::infinity();
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cFloat(b, loc, f32, -inf));
   return arith::SelectOp::create(b, loc, empty, cFloat(b, loc, f32, inf), x);
+}
+
+/// scale · x ⊙ y for rows x, y: aft's dL/dA = scale · q ⊙ dO, and its
+/// dQ = scale · dO ⊙ A.
+Value scaledProduct(OpBuilder &b, const AttentionKernel &f, Value x, Value y) {
+  Value c = vector::BroadcastOp::create(b, f.loc, x.getType(), cFloat(b, f.loc, b.getF32Type(), f.scale));
+  return arith::MulFOp::create(b, f.loc, arith::MulFOp::create(b, f.loc, x, y), c);
+}
+
+/// Whether a scored pair is visible (scoreElement's -inf marks a masked
+/// one), and its weight for the kinds without softmax: s, or 0 if masked.
+std::pair<Value, Value> visibleWeight(OpBuilder &b, Location loc, Value s) {
+  Type f32 = s.getType();
+  Value negInf = cFloat(b, loc, f32, -std::numeric_limits<double>::infinity());
+  Value visible = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, s, negInf);
+  return {visible, arith::SelectOp::create(b, loc, visible, s, cFloat(b, loc, f32, 0.0))};
 }
 
 /// One (query, key) pair of the backward: the probability, the score
@@ -136,24 +168,40 @@ FailureOr<ScoredPair> scorePair(OpBuilder &b, const AttentionGradKernel &kernel,
                                 bool withChecks, bool withCaptures) {
   const AttentionKernel &f = kernel.fwd;
   Value s = scoreElement(b, f, block, raw, qi, kj, withChecks, /*checkKeys=*/false);
-  Value x = arith::MulFOp::create(b, f.loc, raw, cFloat(b, f.loc, raw.getType(), f.scale));
+  Value x = arith::MulFOp::create(b, f.loc, raw, cFloat(b, f.loc, raw.getType(), scoreScale(f)));
   FailureOr<ScoreSlopes> slopes = scoreSlopes(b, kernel, block, x, qi, kj, withCaptures);
   if (failed(slopes))
     return failure();
   return ScoredPair{s, std::move(*slopes)};
 }
 
-/// P, G and dS of one pair from its dot product, the rows' dP = dO·v and
-/// the query row's lse and delta; `slope` is ∂score/∂s.
-PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value lse,
+/// P, G and dS of one pair from its score s, the rows' dP = dO·v, the
+/// query row's statistic (savedStat) and delta; `slope` is ∂score/∂s.
+///   softmax kinds:  P = exp(s - lse),  G = P (dP - delta)
+///   linear:         P = w / L,         G = (dP - delta) / L where visible
+///   relaxed_linear: P = w,             G = dP where visible
+PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value stat,
                     Value delta, Value slope) {
   Location loc = f.loc;
   Type f32 = s.getType();
-  Value log2e = cFloat(b, loc, f32, M_LOG2E);
-  Value p = math::Exp2Op::create(
-      b, loc, arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, s, lse), log2e),
-      arith::FastMathFlags::afn);
-  Value g = arith::MulFOp::create(b, loc, p, arith::SubFOp::create(b, loc, dP, delta));
+  Value p, g;
+  if (isSoftmaxKind(f.kind)) {
+    Value log2e = cFloat(b, loc, f32, M_LOG2E);
+    p = math::Exp2Op::create(
+        b, loc, arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, s, stat), log2e),
+        arith::FastMathFlags::afn);
+    g = arith::MulFOp::create(b, loc, p, arith::SubFOp::create(b, loc, dP, delta));
+  } else {
+    auto [visible, w] = visibleWeight(b, loc, s);
+    Value zero = cFloat(b, loc, f32, 0.0);
+    if (f.kind == AttentionKind::Linear) {
+      p = arith::MulFOp::create(b, loc, w, stat);
+      dP = arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, dP, delta), stat);
+    } else {
+      p = w;
+    }
+    g = arith::SelectOp::create(b, loc, visible, dP, zero);
+  }
   Value ds = arith::MulFOp::create(
       b, loc, arith::MulFOp::create(b, loc, g, slope), cFloat(b, loc, f32, f.scale));
   return {p, g, ds};
@@ -194,7 +242,9 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   Value qRow = loadRow(b, loc, f.q, block.b, block.h, qc, f.headDim);
   Value doRow = loadRow(b, loc, kernel.dout, block.b, block.h, qc, f.valueDim);
   Value delta = dot(b, loc, doRow, loadRow(b, loc, f.out, block.b, block.h, qc, f.valueDim));
-  Value lse = savedLse(b, loc, f.lse, block.b, block.h, qc);
+  Value stat = savedStat(b, f, block.b, block.h, qc);
+  bool aft = f.kind == AttentionKind::Aft;
+  Value u = aft ? scaledProduct(b, f, qRow, doRow) : Value(); // dL/dA
 
   auto stage = [&](OpBuilder &sb, Value k0) {
     env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
@@ -210,7 +260,8 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
         cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
         [&](OpBuilder &lb, Location, Value j, ValueRange it) {
           Value kRow = tileRow(lb, loc, ks, j, f.headDim);
-          Value raw = dot(lb, loc, qRow, kRow);
+          Value vRow = tileRow(lb, loc, vs, j, f.valueDim);
+          Value raw = aft ? cFloat(lb, loc, f32, 1.0) : dot(lb, loc, qRow, kRow);
           Value kj = arith::AddIOp::create(lb, loc, k0, j);
           FailureOr<ScoredPair> pair =
               scorePair(lb, kernel, block, raw, qi, kj, withChecks, /*withCaptures=*/true);
@@ -219,13 +270,23 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
             scf::YieldOp::create(lb, loc, it);
             return;
           }
-          Value dP = dot(lb, loc, doRow, tileRow(lb, loc, vs, j, f.valueDim));
-          PairGrads pg = pairGrads(lb, f, pair->s, dP, lse, delta, pair->slopes.slopes.front());
-          Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, pg.g,
+          // g = dL/d(score); the state accumulates dQ (aft: A = Σ w k ⊙ v).
+          Value g, next;
+          if (aft) {
+            Value kv = arith::MulFOp::create(lb, loc, kRow, vRow);
+            auto [visible, w] = visibleWeight(lb, loc, pair->s);
+            g = arith::SelectOp::create(lb, loc, visible, dot(lb, loc, u, kv), cFloat(lb, loc, f32, 0.0));
+            next = axpy(lb, loc, w, kv, it[0]);
+          } else {
+            Value dP = dot(lb, loc, doRow, vRow);
+            PairGrads pg = pairGrads(lb, f, pair->s, dP, stat, delta, pair->slopes.slopes.front());
+            g = pg.g;
+            next = axpy(lb, loc, pg.ds, kRow, it[0]);
+          }
+          Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, g,
                                                 cFloat(lb, loc, f32, 0.0));
-          addCaptureGrads(lb, kernel, pair->slopes, pg.g,
-                          arith::AndIOp::create(lb, loc, valid, nonzero));
-          scf::YieldOp::create(lb, loc, axpy(lb, loc, pg.ds, kRow, it[0]));
+          addCaptureGrads(lb, kernel, pair->slopes, g, arith::AndIOp::create(lb, loc, valid, nonzero));
+          scf::YieldOp::create(lb, loc, next);
         });
     return SmallVector<Value>(loop.getResults());
   };
@@ -233,8 +294,10 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
                                          /*checkKeys=*/false, stage, compute);
   if (failedRegion)
     return failure();
+  // aft: dQ = scale · dO ⊙ A.
+  Value dqRow = aft ? scaledProduct(b, f, dq[0], doRow) : dq[0];
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
-    storeVectorRow(tb, loc, dq[0], kernel.dq, block.b, block.h, qi);
+    storeVectorRow(tb, loc, dqRow, kernel.dq, block.b, block.h, qi);
     memref::StoreOp::create(tb, loc, delta, kernel.delta, ValueRange{block.b, block.h, qi});
     scf::YieldOp::create(tb, loc);
   });
@@ -259,7 +322,7 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
                              arith::AddIOp::create(b, loc, k0, cIdx(b, loc, env.numThreads)), f.TK),
       one);
   Value rowsPerTile = cIdx(b, loc, stagedRows);
-  bool failedRegion = false;
+  bool failedRegion = false, aft = f.kind == AttentionKind::Aft;
 
   // The query rows [i0, i0 + rows) of head h, staged.
   auto compute = [&](OpBuilder &cb, const BlockCoords &head, Value i0, Value rows,
@@ -269,6 +332,15 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
         [&](OpBuilder &lb, Location, Value i, ValueRange it) {
           Value qi = arith::AddIOp::create(lb, loc, i0, i);
           Value qRow = tileRow(lb, loc, qs, i, f.headDim);
+          Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
+          if (aft) { // d(k ⊙ v) += w · scale · q ⊙ dO
+            Value s = scoreElement(lb, f, head, cFloat(lb, loc, lb.getF32Type(), 1.0), qi, kj,
+                                   withChecks, /*checkKeys=*/false);
+            Value w = visibleWeight(lb, loc, s).second;
+            scf::YieldOp::create(
+                lb, loc, ValueRange{axpy(lb, loc, w, scaledProduct(lb, f, qRow, doRow), it[0]), it[1]});
+            return;
+          }
           Value raw = dot(lb, loc, qRow, kRow);
           FailureOr<ScoredPair> pair =
               scorePair(lb, kernel, head, raw, qi, kj, withChecks, /*withCaptures=*/false);
@@ -277,10 +349,9 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
             scf::YieldOp::create(lb, loc, it);
             return;
           }
-          Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
-          Value lse = savedLse(lb, loc, f.lse, head.b, head.h, qi);
+          Value stat = savedStat(lb, f, head.b, head.h, qi);
           Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qi});
-          PairGrads pg = pairGrads(lb, f, pair->s, dot(lb, loc, doRow, vRow), lse, delta,
+          PairGrads pg = pairGrads(lb, f, pair->s, dot(lb, loc, doRow, vRow), stat, delta,
                                    pair->slopes.slopes.front());
           scf::YieldOp::create(lb, loc, ValueRange{axpy(lb, loc, pg.ds, qRow, it[0]),
                                                    axpy(lb, loc, pg.p, doRow, it[1])});
@@ -333,9 +404,14 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
       });
   if (failedRegion)
     return failure();
+  Value dkRow = heads.getResult(0), dvRow = heads.getResult(1);
+  if (aft) { // dK = v ⊙ d(k ⊙ v), dV = k ⊙ d(k ⊙ v)
+    dkRow = arith::MulFOp::create(b, loc, vRow, heads.getResult(0));
+    dvRow = arith::MulFOp::create(b, loc, kRow, heads.getResult(0));
+  }
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
-    storeVectorRow(tb, loc, heads.getResult(0), kernel.dk, block.b, block.kvh, kj);
-    storeVectorRow(tb, loc, heads.getResult(1), kernel.dv, block.b, block.kvh, kj);
+    storeVectorRow(tb, loc, dkRow, kernel.dk, block.b, block.kvh, kj);
+    storeVectorRow(tb, loc, dvRow, kernel.dv, block.b, block.kvh, kj);
     scf::YieldOp::create(tb, loc);
   });
   return success();

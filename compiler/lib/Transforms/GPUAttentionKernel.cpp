@@ -159,14 +159,22 @@ void gpuattn::storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockC
     Type f32 = l.getType();
     Value zero = cFloat(tb, loc, f32, 0.0);
     Value empty = arith::CmpFOp::create(tb, loc, arith::CmpFPredicate::OEQ, l, zero);
-    // A row that saw no key yields zeros.
-    Value inv = arith::SelectOp::create(
-        tb, loc, empty, zero, arith::DivFOp::create(tb, loc, cFloat(tb, loc, f32, 1.0), l));
+    // A row that saw no key yields zeros. relaxed_linear and aft do not
+    // normalise.
+    bool normalise = kernel.kind != AttentionKind::RelaxedLinear && kernel.kind != AttentionKind::Aft;
+    Value inv = normalise ? arith::SelectOp::create(tb, loc, empty, zero,
+                                                    arith::DivFOp::create(tb, loc, cFloat(tb, loc, f32, 1.0), l))
+                          : cFloat(tb, loc, f32, 1.0);
     Type elem = cast<MemRefType>(kernel.out.getType()).getElementType();
     Value dv = cIdx(tb, loc, kernel.valueDim);
     for (auto [col, acc] : columns) {
-      Value x = lowering::convertScalar(tb, loc, arith::MulFOp::create(tb, loc, acc, inv), elem);
       SmallVector<Value> at{block.b, block.h, qi, col};
+      Value r = arith::MulFOp::create(tb, loc, acc, inv);
+      if (kernel.kind == AttentionKind::Aft) { // scale · q ⊙ acc (D == Dv)
+        Value qx = lowering::convertScalar(tb, loc, memref::LoadOp::create(tb, loc, kernel.q, at), f32);
+        r = arith::MulFOp::create(tb, loc, r, arith::MulFOp::create(tb, loc, qx, cFloat(tb, loc, f32, kernel.scale)));
+      }
+      Value x = lowering::convertScalar(tb, loc, r, elem);
       // Columns are checked only where the mma kernel pads Dv to 8.
       std::optional<int64_t> fixed = getConstantIntValue(col);
       if ((fixed && *fixed < kernel.valueDim) || (!fixed && kernel.valueDim % 8 == 0)) {
@@ -179,8 +187,13 @@ void gpuattn::storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockC
                           scf::YieldOp::create(sb, loc);
                         });
     }
-    // lse = m + ln(l) = m + log2(l) · ln 2 (-inf for an empty row).
+    // lse = m + ln(l) = m + log2(l) · ln 2 (-inf for an empty row); the
+    // other kinds keep l.
     auto lse = [&](OpBuilder &lb) {
+      if (!isSoftmaxKind(kernel.kind)) {
+        memref::StoreOp::create(lb, loc, l, kernel.lse, ValueRange{block.b, block.h, qi});
+        return;
+      }
       Value log = arith::MulFOp::create(lb, loc, env.log2(lb, loc, l), cFloat(lb, loc, f32, M_LN2));
       Value v = arith::SelectOp::create(
           lb, loc, empty, cFloat(lb, loc, f32, -std::numeric_limits<double>::infinity()),

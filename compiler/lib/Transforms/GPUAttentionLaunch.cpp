@@ -6,6 +6,7 @@
 // as host loops in the function.
 //
 //===----------------------------------------------------------------------===//
+#include "../Dialect/Frond/IR/GradientBuilder.h"
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -39,6 +40,12 @@ Value gpuattn::bufferOf(OpBuilder &b, Location loc, Value v) {
   auto layout = StridedLayoutAttr::get(v.getContext(), ShapedType::kDynamic, strides);
   auto type = MemRefType::get(tensor.getShape(), tensor.getElementType(), layout);
   return bufferization::ToBufferOp::create(b, loc, type, v, /*readOnly=*/true);
+}
+
+Value gpuattn::scoredQueries(OpBuilder &b, Location loc, Value q, Value metric) {
+  if (!metric)
+    return q;
+  return detail::GradientBuilder(b, loc).matmul(q, metric);
 }
 
 Value gpuattn::allocLike(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem,

@@ -3,7 +3,8 @@
 // Each thread owns one query row: the row of q as a vector<D x f32>, and
 // (m, l, acc : vector<Dv x f32>) carried through the key tiles. K and V
 // tiles are staged in workgroup memory by all threads together; a thread
-// then walks the tile's keys with the online softmax update.
+// then walks the tile's keys with the online softmax update (or, for the
+// linear kinds and aft, plain weighted sums).
 //
 //===----------------------------------------------------------------------===//
 #include "GPUAttention.h"
@@ -44,8 +45,11 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
                 /*transpose=*/false);
     });
   };
-  // The keys of the tile one by one: m' = max(m, s), α = e^(m - m'),
-  // p = e^(s - m'), l' = α l + p, acc' = α acc + p v (2^ with log2 e).
+  // The keys of the tile one by one. Softmax kinds: m' = max(m, s),
+  // α = e^(m - m'), p = e^(s - m'), l' = α l + p, acc' = α acc + p v (2^
+  // with log2 e). The others: w = s where visible (else 0), l' = l + w,
+  // acc' = acc + w v (aft: w = score(1) and k ⊙ v for v).
+  bool softmax = isSoftmaxKind(kernel.kind), aft = kernel.kind == AttentionKind::Aft;
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
     Value keys = arith::MinSIOp::create(cb, loc, cIdx(cb, loc, kernel.keyTile),
                                         arith::SubIOp::create(cb, loc, kernel.TK, k0));
@@ -53,11 +57,24 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
         cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
         [&](OpBuilder &lb, Location, Value j, ValueRange it) {
           Value kRow = tileRow(lb, loc, ks, j, kernel.headDim);
-          Value prod = arith::MulFOp::create(lb, loc, qRow, kRow);
-          Value dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD, prod);
+          Value vRow = tileRow(lb, loc, vs, j, kernel.valueDim);
+          Value dot = cFloat(lb, loc, f32, 1.0);
+          if (aft)
+            vRow = arith::MulFOp::create(lb, loc, kRow, vRow);
+          else
+            dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD,
+                                              arith::MulFOp::create(lb, loc, qRow, kRow));
           Value kj = arith::AddIOp::create(lb, loc, k0, j);
           Value s = scoreElement(lb, kernel, block, dot, qi, kj, withChecks, /*checkKeys=*/false);
           Value m = it[0], l = it[1], acc = it[2];
+          if (!softmax) {
+            Value visible = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, s, negInf);
+            Value w = arith::SelectOp::create(lb, loc, visible, s, zero);
+            Value accNew = vector::FMAOp::create(
+                lb, loc, vector::BroadcastOp::create(lb, loc, accType, w), vRow, acc);
+            scf::YieldOp::create(lb, loc, ValueRange{m, arith::AddFOp::create(lb, loc, l, w), accNew});
+            return;
+          }
           Value mNew = arith::MaximumFOp::create(lb, loc, m, s);
           Value none = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
           Value mSafe = arith::SelectOp::create(lb, loc, none, zero, mNew);
@@ -67,7 +84,6 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
           };
           Value alpha = expm(m), p = expm(s);
           Value lNew = arith::AddFOp::create(lb, loc, arith::MulFOp::create(lb, loc, l, alpha), p);
-          Value vRow = tileRow(lb, loc, vs, j, kernel.valueDim);
           Value scaled = arith::MulFOp::create(
               lb, loc, acc, vector::BroadcastOp::create(lb, loc, accType, alpha));
           Value accNew = vector::FMAOp::create(

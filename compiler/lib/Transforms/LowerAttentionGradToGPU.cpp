@@ -12,6 +12,7 @@
 // writer, so the results do not depend on the order blocks run in.
 //
 //===----------------------------------------------------------------------===//
+#include "../Dialect/Frond/IR/GradientBuilder.h"
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
@@ -20,6 +21,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::frond;
@@ -48,6 +50,11 @@ AttentionGradKernel bindGradArgs(const AttentionGradKernel &shape, ValueRange ar
   return g;
 }
 
+/// `t` as `type` (a tensor.cast where the static extents differ).
+Value asTensorOf(OpBuilder &b, Location loc, Value t, Type type) {
+  return t.getType() == type ? t : tensor::CastOp::create(b, loc, type, t).getResult();
+}
+
 /// Whether block argument `arg` of the score region is read.
 bool readsArgument(Region *score, unsigned arg) {
   return score && !score->front().getArgument(arg).use_empty();
@@ -60,7 +67,9 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   OpBuilder b(op);
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
-  auto qType = cast<RankedTensorType>(op.getQ().getType());
+  // power_law: the kernels differentiate softmax attention of q G.
+  Value q = scoredQueries(b, loc, op.getQ(), op.getMetric());
+  auto qType = cast<RankedTensorType>(q.getType());
   auto kType = cast<RankedTensorType>(op.getK().getType());
   auto vType = cast<RankedTensorType>(op.getV().getType());
   int64_t D = qType.getDimSize(3), Dv = vType.getDimSize(3);
@@ -85,7 +94,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
 
   // Host side: operands as buffers, then the sizes and the fresh buffers.
   SmallVector<Value> args;
-  for (Value v : {op.getQ(), op.getK(), op.getV(), op.getOut(), op.getDout()})
+  for (Value v : {q, Value(op.getK()), Value(op.getV()), Value(op.getOut()), Value(op.getDout())})
     args.push_back(bufferOf(b, loc, v));
   Value B = memref::DimOp::create(b, loc, args[kQ], 0);
   Value H = memref::DimOp::create(b, loc, args[kQ], 1);
@@ -109,6 +118,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   f.score = op.getScore().empty() ? nullptr : &op.getScore();
   f.headDim = D, f.valueDim = Dv, f.queryTile = o.queryTile, f.keyTile = tk;
   f.scale = op.getScale().convertToDouble();
+  f.kind = op.getKind();
   f.tileType = b.getF32Type();
   f.emulate = o.emulate;
   SmallVector<Value> gradBuffers, contributed;
@@ -168,14 +178,29 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   if (failedRegion)
     return failure();
 
-  // The results as tensors of the buffers.
-  SmallVector<Value> results, gradients{dq, dk, dv};
-  for (auto [result, buffer] : llvm::zip(op->getResults().take_front(3), gradients))
-    results.push_back(bufferization::ToTensorOp::create(b, loc, result.getType(), buffer,
-                                                        /*restrict=*/true, /*writable=*/true));
+  // The results as tensors of the buffers, in the op's result order.
+  auto asResult = [&](Value buffer, Type type) -> Value {
+    auto memref = cast<MemRefType>(buffer.getType());
+    Value t = bufferization::ToTensorOp::create(
+        b, loc, RankedTensorType::get(memref.getShape(), memref.getElementType()), buffer,
+        /*restrict=*/true, /*writable=*/true);
+    return asTensorOf(b, loc, t, type);
+  };
+  SmallVector<Value> results;
+  Value dqScored = asResult(dq, qType);
+  if (Value metric = op.getMetric()) {
+    // d(q G) → dq = d(qG) Gᵀ and dG = qᵀ d(qG).
+    detail::GradientBuilder gb(b, loc);
+    Value dmetric = gb.matmul(gb.transposeLast(op.getQ()), dqScored);
+    Value dqFull = gb.matmul(dqScored, gb.transposeLast(metric));
+    results = {asTensorOf(b, loc, dqFull, op.getDq().getType()), asResult(dk, op.getDk().getType()),
+               asResult(dv, op.getDv().getType()), asTensorOf(b, loc, dmetric, op.getDmetric().getType())};
+  } else {
+    results = {asTensorOf(b, loc, dqScored, op.getDq().getType()), asResult(dk, op.getDk().getType()),
+               asResult(dv, op.getDv().getType())};
+  }
   for (auto [result, buffer] : llvm::zip(grads, gradBuffers))
-    results.push_back(bufferization::ToTensorOp::create(b, loc, result.getType(), buffer,
-                                                        /*restrict=*/true, /*writable=*/true));
+    results.push_back(asResult(buffer, result.getType()));
   op->replaceAllUsesWith(results);
   op.erase();
   return success();

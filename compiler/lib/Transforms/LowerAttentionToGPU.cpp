@@ -74,12 +74,13 @@ struct FrondLowerAttentionToGPU
       if (failed(lower(op, tile, mma)))
         return signalPassFailure();
     // Backward kernels for the gradients of the forwards lowered here (in
-    // f32 whatever the forward's tiles: no mma.sync backward yet).
+    // f32 whatever the forward's tiles: no mma.sync backward yet). They
+    // read the forward's saved row statistic.
     SmallVector<AttentionGradOp> grads;
     DominanceInfo dominance(getOperation());
     getOperation().walk([&](AttentionGradOp op) {
       Value lse = savedLse.lookup(op.getOut());
-      if (supportedOperands(op.getKind(), op.getMetric(), op.getQ(), op.getV()) && lse &&
+      if (supportedOperands(op.getMetric(), op.getQ(), op.getV()) && lse &&
           dominance.properlyDominates(lse, op))
         grads.push_back(op);
     });
@@ -100,17 +101,18 @@ struct FrondLowerAttentionToGPU
     return {};
   }
 
-  /// Softmax without a metric, f32/bf16/f16 operands, static head sizes.
+  /// f32/bf16/f16 operands with static head sizes, a metric's (power_law)
+  /// too.
   static bool isSupported(AttentionOp op) {
-    return supportedOperands(op.getKind(), op.getMetric(), op.getQ(), op.getV());
+    return supportedOperands(op.getMetric(), op.getQ(), op.getV());
   }
-  static bool supportedOperands(AttentionKind kind, Value metric, Value q, Value v) {
+  static bool supportedOperands(Value metric, Value q, Value v) {
     auto qType = cast<RankedTensorType>(q.getType());
     auto vType = cast<RankedTensorType>(v.getType());
     Type elem = qType.getElementType();
-    return kind == AttentionKind::Softmax && !metric &&
-           (elem.isF32() || elem.isBF16() || elem.isF16()) && !qType.isDynamicDim(3) &&
-           !vType.isDynamicDim(3);
+    return (elem.isF32() || elem.isBF16() || elem.isF16()) && !qType.isDynamicDim(3) &&
+           !vType.isDynamicDim(3) &&
+           !(metric && cast<RankedTensorType>(metric.getType()).isDynamicDim(3));
   }
 
   /// Tile sizes, threads and workgroup buffers; the key tile shrinks until
@@ -166,9 +168,16 @@ struct FrondLowerAttentionToGPU
     Location loc = op.getLoc();
     auto resType = cast<RankedTensorType>(op.getType());
     AttentionKernel kernel{loc};
+    kernel.kind = op.getKind();
+    // mma.sync has the online softmax only; the other kinds take f32 rows.
+    if (!isSoftmaxKind(kernel.kind)) {
+      mma = false;
+      tileType = b.getF32Type();
+    }
+    Value q = scoredQueries(b, loc, op.getQ(), op.getMetric());
     kernel.mask = op.getMask().empty() ? nullptr : &op.getMask();
     kernel.score = op.getScore().empty() ? nullptr : &op.getScore();
-    kernel.headDim = cast<RankedTensorType>(op.getQ().getType()).getDimSize(3);
+    kernel.headDim = cast<RankedTensorType>(q.getType()).getDimSize(3);
     kernel.valueDim = resType.getDimSize(3);
     kernel.scale = op.getScale().convertToDouble();
     kernel.tileType = tileType;
@@ -180,7 +189,7 @@ struct FrondLowerAttentionToGPU
     kernel.keyTile = p->keyTile;
 
     // Host side: buffers, sizes, output and log-sum-exp.
-    SmallVector<Value> args{bufferOf(b, loc, op.getQ()), bufferOf(b, loc, op.getK()),
+    SmallVector<Value> args{bufferOf(b, loc, q), bufferOf(b, loc, op.getK()),
                             bufferOf(b, loc, op.getV())};
     for (Value c : op.getCaptures())
       args.push_back(bufferOf(b, loc, c));

@@ -242,7 +242,7 @@ Value gpuattn::scoreElement(OpBuilder &b, const AttentionKernel &kernel, const B
                             Value dot, Value qi, Value kj, bool withMask, bool checkKeys) {
   Location loc = kernel.loc;
   Type f32 = dot.getType();
-  Value s = arith::MulFOp::create(b, loc, dot, lowering::cFloat(b, loc, f32, kernel.scale));
+  Value s = arith::MulFOp::create(b, loc, dot, lowering::cFloat(b, loc, f32, scoreScale(kernel)));
   // Rows past the queries and keys past the sequence are computed but never
   // used; clamped, they read captures in bounds.
   Value one = cIdx(b, loc, 1);

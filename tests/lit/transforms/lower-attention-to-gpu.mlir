@@ -116,12 +116,60 @@ func.func @prefix(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor
 
 // -----
 
-// Other kinds are left for frond-lower-attention.
+// Linear attention: the same kernel with plain weighted sums (no
+// exponentials), out = acc / l and l saved for the backward; with
+// element-type=bf16 too it takes the f32 row kernel (no mma.sync).
 // CHECK-LABEL: func.func @linear
-// CHECK: frond.attention linear
-// CHECK-NOT: gpu.module
+// CHECK: call @linear_attention_0_launch
+// CHECK: gpu.func @linear_attention_0
+// CHECK-NOT: math.exp2
+// CHECK: vector.reduction <add>
+// CHECK: arith.cmpf one, %{{.*}}, %cst
+// CHECK: vector.fma
+// CHECK: arith.divf
+// CHECK-NOT: math.log2
+// CHECK: gpu.return
+// MMA-LABEL: func.func @linear
+// MMA: gpu.func @linear_attention_0
+// MMA-NOT: nvvm.mma.sync
+// MMA: gpu.return
 func.func @linear(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32> {
   %o = frond.attention linear %q, %k, %v scale = 1.0
+      : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// aft: no q·k product; the values are k ⊙ v, and out = scale · q ⊙ acc
+// without normalising.
+// CHECK-LABEL: func.func @aft
+// CHECK: gpu.func @aft_attention_0
+// CHECK-NOT: vector.reduction
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.fma
+// CHECK-NOT: arith.divf
+// CHECK: memref.load %arg0[
+// CHECK: arith.mulf %{{.*}}, %cst
+// CHECK: gpu.return
+func.func @aft(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %o = frond.attention aft %q, %k, %v scale = 0.5
+      : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// power_law: softmax attention of q G, the product taken on tensors
+// before the kernel.
+// CHECK-LABEL: func.func @power_law
+// CHECK: %[[QG:.*]] = frond.matmul %arg0, %arg3
+// CHECK: bufferization.to_buffer %[[QG]] read_only
+// CHECK: gpu.func @power_law_attention_0
+// CHECK: math.exp2
+// CHECK: gpu.return
+func.func @power_law(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>, %g: tensor<?x4x16x16xf32>) -> tensor<?x4x?x16xf32> {
+  %o = frond.attention power_law %q, %k, %v metric %g : tensor<?x4x16x16xf32> scale = 0.25
       : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
   return %o : tensor<?x4x?x16xf32>
 }

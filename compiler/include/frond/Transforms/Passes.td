@@ -206,13 +206,14 @@ def FrondTileAndVectorize : Pass<"frond-tile-and-vectorize", "func::FuncOp"> {
 }
 
 def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> {
-  let summary = "lower softmax frond.attention (and its attention_grad) to tiled flash-attention GPU kernels";
+  let summary = "lower frond.attention (and its attention_grad) to tiled flash-attention GPU kernels";
   let description = [{
-    Replaces each `frond.attention` of kind `softmax` (no `metric`, static
-    head sizes; others are left for `frond-lower-attention`) by a kernel on
-    buffers: the operands and tensor captures are read through
-    `bufferization.to_buffer`, the output and the log-sum-exp `[b, h, tq]`
-    (for a backward pass) are fresh buffers, and the result is
+    Replaces each `frond.attention` with static head sizes (aft: D == Dv;
+    others are left for `frond-lower-attention`) by a kernel on buffers:
+    the operands and tensor captures are read through
+    `bufferization.to_buffer`, the output and the row statistic `[b, h, tq]`
+    (for a backward pass: the log-sum-exp, or Σ w for the kinds without
+    softmax) are fresh buffers, and the result is
     `bufferization.to_tensor` of the output, so the rest of the function
     bufferizes around the kernel.
 
@@ -236,6 +237,18 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     `gpu.launch_func`. (Buffer deallocation rejects GPU ops, whose memory
     effects are unknown, so kernels appear in host code only after it.)
 
+    Every kind shares the kernel; per key the row's state is updated by
+    kind (w = s where visible, else 0):
+    - `softmax`: the online softmax above;
+    - `power_law`: softmax attention of q G (`frond.matmul` of q and the
+      metric on tensors before the kernel; its gradient gives dq = d(qG) Gᵀ
+      and dG = qᵀ d(qG) after the backward kernels);
+    - `linear`: l += w, acc += w v, out = acc / l;
+    - `relaxed_linear`: acc += w v, out = acc;
+    - `aft`: w = score(1) (no q·k), acc += w (k ⊙ v), out = scale · q ⊙ acc.
+    Only softmax and power_law use the mma.sync kernel; the others take the
+    f32 one whatever `element-type`.
+
     The mask region is evaluated once per tile over intervals: the query
     and key indices range over the tile's box; `b`, `h`, constants and
     values read with exact indices (`src_len[b]`) are exact; integer
@@ -255,9 +268,9 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
       16 and 8), Q·Kᵀ and P·V are `nvvm.mma.sync` m16n8k16 with f32
       accumulators, row maxima and sums are combined with warp shuffles.
 
-    The backward: an `attention_grad` of kind `softmax` whose `out` is the
-    result of a forward lowered here reads that forward's log-sum-exp and
-    becomes two launches (f32, a thread per row, whatever `element-type`):
+    The backward: an `attention_grad` whose `out` is the result of a
+    forward lowered here reads that forward's row statistic and becomes two
+    launches (f32, a thread per row, whatever `element-type`); for softmax:
 
     ```
     dQ kernel, grid (ceil(tq / Tq), h, b), a thread per query row i:
@@ -273,6 +286,12 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
         dV_j += P dO_i; dK_j += dS q_i
       write dK_j, dV_j
     ```
+
+    linear: P = w / L, G = (dP - delta) / L; relaxed_linear: P = w,
+    G = dP (both 0 where masked). aft, with U_i = scale · q_i ⊙ dO_i: the dQ
+    kernel sums A_i = Σ_j w_ij k_j ⊙ v_j (dQ_i = scale · dO_i ⊙ A_i;
+    captures get U_i · (k_j ⊙ v_j) · ∂score/∂c), the dK/dV kernel
+    d(k ⊙ v)_j = Σ_i w_ij U_i (dK = v ⊙ ·, dV = k ⊙ ·).
 
     Two kernels rather than one with atomic dQ: every gradient row has a
     single writer. A gradient whose forward was not lowered here is left
