@@ -31,6 +31,8 @@ struct Options {
   double initStd = 0.02;           ///< std of the normal parameter init
   bool f64 = false;                ///< eval --dtype f64: floats in double precision
   bool emulateGPU = false;         ///< --emulate-gpu-attention: the CUDA kernel on the CPU
+  std::string referenceIn;         ///< check --numerics --reference FILE (saved, no libtorch)
+  std::string referenceOut;        ///< check --numerics --save-reference FILE
   bool gradient = false;           ///< compile --gradient: add @<model>_grad
   std::string target = "cpu";      ///< compile --target: cpu or cuda
   std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "CheckpointInput.h"
 #include "Cli.h"
+#include "NumericsReference.h"
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
@@ -87,48 +88,6 @@ long long dataArg(const std::string &data, const std::string &name) {
   return 0;
 }
 
-#ifdef FROND_HAVE_REFERENCE
-/// Element-wise differences of `t` from `r`: max abs, max rel (where
-/// r != 0), and whether every element has |t - r| <= atol + rtol * |r|
-/// (NaN matches NaN, infinities must be equal).
-struct ErrorStats {
-  double maxAbs = 0, maxRel = 0;
-  bool within = true;
-};
-ErrorStats compare(const Tensor &t, const Tensor &r, double atol, double rtol) {
-  ErrorStats s;
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    double a = t.at(i), b = r.at(i);
-    double err = std::fabs(a - b);
-    if (!(std::isfinite(a) && std::isfinite(b))) {
-      if (!(std::isnan(a) && std::isnan(b)) && a != b)
-        s.within = false, err = INFINITY;
-      else
-        err = 0;
-    }
-    s.maxAbs = std::max(s.maxAbs, err);
-    if (b != 0)
-      s.maxRel = std::max(s.maxRel, err / std::fabs(b));
-    if (err > atol + rtol * std::fabs(b))
-      s.within = false;
-  }
-  return s;
-}
-
-/// The line under a tensor compared with libtorch: how far the JIT's `jit`
-/// and libtorch's fp32 `ref` each are from the fp64 reference `ref64`;
-/// beyond tolerance, whether that is rounding (the JIT no further than
-/// twice libtorch's fp32 distance) or a real error.
-void printAgainstFp64(int nameWidth, const Tensor &jit, const Tensor &ref, const Tensor &ref64,
-                      bool within) {
-  double j = compare(jit, ref64, 0.0, 0.0).maxAbs, l = compare(ref, ref64, 0.0, 0.0).maxAbs;
-  std::printf("  %-*s %-14s vs fp64: jit max abs %.3e, libtorch fp32 max abs %.3e%s\n", nameWidth,
-              "", "", j, l,
-              within       ? ""
-              : j <= 2 * l ? " (rounding: no further from fp64 than libtorch)"
-                           : " (further from fp64 than libtorch)");
-}
-#endif
 
 /// Elaborates the experiment (recording its graph) and builds the batch.
 /// Prints diagnostics and returns false on errors.
@@ -398,34 +357,29 @@ int evalCommand(const Options &o, const Program &program,
 }
 
 
-#ifdef FROND_HAVE_REFERENCE
-/// The JIT's gradient function against libtorch autograd, per trainable
-/// parameter: |jit - ref| <= 1e-4 * max|ref| + 1e-7 over the tensor (the
-/// fp32 relative tolerance, normwise: gradients are small and an absolute
-/// floor like the outputs' 1e-5 would hide wrong ones). A model the
-/// compiler cannot differentiate yet is reported, not failed.
-static bool compareGradients(const Options &o, EvalSetup &s, DiagEngine &diags,
-                             const std::map<std::string, Tensor> &params) {
-  // The loss the autodiff pass differentiates: "loss", else the only
-  // "loss:<name>".
+namespace {
+
+/// The output the autodiff pass differentiates: "loss", else the only
+/// "loss:<name>"; "" when neither.
+std::string differentiatedLoss(const graph::Graph &g) {
   std::string loss;
   int named = 0;
-  for (auto &[name, id] : s.graph.outputs) {
+  for (auto &[name, id] : g.outputs) {
     if (name == "loss")
-      loss = name, named = -1000;
-    else if (name.rfind("loss:", 0) == 0 && named >= 0 && ++named == 1)
+      return name;
+    if (name.rfind("loss:", 0) == 0 && ++named == 1)
       loss = name;
   }
-  if (named > 1)
-    loss.clear();
-  if (loss.empty())
+  return named == 1 ? loss : "";
+}
+
+/// The JIT's gradient function against the reference's gradients. A model
+/// the compiler cannot differentiate yet is reported, not failed.
+bool checkGradients(const Options &o, EvalSetup &s, DiagEngine &diags, const TensorMap &params,
+                    NumericsReference &ref) {
+  if (ref.loss.empty())
     return true;
-  if (o.device == "cuda") {
-    std::printf("gradients: not compared on --device cuda (the forward only so far; "
-                "--device cpu compares them)\n");
-    return true;
-  }
-  std::vector<std::pair<std::string, Tensor>> jitGrads;
+  NamedTensors jitGrads;
   double compileSec = 0, runSec = 0;
   std::string timing, failure;
   if (!runJit(o, s, diags, params, jitGrads, compileSec, runSec, timing, /*gradient=*/true,
@@ -436,59 +390,109 @@ static bool compareGradients(const Options &o, EvalSetup &s, DiagEngine &diags,
                 failure.c_str());
     return true;
   }
-  std::map<std::string, Tensor> refGrads, refGrads64;
-  if (!numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd, s.inputs, loss,
-                                    refGrads, diags))
+  bool failed = false;
+  bool ok = compareGradients(jitGrads, ref, failed);
+  if (failed)
     return printDiagnostics(diags), false;
-  // The fp64 gradients, the yardstick for rounding, only once a tensor is
-  // beyond tolerance (a second libtorch backward, in double precision).
-  bool have64 = false;
-  auto fp64Grads = [&]() -> const std::map<std::string, Tensor> * {
-    if (!have64 && !numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd,
-                                                 s.inputs, loss, refGrads64, diags,
-                                                 /*fp64=*/true))
-      return nullptr;
-    have64 = true;
-    return &refGrads64;
-  };
-  std::printf("gradients of %s (%zu trainable tensors), tolerance |jit - ref| <= 1e-4 * max|ref| + "
-              "1e-7 per tensor:\n",
-              loss.c_str(), jitGrads.size() - 1);
-  bool ok = true;
-  for (auto &[name, t] : jitGrads) {
-    if (name.rfind("grad:", 0) != 0)
-      continue;
-    std::string path = name.substr(5);
-    auto it = refGrads.find(path);
-    if (it == refGrads.end() || it->second.shape != t.shape) {
-      std::printf("  %-28s no matching reference gradient\n", path.c_str());
-      ok = false;
-      continue;
-    }
-    double maxRef = 0;
-    for (int64_t i = 0; i < it->second.numel(); ++i)
-      maxRef = std::max(maxRef, std::fabs(it->second.at(i)));
-    ErrorStats e = compare(t, it->second, 1e-7 + 1e-4 * maxRef, 0.0);
-    std::printf("  %-28s %-14s max |ref| %.3e  max abs err %.3e  %s\n", path.c_str(),
-                t.shapeStr().c_str(), maxRef, e.maxAbs, e.within ? "ok" : "BEYOND TOLERANCE");
-    if (!e.within) {
-      const std::map<std::string, Tensor> *grads64 = fp64Grads();
-      if (!grads64)
-        return printDiagnostics(diags), false;
-      auto r64 = grads64->find(path);
-      if (r64 != grads64->end() && r64->second.shape == t.shape)
-        printAgainstFp64(28, t, it->second, r64->second, e.within);
-    }
-    ok = ok && e.within;
-  }
   std::printf("gradient compile: %.3f s (%s), run: %.3f s\n", compileSec, timing.c_str(), runSec);
   return ok;
 }
-#endif
+
+/// The tensors of `ours` that are not bit-identical to `theirs`' (a line
+/// each, `what` naming them); every one of `theirs` must be in `ours`.
+size_t countDiffering(const TensorMap &ours, const TensorMap &theirs, const char *what) {
+  size_t differing = 0;
+  for (auto &[name, t] : theirs) {
+    auto it = ours.find(name);
+    bool same = it != ours.end() && it->second.dtype == t.dtype && it->second.shape == t.shape &&
+                it->second.f32 == t.f32 && it->second.f64 == t.f64 && it->second.i64 == t.i64;
+    if (!same) {
+      std::printf("%s %s differs from the reference's\n", what, name.c_str());
+      ++differing;
+    }
+  }
+  return differing;
+}
+
+/// What a batch was made with, as a reference records it.
+std::map<std::string, std::string> batchAbout(const EvalSetup &s, const Options &o) {
+  char initStd[32];
+  std::snprintf(initStd, sizeof initStd, "%.9g", o.initStd);
+  return {{"experiment", s.inst->name}, {"model", s.inst->model.name},
+          {"batch", std::to_string(s.batch)}, {"seq_len", std::to_string(s.seqLen)},
+          {"seed", std::to_string(s.seed)}, {"init_std", initStd}};
+}
+
+/// Runs the JIT on this build's parameters and the batch, and compares
+/// outputs and gradients with `ref` (whose parameters and inputs must be
+/// the same, bit for bit).
+int compareWithReference(const Options &o, EvalSetup &s, DiagEngine &diags,
+                         NumericsReference &ref, const std::string &source) {
+  TensorMap params = runtime::initParams(s.inst->model, s.seed, o.initStd);
+  size_t differing = countDiffering(params, ref.params, "parameter") +
+                     countDiffering(s.inputs, ref.inputs, "input");
+  NamedTensors outputs;
+  double compileSec = 0, runSec = 0;
+  std::string timing;
+  if (!runJit(o, s, diags, params, outputs, compileSec, runSec, timing))
+    return 1;
+  std::printf("numerics %s: model %s, batch %lld x %lld, seed %llu, %s\n",
+              s.inst->name.c_str(), s.inst->model.name.c_str(), s.batch, s.seqLen,
+              (unsigned long long)s.seed, s.dataNote.c_str());
+  std::printf("reference: %s\n", source.c_str());
+  std::printf("parameters: %zu tensors, %s the reference's\n", ref.params.size(),
+              differing ? "NOT identical to" : "bit-identical to");
+  bool ok = compareOutputs(outputs, ref) && differing == 0;
+  std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
+  ok = checkGradients(o, s, diags, params, ref) && ok;
+  std::printf("%s\n", ok ? "within tolerance" : "beyond tolerance");
+  return ok ? 0 : 1;
+}
+
+/// `check --numerics --reference FILE`: the reference saved by an earlier
+/// run, which must be of the same experiment and batch.
+int savedNumericsCommand(const Options &o, const Program &program,
+                         const std::vector<Override> &overrides, DiagEngine &diags) {
+  NumericsReference ref;
+  std::string error;
+  if (!loadNumericsReference(o.referenceIn, ref, error)) {
+    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+    return 1;
+  }
+  EvalSetup s;
+  if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/false))
+    return 1;
+  std::map<std::string, std::string> about = batchAbout(s, o);
+  if (about != ref.about) {
+    auto get = [&](const char *k) { return ref.about.count(k) ? ref.about.at(k) : "?"; };
+    std::fprintf(stderr,
+                 "frond: error: %s is the reference of experiment %s (model %s), batch %s x %s, "
+                 "seed %s, init std %s; this run is %s (model %s), batch %lld x %lld, seed %llu, "
+                 "init std %g\n  fix: check the same experiment with --batch %s --seq-len %s "
+                 "--seed %s --init-std %s, or save a new reference\n",
+                 o.referenceIn.c_str(), get("experiment").c_str(), get("model").c_str(),
+                 get("batch").c_str(), get("seq_len").c_str(), get("seed").c_str(),
+                 get("init_std").c_str(), s.inst->name.c_str(), s.inst->model.name.c_str(),
+                 s.batch, s.seqLen, (unsigned long long)s.seed, o.initStd, get("batch").c_str(),
+                 get("seq_len").c_str(), get("seed").c_str(), get("init_std").c_str());
+    return 1;
+  }
+  if (ref.loss != differentiatedLoss(s.graph)) {
+    std::fprintf(stderr, "frond: error: %s holds the gradients of '%s', but this model "
+                         "differentiates '%s'; save a new reference\n",
+                 o.referenceIn.c_str(), ref.loss.c_str(), differentiatedLoss(s.graph).c_str());
+    return 1;
+  }
+  return compareWithReference(o, s, diags, ref, "saved in " + o.referenceIn);
+}
+
+} // namespace
 
 /// `frond check --numerics`.
 int numericsCommand(const Options &o, const Program &program,
                     const std::vector<Override> &overrides, DiagEngine &diags) {
+  if (!o.referenceIn.empty())
+    return savedNumericsCommand(o, program, overrides, diags);
 #ifndef FROND_HAVE_REFERENCE
   // libtorch lives in a sibling executable so that every other command
   // starts without loading it (it adds over a second to each start).
@@ -506,67 +510,40 @@ int numericsCommand(const Options &o, const Program &program,
     }
   }
   std::fprintf(stderr, "frond: error: check --numerics needs the libtorch reference, "
-                       "and this build has no libtorch\n");
+                       "and this build has no libtorch\n  fix: save one where there is "
+                       "libtorch (check --numerics --save-reference FILE) and compare "
+                       "with --reference FILE\n");
   return 1;
 #else
   EvalSetup s;
   // Random inputs: every per-sample length is exercised, not only the data's.
   if (!prepareEval(o, program, overrides, diags, s, /*fromData=*/false))
     return 1;
-  auto params = runtime::initParams(s.inst->model, s.seed, o.initStd);
-  std::map<std::string, Tensor> refOut, refParams, ref64;
-  if (!numerics::runReference(s.graph, s.inst->model, s.seed, o.initStd, s.inputs, refOut,
-                              refParams, ref64, diags))
+  NumericsReference ref;
+  if (!numerics::runReference(s.graph, s.inst->model, s.seed, o.initStd, s.inputs, ref.outputs,
+                              ref.params, ref.outputs64, diags))
     return printDiagnostics(diags), 1;
-  // The two initializers must agree bit for bit.
-  size_t differing = 0;
-  for (auto &[path, t] : refParams) {
-    auto it = params.find(path);
-    if (it == params.end() || it->second.shape != t.shape ||
-        std::memcmp(it->second.f32.data(), t.f32.data(), t.f32.size() * 4) != 0) {
-      std::printf("parameter %s differs from the reference's\n", path.c_str());
-      ++differing;
+  ref.inputs = s.inputs;
+  ref.loss = differentiatedLoss(s.graph);
+  ref.about = batchAbout(s, o);
+  ref.computeGrads = [&](bool fp64) {
+    TensorMap &grads = fp64 ? ref.grads64 : ref.grads;
+    return !grads.empty() ||
+           numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd, s.inputs,
+                                        ref.loss, grads, diags, fp64);
+  };
+  if (!o.referenceOut.empty()) {
+    // Saved before comparing: a JIT that fails does not lose it.
+    std::string error;
+    if (!ref.loss.empty() && (!ref.computeGrads(false) || !ref.computeGrads(true)))
+      return printDiagnostics(diags), 1;
+    if (!saveNumericsReference(o.referenceOut, ref, error)) {
+      std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+      return 1;
     }
+    std::printf("reference saved: %s\n", o.referenceOut.c_str());
   }
-  std::vector<std::pair<std::string, Tensor>> outputs;
-  double compileSec = 0, runSec = 0;
-  std::string timing;
-  if (!runJit(o, s, diags, params, outputs, compileSec, runSec, timing))
-    return 1;
-  const double atol = 1e-5, rtol = 1e-4;
-  std::printf("numerics %s: model %s, batch %lld x %lld, seed %llu, %s\n",
-              s.inst->name.c_str(), s.inst->model.name.c_str(), s.batch, s.seqLen,
-              (unsigned long long)s.seed, s.dataNote.c_str());
-  std::printf("parameters: %zu tensors, %s the reference's\n", refParams.size(),
-              differing ? "NOT identical to" : "bit-identical to");
-  std::printf("tolerance (fp32): |jit - ref| <= %g + %g * |ref| per element\n", atol, rtol);
-  bool ok = differing == 0;
-  for (auto &[name, t] : outputs) {
-    auto it = refOut.find(name);
-    if (it == refOut.end()) {
-      std::printf("  %-20s missing from the reference\n", name.c_str());
-      ok = false;
-      continue;
-    }
-    const Tensor &r = it->second;
-    if (r.shape != t.shape) {
-      std::printf("  %-20s shape %s, reference %s\n", name.c_str(), t.shapeStr().c_str(),
-                  r.shapeStr().c_str());
-      ok = false;
-      continue;
-    }
-    ErrorStats e = compare(t, r, atol, rtol);
-    std::printf("  %-20s %-14s max abs err %.3e  max rel err %.3e  %s\n", name.c_str(),
-                t.shapeStr().c_str(), e.maxAbs, e.maxRel, e.within ? "ok" : "BEYOND TOLERANCE");
-    auto r64 = ref64.find(name);
-    if (r64 != ref64.end() && r64->second.shape == t.shape)
-      printAgainstFp64(20, t, r, r64->second, e.within);
-    ok = ok && e.within;
-  }
-  std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
-  ok = compareGradients(o, s, diags, params) && ok;
-  std::printf("%s\n", ok ? "within tolerance" : "beyond tolerance");
-  return ok ? 0 : 1;
+  return compareWithReference(o, s, diags, ref, "libtorch, run now");
 #endif
 }
 

@@ -127,9 +127,16 @@ options:
                    cache has the model (the fresh object still updates it);
                    generate / serve: full recompute instead of the cached decoder
   --numerics       check: also run the JIT against the libtorch reference
+  --save-reference F
+                   check --numerics: also save libtorch's results (outputs,
+                   gradients, fp64 yardsticks, parameters, inputs) to F
+  --reference F    check --numerics: compare with the results saved in F
+                   instead of running libtorch (a build without it, e.g.
+                   the portable frond on a GPU machine); same experiment,
+                   --batch, --seq-len, --seed and --init-std
   --emulate-gpu-attention
-                   eval / check --numerics / train: run softmax attention
-                   (forward and backward) as the CUDA pipeline's f32
+                   eval / check --numerics / train: run attention (every
+                   kind, forward and backward) as the CUDA pipeline's f32
                    flash-attention kernels, emulated on the CPU (blocks and
                    threads as loops), to check their numbers
   --device D       check / eval / train / generate / serve: cpu (default:
@@ -156,7 +163,10 @@ const std::map<std::string, std::string> kCommandHelp = {
               "eval does) and once with the libtorch reference, on the same batch\n"
               "and parameters, and prints the max abs and max rel error of every\n"
               "head and loss; fp32 tolerance: |jit - ref| <= 1e-5 + 1e-4 * |ref|\n"
-              "per element. Needs a build with libtorch.\n"
+              "per element, and every gradient. Needs a build with libtorch, or\n"
+              "a reference saved by one: --save-reference F writes libtorch's\n"
+              "results, --reference F compares with them (e.g. on a GPU machine:\n"
+              "--device cuda --reference F, same batch, seed and init std).\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
              "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64]\n"
@@ -307,10 +317,11 @@ int runCommand(const Options &o) {
   }
   std::string device = !o.device.empty() ? o.device : cfg.getString("run.device", "cpu");
   // check --numerics runs in frond-numerics (exec'ed below when this build
-  // has no libtorch), which opens the device itself.
+  // has no libtorch and the reference is not a saved one), which opens the
+  // device itself.
   bool numericsElsewhere = false;
 #ifndef FROND_HAVE_REFERENCE
-  numericsElsewhere = o.command == "check" && o.numerics;
+  numericsElsewhere = o.command == "check" && o.numerics && o.referenceIn.empty();
 #endif
   if (device == "cuda" && deviceApplies(o.command) && !numericsElsewhere)
     if (int rc = cudaDeviceGate(o); rc >= 0)
@@ -462,6 +473,12 @@ int main(int argc, char **argv) {
       o.emulateGPU = true;
     } else if (a == "--numerics") {
       o.numerics = true;
+    } else if (is("--reference")) {
+      if (!value(o.referenceIn) || o.referenceIn.empty())
+        return usageError("--reference needs a file (saved by check --numerics --save-reference)");
+    } else if (is("--save-reference")) {
+      if (!value(o.referenceOut) || o.referenceOut.empty())
+        return usageError("--save-reference needs a file to write");
     } else if (is("--stdlib")) {
       if (!value(o.stdlib)) return usageError("--stdlib needs a directory");
     } else if (int taken = parseGenerationOption(args, i, o); taken != 0) {
@@ -498,6 +515,12 @@ int main(int argc, char **argv) {
     return usageError("--device applies to check, eval, train, generate and serve");
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
+  if ((!o.referenceIn.empty() || !o.referenceOut.empty()) && !(o.command == "check" && o.numerics))
+    return usageError(std::string(o.referenceIn.empty() ? "--save-reference" : "--reference") +
+                      " applies to check --numerics");
+  if (!o.referenceIn.empty() && !o.referenceOut.empty())
+    return usageError("--reference compares with a saved reference and --save-reference "
+                      "saves a new one: give one of them");
   int rc = 0;
   runOnLargeStack([&] { rc = runCommand(o); });
   std::fflush(stdout);
