@@ -116,6 +116,7 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   // Kernels → gpu.module + gpu.func with the NVVM target; host keeps
   // gpu.launch_func.
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(frond::createFrondMergeGPUModules());
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
   target.features = options.features;

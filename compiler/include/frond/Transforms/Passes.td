@@ -323,6 +323,23 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
   ];
 }
 
+def FrondMergeGPUModules : Pass<"frond-merge-gpu-modules", "ModuleOp"> {
+  let summary = "gather the outlined kernels into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts each kernel in a `gpu.module` of its own,
+    and `gpu-module-to-binary` serializes each module on its own: an LLVM
+    module, its optimisation pipeline, libdevice linked and the NVPTX
+    backend set up once per kernel, which dominated a gradient's compile
+    time (hundreds of small kernels). This pass moves every kernel that is
+    alone in its module (no workgroup globals, no other symbols) into one
+    `gpu.module @frond_kernels`, named after its old module, and points
+    the `gpu.launch_func` ops at it; the attention kernels, which have
+    workgroup tiles, keep their modules. At run time the merged module is
+    loaded once.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def FrondLaunchGPUKernels : Pass<"frond-launch-gpu-kernels", "ModuleOp"> {
   let summary = "turn calls of frond.gpu_kernel declarations into gpu.launch_func";
   let description = [{

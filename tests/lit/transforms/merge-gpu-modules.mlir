@@ -1,0 +1,44 @@
+// RUN: frond-opt %s -frond-merge-gpu-modules | FileCheck %s
+
+// Two kernels alone in their modules move into @frond_kernels under their
+// old module names, and their launches follow; the attention kernel, which
+// has a workgroup tile, keeps its module.
+// CHECK-LABEL: func.func @f
+// CHECK: gpu.launch_func @frond_kernels::@f_kernel blocks
+// CHECK: gpu.launch_func @frond_kernels::@f_kernel_0 blocks
+// CHECK: gpu.launch_func @f_attention_0::@f_attention_0 blocks
+// CHECK: gpu.module @frond_kernels
+// CHECK-NEXT: gpu.func @f_kernel(%{{.*}}: memref<4xf32>) kernel
+// CHECK: gpu.func @f_kernel_0(%{{.*}}: memref<4xf32>) kernel
+// CHECK-NOT: gpu.module @f_kernel
+// CHECK: gpu.module @f_attention_0
+// CHECK-NEXT: memref.global "private" @tile0
+// CHECK-NOT: gpu.module @f_kernel
+module attributes {gpu.container_module} {
+  func.func @f(%a: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @f_kernel::@f_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    gpu.launch_func @f_kernel_0::@f_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    gpu.launch_func @f_attention_0::@f_attention_0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    return
+  }
+  gpu.module @f_kernel {
+    gpu.func @f_kernel(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @f_kernel_0 {
+    gpu.func @f_kernel(%a: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %x = memref.load %a[%c0] : memref<4xf32>
+      memref.store %x, %a[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+  gpu.module @f_attention_0 {
+    memref.global "private" @tile0 : memref<64x16xf32, #gpu.address_space<workgroup>>
+    gpu.func @f_attention_0(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
