@@ -126,6 +126,20 @@ Value scoreElement(OpBuilder &b, const AttentionKernel &kernel, const BlockCoord
 void stageTile(OpBuilder &b, Location loc, Value tid, int64_t numThreads, Value src, Value bi,
                Value hi, Value row0, Value len, Value dst, bool transpose);
 
+/// All threads together copy key tile `k0` of K and V (the block's K/V
+/// head) into the workgroup tiles `ks` [Tk, D] and `vs` [Tk, Dv], in f32.
+void stageKeyValueTile(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
+                       const ThreadEnv &env, Value k0, Value ks, Value vs);
+
+/// The body of one key of a tile: its row j in the tile, its index
+/// kj = k0 + j and the carried values; it ends with its own scf.yield.
+using KeyFn = function_ref<void(OpBuilder &, Value j, Value kj, ValueRange it)>;
+
+/// scf.for over the keys of tile `k0` that are inside the sequence
+/// (min(Tk, TK - k0)), carrying `init`; returns the loop's results.
+SmallVector<Value> forEachKeyInTile(OpBuilder &b, const AttentionKernel &kernel, Value k0,
+                                    ValueRange init, KeyFn body);
+
 using StageFn = function_ref<void(OpBuilder &, Value k0)>;
 using ComputeFn =
     function_ref<SmallVector<Value>(OpBuilder &, Value k0, bool withChecks, ValueRange state)>;
@@ -151,9 +165,9 @@ void buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoor
 /// Writes row `qi` when it is a query: out[b, h, qi, col] = acc / l (0
 /// when l == 0) for each (col, acc) of `columns` (a dynamic col is checked
 /// against Dv when Dv is not a multiple of 8), and lse[b, h, qi] = m + ln l
-/// where `writeLse` (null: always). By kind: relaxed_linear writes acc,
-/// aft scale · q ⊙ acc; both save l in place of the log-sum-exp, linear
-/// too.
+/// where `writeLse` (null: always). relaxed_linear and aft write acc as it
+/// is (aft's columns come already multiplied by scale · q); they and linear
+/// save l in place of the log-sum-exp.
 void storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
               const ThreadEnv &env, Value qi, Value m, Value l,
               ArrayRef<std::pair<Value, Value>> columns, Value writeLse);

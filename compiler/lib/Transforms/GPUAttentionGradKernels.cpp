@@ -246,23 +246,14 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   bool aft = f.kind == AttentionKind::Aft;
   Value u = aft ? scaledProduct(b, f, qRow, doRow) : Value(); // dL/dA
 
-  auto stage = [&](OpBuilder &sb, Value k0) {
-    env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
-      stageTile(tb, loc, tid, env.numThreads, f.k, block.b, block.kvh, k0, f.TK, ks, false);
-      stageTile(tb, loc, tid, env.numThreads, f.v, block.b, block.kvh, k0, f.TK, vs, false);
-    });
-  };
+  auto stage = [&](OpBuilder &sb, Value k0) { stageKeyValueTile(sb, f, block, env, k0, ks, vs); };
   bool failedRegion = false;
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
-    Value keys = arith::MinSIOp::create(cb, loc, cIdx(cb, loc, f.keyTile),
-                                        arith::SubIOp::create(cb, loc, f.TK, k0));
-    auto loop = scf::ForOp::create(
-        cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
-        [&](OpBuilder &lb, Location, Value j, ValueRange it) {
+    return forEachKeyInTile(
+        cb, f, k0, st, [&](OpBuilder &lb, Value j, Value kj, ValueRange it) {
           Value kRow = tileRow(lb, loc, ks, j, f.headDim);
           Value vRow = tileRow(lb, loc, vs, j, f.valueDim);
           Value raw = aft ? cFloat(lb, loc, f32, 1.0) : dot(lb, loc, qRow, kRow);
-          Value kj = arith::AddIOp::create(lb, loc, k0, j);
           FailureOr<ScoredPair> pair =
               scorePair(lb, kernel, block, raw, qi, kj, withChecks, /*withCaptures=*/true);
           if (failed(pair)) {
@@ -288,7 +279,6 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
           addCaptureGrads(lb, kernel, pair->slopes, g, arith::AndIOp::create(lb, loc, valid, nonzero));
           scf::YieldOp::create(lb, loc, next);
         });
-    return SmallVector<Value>(loop.getResults());
   };
   SmallVector<Value> dq = forEachKeyTile(b, f, block, {zeros(b, loc, f.headDim)},
                                          /*checkKeys=*/false, stage, compute);

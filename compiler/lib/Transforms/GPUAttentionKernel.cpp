@@ -103,6 +103,29 @@ void gpuattn::stageTile(OpBuilder &b, Location loc, Value tid, int64_t numThread
       });
 }
 
+void gpuattn::stageKeyValueTile(OpBuilder &b, const AttentionKernel &kernel,
+                                const BlockCoords &block, const ThreadEnv &env, Value k0,
+                                Value ks, Value vs) {
+  env.together(b, kernel.loc, [&](OpBuilder &tb, Value tid) {
+    stageTile(tb, kernel.loc, tid, env.numThreads, kernel.k, block.b, block.kvh, k0, kernel.TK,
+              ks, /*transpose=*/false);
+    stageTile(tb, kernel.loc, tid, env.numThreads, kernel.v, block.b, block.kvh, k0, kernel.TK,
+              vs, /*transpose=*/false);
+  });
+}
+
+SmallVector<Value> gpuattn::forEachKeyInTile(OpBuilder &b, const AttentionKernel &kernel, Value k0,
+                                             ValueRange init, KeyFn body) {
+  Location loc = kernel.loc;
+  Value keys = arith::MinSIOp::create(b, loc, cIdx(b, loc, kernel.keyTile),
+                                      arith::SubIOp::create(b, loc, kernel.TK, k0));
+  auto loop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), keys, cIdx(b, loc, 1), init,
+                                 [&](OpBuilder &lb, Location, Value j, ValueRange it) {
+                                   body(lb, j, arith::AddIOp::create(lb, loc, k0, j), it);
+                                 });
+  return SmallVector<Value>(loop.getResults());
+}
+
 SmallVector<Value> gpuattn::forEachKeyTile(OpBuilder &b, const AttentionKernel &kernel,
                                            const BlockCoords &block, ValueRange init,
                                            bool checkKeys, StageFn stage, ComputeFn compute) {
@@ -169,12 +192,7 @@ void gpuattn::storeRow(OpBuilder &b, const AttentionKernel &kernel, const BlockC
     Value dv = cIdx(tb, loc, kernel.valueDim);
     for (auto [col, acc] : columns) {
       SmallVector<Value> at{block.b, block.h, qi, col};
-      Value r = arith::MulFOp::create(tb, loc, acc, inv);
-      if (kernel.kind == AttentionKind::Aft) { // scale · q ⊙ acc (D == Dv)
-        Value qx = lowering::convertScalar(tb, loc, memref::LoadOp::create(tb, loc, kernel.q, at), f32);
-        r = arith::MulFOp::create(tb, loc, r, arith::MulFOp::create(tb, loc, qx, cFloat(tb, loc, f32, kernel.scale)));
-      }
-      Value x = lowering::convertScalar(tb, loc, r, elem);
+      Value x = lowering::convertScalar(tb, loc, arith::MulFOp::create(tb, loc, acc, inv), elem);
       // Columns are checked only where the mma kernel pads Dv to 8.
       std::optional<int64_t> fixed = getConstantIntValue(col);
       if ((fixed && *fixed < kernel.valueDim) || (!fixed && kernel.valueDim % 8 == 0)) {

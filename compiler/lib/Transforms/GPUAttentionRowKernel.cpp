@@ -37,25 +37,15 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   Value zero = cFloat(b, loc, f32, 0.0), log2e = cFloat(b, loc, f32, M_LOG2E);
   Value acc0 = arith::ConstantOp::create(b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
 
-  auto stage = [&](OpBuilder &sb, Value k0) {
-    env.together(sb, loc, [&](OpBuilder &tb, Value tid) {
-      stageTile(tb, loc, tid, env.numThreads, kernel.k, block.b, block.kvh, k0, kernel.TK, ks,
-                /*transpose=*/false);
-      stageTile(tb, loc, tid, env.numThreads, kernel.v, block.b, block.kvh, k0, kernel.TK, vs,
-                /*transpose=*/false);
-    });
-  };
+  auto stage = [&](OpBuilder &sb, Value k0) { stageKeyValueTile(sb, kernel, block, env, k0, ks, vs); };
   // The keys of the tile one by one. Softmax kinds: m' = max(m, s),
   // α = e^(m - m'), p = e^(s - m'), l' = α l + p, acc' = α acc + p v (2^
   // with log2 e). The others: w = s where visible (else 0), l' = l + w,
   // acc' = acc + w v (aft: w = score(1) and k ⊙ v for v).
   bool softmax = isSoftmaxKind(kernel.kind), aft = kernel.kind == AttentionKind::Aft;
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
-    Value keys = arith::MinSIOp::create(cb, loc, cIdx(cb, loc, kernel.keyTile),
-                                        arith::SubIOp::create(cb, loc, kernel.TK, k0));
-    auto loop = scf::ForOp::create(
-        cb, loc, cIdx(cb, loc, 0), keys, cIdx(cb, loc, 1), st,
-        [&](OpBuilder &lb, Location, Value j, ValueRange it) {
+    return forEachKeyInTile(
+        cb, kernel, k0, st, [&](OpBuilder &lb, Value j, Value kj, ValueRange it) {
           Value kRow = tileRow(lb, loc, ks, j, kernel.headDim);
           Value vRow = tileRow(lb, loc, vs, j, kernel.valueDim);
           Value dot = cFloat(lb, loc, f32, 1.0);
@@ -64,7 +54,6 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
           else
             dot = vector::ReductionOp::create(lb, loc, vector::CombiningKind::ADD,
                                               arith::MulFOp::create(lb, loc, qRow, kRow));
-          Value kj = arith::AddIOp::create(lb, loc, k0, j);
           Value s = scoreElement(lb, kernel, block, dot, qi, kj, withChecks, /*checkKeys=*/false);
           Value m = it[0], l = it[1], acc = it[2];
           if (!softmax) {
@@ -90,13 +79,20 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
               lb, loc, vector::BroadcastOp::create(lb, loc, accType, p), vRow, scaled);
           scf::YieldOp::create(lb, loc, ValueRange{mNew, lNew, accNew});
         });
-    return SmallVector<Value>(loop.getResults());
   };
   SmallVector<Value> state = forEachKeyTile(b, kernel, block, {negInf, zero, acc0},
                                             /*checkKeys=*/false, stage, compute);
 
+  // aft: out = scale · q ⊙ acc (D == Dv), with the q row already here.
+  Value acc = state[2];
+  if (aft)
+    acc = arith::MulFOp::create(
+        b, loc, acc,
+        arith::MulFOp::create(b, loc, qRow,
+                              vector::BroadcastOp::create(b, loc, accType,
+                                                          cFloat(b, loc, f32, kernel.scale))));
   SmallVector<std::pair<Value, Value>> columns;
   for (int64_t e = 0; e < kernel.valueDim; ++e)
-    columns.push_back({cIdx(b, loc, e), vector::ExtractOp::create(b, loc, state[2], e)});
+    columns.push_back({cIdx(b, loc, e), vector::ExtractOp::create(b, loc, acc, e)});
   storeRow(b, kernel, block, env, qi, state[0], state[1], columns, /*writeLse=*/nullptr);
 }
