@@ -124,9 +124,7 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   pm.addPass(createGpuNVVMAttachTarget(target));
   addKernelLoweringPasses(pm);
   if (options.serialize || options.lowerHost) {
-    GpuModuleToBinaryPassOptions binary;
-    binary.compilationTarget = "isa";
-    pm.addPass(createGpuModuleToBinaryPass(binary));
+    pm.addPass(frond::createFrondSerializeGPUModules());
   }
   if (options.lowerHost)
     addHostLoweringPasses(pm);

@@ -35,24 +35,28 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
         merging.push_back(module);
     if (merging.size() < 2)
       return;
-    OpBuilder b(merging.front());
-    auto merged = gpu::GPUModuleOp::create(b, merging.front().getLoc(), "frond_kernels");
-    SymbolTable(top).insert(merged); // renamed if the name is taken
-    Block &into = merged.getBodyRegion().front();
-    DenseMap<StringAttr, StringAttr> renamed; // old module name → kernel name
-    for (gpu::GPUModuleOp module : merging) {
-      gpu::GPUFuncOp kernel = soleKernel(module);
-      // Module names are unique in `top`, so they name the kernels uniquely.
-      kernel.setName(module.getSymName());
-      kernel->moveBefore(&into, into.end());
-      renamed[module.getSymNameAttr()] = kernel.getNameAttr();
-      module.erase();
+    DenseMap<StringAttr, SymbolRefAttr> renamed; // old module name → new kernel
+    SymbolTable symbols(top);
+    for (size_t first = 0; first < merging.size(); first += kernelsPerModule) {
+      auto chunk = MutableArrayRef(merging).slice(
+          first, std::min<size_t>(kernelsPerModule, merging.size() - first));
+      OpBuilder b(chunk.front());
+      auto merged = gpu::GPUModuleOp::create(b, chunk.front().getLoc(), "frond_kernels");
+      symbols.insert(merged); // frond_kernels_0, _1, ... when the name is taken
+      Block &into = merged.getBodyRegion().front();
+      for (gpu::GPUModuleOp module : chunk) {
+        gpu::GPUFuncOp kernel = soleKernel(module);
+        // Module names are unique in `top`, so they name the kernels uniquely.
+        kernel.setName(module.getSymName());
+        kernel->moveBefore(&into, into.end());
+        renamed[module.getSymNameAttr()] =
+            SymbolRefAttr::get(merged.getSymNameAttr(), {FlatSymbolRefAttr::get(kernel)});
+        symbols.erase(module);
+      }
     }
     top.walk([&](gpu::LaunchFuncOp launch) {
-      StringAttr kernel = renamed.lookup(launch.getKernelModuleName());
-      if (kernel)
-        launch.setKernelAttr(SymbolRefAttr::get(merged.getSymNameAttr(),
-                                                {FlatSymbolRefAttr::get(kernel)}));
+      if (SymbolRefAttr kernel = renamed.lookup(launch.getKernelModuleName()))
+        launch.setKernelAttr(kernel);
     });
   }
 };

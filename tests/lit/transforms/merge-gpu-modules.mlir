@@ -1,4 +1,5 @@
 // RUN: frond-opt %s -frond-merge-gpu-modules | FileCheck %s
+// RUN: frond-opt %s -frond-merge-gpu-modules=kernels-per-module=1 | FileCheck %s --check-prefix=SPLIT
 
 // Two kernels alone in their modules move into @frond_kernels under their
 // old module names, and their launches follow; the attention kernel, which
@@ -14,6 +15,16 @@
 // CHECK: gpu.module @f_attention_0
 // CHECK-NEXT: memref.global "private" @tile0
 // CHECK-NOT: gpu.module @f_kernel
+
+// At most one kernel per merged module: two modules, the second named
+// apart, each launch pointing at its own.
+// SPLIT-LABEL: func.func @f
+// SPLIT: gpu.launch_func @frond_kernels::@f_kernel blocks
+// SPLIT: gpu.launch_func @frond_kernels_0::@f_kernel_0 blocks
+// SPLIT: gpu.module @frond_kernels
+// SPLIT-NEXT: gpu.func @f_kernel(
+// SPLIT: gpu.module @frond_kernels_0
+// SPLIT-NEXT: gpu.func @f_kernel_0(
 module attributes {gpu.container_module} {
   func.func @f(%a: memref<4xf32>) {
     %c1 = arith.constant 1 : index

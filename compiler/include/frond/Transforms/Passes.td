@@ -336,6 +336,33 @@ def FrondMergeGPUModules : Pass<"frond-merge-gpu-modules", "ModuleOp"> {
     the `gpu.launch_func` ops at it; the attention kernels, which have
     workgroup tiles, keep their modules. At run time the merged module is
     loaded once.
+
+    A gradient has hundreds of kernels: they are gathered into modules of
+    at most `kernels-per-module` (`@frond_kernels`, `@frond_kernels_0`,
+    ...), so `frond-serialize-gpu-modules` can run the NVPTX backend on
+    several of them at once. A fixed size, not the core count, keeps the
+    PTX the same on every machine.
+  }];
+  let options = [
+    Option<"kernelsPerModule", "kernels-per-module", "int64_t", /*default=*/"64",
+           "the most kernels one merged module holds">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def FrondSerializeGPUModules : Pass<"frond-serialize-gpu-modules", "ModuleOp"> {
+  let summary = "gpu-module-to-binary (format=isa), the modules compiled concurrently";
+  let description = [{
+    Does what upstream `gpu-module-to-binary{format=isa}` does: each
+    `gpu.module` becomes a `gpu.binary` holding one object per target
+    attribute (PTX for `#nvvm.target`), made by the target's
+    `serializeToObject` (LLVM IR translation, libdevice linked, the LLVM
+    optimisation pipeline and the NVPTX backend). Upstream serializes the
+    modules one after another; here they are serialized on MLIR's thread
+    pool, one module per task, since each is translated into an
+    `llvm::LLVMContext` and a TargetMachine of its own. The binaries are
+    then created in the modules' order, so the output does not depend on
+    the number of threads (`--mlir-disable-threading` gives the same PTX).
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
