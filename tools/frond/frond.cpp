@@ -141,7 +141,8 @@ options:
                    eval / check --numerics / train: run attention (every
                    kind, forward and backward) as the CUDA pipeline's f32
                    flash-attention kernels, emulated on the CPU (blocks and
-                   threads as loops), to check their numbers
+                   threads as loops), and the rest as its fused loop
+                   nests, to check their numbers
   --device D       check / eval / train / generate / serve: cpu (default:
                    run.device) or cuda (stops with exit status 2 when there
                    is no GPU)

@@ -54,8 +54,10 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
   addLowerToLinalgPasses(pm, options.fuseElementwise);
 
-  // Contractions → register tiles of vector FMAs (still on tensors).
-  if (options.vectorize) {
+  // Contractions → register tiles of vector FMAs (still on tensors). The
+  // GPU emulation keeps the CUDA pipeline's loop nests instead.
+  bool gpuLoops = options.emulateGPUAttention;
+  if (options.vectorize && !gpuLoops) {
     FrondTileAndVectorizeOptions tiles;
     tiles.tileM = options.tileM;
     tiles.tileN = options.tileN;
@@ -67,7 +69,11 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
 
   // Tensors → buffers. Function signatures get identity-layout memrefs so a
   // caller (the JIT) can pass plain dense buffers.
+  if (gpuLoops)
+    addFillPerUsePass(pm);
   addBufferizationPasses(pm);
+  if (gpuLoops)
+    addParallelLoopPasses(pm); // scf.parallel runs as sequential loops below
 
   // Buffers → loops → LLVM. n-D vector transfers become unrolled 1-D ones.
   VectorTransferToSCFOptions vectorToSCF;

@@ -97,11 +97,13 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   attention.keyTile = options.keyTile;
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
   addLowerToLinalgPasses(pm, /*fuse=*/true);
+  addFillPerUsePass(pm);
   addBufferizationPasses(pm);
   pm.addPass(createFrondLaunchGPUKernels());
 
-  // linalg → scf.parallel tiled into blocks of threads → gpu.launch.
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // linalg → scf.parallel (fused where adjacent nests agree) tiled into
+  // blocks of threads → gpu.launch.
+  addParallelLoopPasses(pm);
   FrondTileParallelLoopsForGPUOptions tiles;
   tiles.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createFrondTileParallelLoopsForGPU(tiles));

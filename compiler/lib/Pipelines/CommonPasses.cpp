@@ -5,6 +5,9 @@
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -33,4 +36,15 @@ void mlir::frond::addBufferizationPasses(OpPassManager &pm) {
   // Deallocation may keep a buffer alive across a loop with
   // bufferization.clone (e.g. a single-trip loop folded away): alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+void mlir::frond::addFillPerUsePass(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createFrondFillPerUse());
+}
+
+void mlir::frond::addParallelLoopPasses(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createFrondReductionsInnermost());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createCSEPass()); // equal loop bounds, one value
+  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
 }

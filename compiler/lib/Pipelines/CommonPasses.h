@@ -15,6 +15,18 @@ void addLowerToLinalgPasses(OpPassManager &pm, bool fuse);
 /// ownership-based deallocation.
 void addBufferizationPasses(OpPassManager &pm);
 
+/// Run right before addBufferizationPasses where linalg becomes parallel
+/// loops (the GPU's kernels): every reduction fills its own accumulator in
+/// place instead of copying a shared filled buffer.
+void addFillPerUsePass(OpPassManager &pm);
+
+/// linalg on buffers → scf.parallel nests (the GPU's kernels): parallel
+/// loops outside reductions, and adjacent nests over the same iteration
+/// space fused (a fill with the reduction that accumulates into it, an
+/// elementwise op with its consumer). No canonicalization here: it would
+/// fold single-iteration nests into the host code.
+void addParallelLoopPasses(OpPassManager &pm);
+
 } // namespace mlir::frond
 
 #endif // FROND_LIB_PIPELINES_COMMONPASSES_H

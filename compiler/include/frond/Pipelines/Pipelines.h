@@ -44,9 +44,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                         llvm::cl::init(1)};
   Option<bool> emulateGPUAttention{
       *this, "emulate-gpu-attention",
-      llvm::cl::desc("lower softmax attention with the CUDA pipeline's f32 kernel, "
-                     "run as host loops (frond-lower-attention-to-gpu{emulate}), to "
-                     "check that kernel's numbers on the CPU"),
+      llvm::cl::desc("lower attention with the CUDA pipeline's f32 kernels, run as "
+                     "host loops (frond-lower-attention-to-gpu{emulate}), and the rest "
+                     "as the CUDA pipeline's loop nests (fills per use, parallel loops "
+                     "outside reductions, adjacent nests fused; no vectorization), run "
+                     "sequentially, to check those numbers on the CPU"),
       llvm::cl::init(false)};
 };
 

@@ -323,6 +323,39 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
   ];
 }
 
+def FrondFillPerUse : Pass<"frond-fill-per-use", "func::FuncOp"> {
+  let summary = "give every user of a linalg.fill on tensors its own fill, next to it";
+  let description = [{
+    CSE merges identical fills (the zero accumulator of every sum over the
+    same shape), and one-shot bufferization can then write only one user
+    in place: each other user gets a fresh buffer and a `memref.copy` of
+    the filled one. On the GPU path such copies run on the host over
+    managed memory, and the fill sits far from the reduction that reads
+    it, so `scf-parallel-loop-fusion` cannot merge the two. Run right
+    before bufferization (after the last CSE), this pass clones each fill
+    in front of every user and erases the original: each reduction fills
+    its own buffer in place, in the loop nest next to it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def FrondReductionsInnermost : Pass<"frond-reductions-innermost", "func::FuncOp"> {
+  let summary = "interchange linalg.generic loops so the parallel ones come first";
+  let description = [{
+    `convert-linalg-to-parallel-loops` keeps the loop order: a sum over
+    the leading dimensions (a bias gradient, summed over batch and time)
+    becomes host `scf.for` loops around a small `scf.parallel`, which on
+    the GPU is one kernel launch per batch × time step. This pass
+    reorders each `linalg.generic`'s loops (upstream
+    `linalg::interchangeGenericOp`) so every parallel dimension is outside
+    every reduction dimension, each group in its original order: one
+    kernel, each thread summing its own output over the reduced
+    dimensions. Nothing changes for ops whose reductions are already
+    innermost.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def FrondMergeGPUModules : Pass<"frond-merge-gpu-modules", "ModuleOp"> {
   let summary = "gather the outlined kernels into one gpu.module";
   let description = [{
