@@ -29,6 +29,11 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
   using Base::Base;
   void runOnOperation() override {
     ModuleOp top = getOperation();
+    if (kernelsPerModule < 1) { // the chunk loop below would never advance
+      top.emitError("frond-merge-gpu-modules: kernels-per-module must be at least 1, found ")
+          << int64_t(kernelsPerModule);
+      return signalPassFailure();
+    }
     SmallVector<gpu::GPUModuleOp> merging;
     for (auto module : top.getOps<gpu::GPUModuleOp>())
       if (soleKernel(module))

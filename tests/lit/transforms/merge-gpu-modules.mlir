@@ -1,5 +1,7 @@
 // RUN: frond-opt %s -frond-merge-gpu-modules | FileCheck %s
 // RUN: frond-opt %s -frond-merge-gpu-modules=kernels-per-module=1 | FileCheck %s --check-prefix=SPLIT
+// RUN: not frond-opt %s -frond-merge-gpu-modules=kernels-per-module=0 2>&1 | FileCheck %s --check-prefix=ZERO
+// ZERO: error: frond-merge-gpu-modules: kernels-per-module must be at least 1, found 0
 
 // Two kernels alone in their modules move into @frond_kernels under their
 // old module names, and their launches follow; the attention kernel, which
