@@ -1,6 +1,7 @@
 //===- CudaMgpu.cpp - the mgpu* runtime ABI on Frond's driver layer -------===//
 #include "frond/runtime/CudaMgpu.h"
 
+#include "frond/runtime/BufferPool.h"
 #include "frond/runtime/CudaModule.h"
 
 #include <cstdlib>
@@ -26,6 +27,8 @@ struct MgpuState {
   std::map<void *, std::unique_ptr<CudaModule>> modules;
   std::map<void *, std::string> kernelNames; ///< CUfunction → kernel name
   std::set<void *> hostFallbacks;            ///< allocations made with malloc
+  frond::runtime::BufferPool pool;           ///< freed buffers, for reuse
+  CUstream stream = nullptr;                 ///< the one stream, kept
 };
 
 MgpuState &state() {
@@ -76,6 +79,15 @@ bool check(MgpuState &s, CUresult result, const char *call, const std::string &w
 
 CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
 
+/// Returns the pool's cached buffers to the driver. Call with the mutex held.
+void releaseCachedBuffers(MgpuState &s) {
+  if (!s.context)
+    return;
+  const CudaDriver &d = s.context->driver();
+  s.pool.releaseCached(
+      [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
+}
+
 } // namespace
 
 namespace frond::runtime::cuda {
@@ -101,6 +113,18 @@ std::string takeMgpuError() {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   return std::exchange(s.error, std::string());
+}
+
+frond::runtime::BufferPoolStats mgpuMemoryStats() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.pool.stats();
+}
+
+void releaseMgpuCachedBuffers() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  releaseCachedBuffers(s);
 }
 
 std::vector<std::pair<const char *, void *>> mgpuSymbols() {
@@ -191,19 +215,21 @@ extern "C" void frondMgpuLaunchKernel(void *function, intptr_t gridX, intptr_t g
         "cuLaunchKernel", "kernel " + s.kernelNames[fn]);
 }
 
+// Generated code creates a stream for every launch, allocation and free,
+// synchronizes it and destroys it. One stream, created once and kept,
+// serves them all: the same order, without two driver calls per launch.
 extern "C" void *frondMgpuStreamCreate() {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  CUstream stream = nullptr;
-  if (ready(s))
-    check(s, s.context->driver().streamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
-  return stream;
+  if (ready(s) && !s.stream)
+    check(s, s.context->driver().streamCreate(&s.stream, kStreamNonBlocking), "cuStreamCreate");
+  return s.stream;
 }
 
 extern "C" void frondMgpuStreamDestroy(void *stream) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (s.context && stream)
+  if (s.context && stream && stream != s.stream)
     s.context->driver().streamDestroy(asStream(stream));
 }
 
@@ -217,20 +243,31 @@ extern "C" void frondMgpuStreamSynchronize(void *stream) {
 extern "C" void *frondMgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  size_t size = bytes ? size_t(bytes) : 1; // the driver refuses 0 bytes
   CUdeviceptr p = 0;
   if (const CudaContext *ctx = ready(s)) {
+    if (void *reused = s.pool.take(bytes, hostShared))
+      return reused;
     const CudaDriver &d = ctx->driver();
-    if (hostShared)
-      check(s, d.memAllocManaged(&p, size, kMemAttachGlobal), "cuMemAllocManaged",
-            std::to_string(size) + " bytes");
+    size_t size = frond::runtime::BufferPool::roundedSize(bytes);
+    auto allocate = [&] {
+      return hostShared ? d.memAllocManaged(&p, size, kMemAttachGlobal) : d.memAlloc(&p, size);
+    };
+    CUresult result = allocate();
+    if (result != CUresult(0)) { // out of memory, perhaps: drop the cache and retry
+      releaseCachedBuffers(s);
+      result = allocate();
+    }
+    if (check(s, result, hostShared ? "cuMemAllocManaged" : "cuMemAlloc",
+              std::to_string(bytes) + " bytes"))
+      s.pool.adopt(reinterpret_cast<void *>(p), bytes, hostShared);
     else
-      check(s, d.memAlloc(&p, size), "cuMemAlloc", std::to_string(size) + " bytes");
+      p = 0;
   }
   if (p)
     return reinterpret_cast<void *>(p);
   // The error is latched; host code may still write here before the caller
   // reads it.
+  size_t size = bytes ? size_t(bytes) : 1;
   void *host = std::calloc(size, 1);
   s.hostFallbacks.insert(host);
   return host;
@@ -245,6 +282,10 @@ extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
     std::free(pointer);
     return;
   }
+  // Launches are synchronous, so no kernel still uses the buffer: it is
+  // kept for the next allocation of its size.
+  if (s.pool.give(pointer))
+    return;
   if (s.context)
     check(s, s.context->driver().memFree(reinterpret_cast<CUdeviceptr>(pointer)), "cuMemFree");
 }

@@ -20,6 +20,7 @@
 #include <string>
 
 using namespace frond::runtime::cuda;
+using frond::runtime::BufferPoolStats;
 
 namespace {
 
@@ -50,6 +51,7 @@ protected:
     std::string dir = std::string(FROND_TEST_TMP) + "/mgpu-cache";
     std::filesystem::remove_all(dir);
     setMgpuKernelCacheDir(dir);
+    releaseMgpuCachedBuffers(); // an earlier test's buffers
     takeMgpuError();
     takeDriverLog();
   }
@@ -86,14 +88,14 @@ TEST_F(MgpuTest, LaunchReachesTheDriverWithItsArguments) {
   EXPECT_EQ(p[0], 1.0f);
   EXPECT_EQ(p[2], 3.0f);
   EXPECT_EQ(p[3], 3.0f); // n = 3: the fourth is untouched
-  frondMgpuMemFree(p, nullptr);
+  frondMgpuMemFree(p, nullptr); // kept for reuse: no cuMemFree
   frondMgpuModuleUnload(module);
 
+  // Sizes are rounded up to 512 bytes (BufferPool.h).
   EXPECT_EQ(takeDriverLog(), "cuModuleLoadDataEx cubin\n"
                              "cuModuleGetFunction add_one\n"
-                             "cuMemAllocManaged 16 flags 1\n"
+                             "cuMemAllocManaged 512 flags 1\n"
                              "cuLaunchKernel add_one grid 2x1x1 block 64x1x1 shared 128\n"
-                             "cuMemFree\n"
                              "cuModuleUnload\n");
   // The PTX was compiled once and cached: the second load reads the cubin.
   void *again = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
@@ -111,10 +113,46 @@ TEST_F(MgpuTest, DeviceMemoryAndCopies) {
   frondMgpuMemFree(a, nullptr);
   frondMgpuMemFree(b, nullptr);
   EXPECT_EQ(takeMgpuError(), "");
-  EXPECT_EQ(takeDriverLog(), "cuMemAllocManaged 1 flags 1\n"
-                             "cuMemcpyAsync 8\n"
-                             "cuMemFree\n"
+  EXPECT_EQ(takeDriverLog(), "cuMemAllocManaged 512 flags 1\n"
+                             "cuMemcpyAsync 8\n");
+  releaseMgpuCachedBuffers();
+  EXPECT_EQ(takeDriverLog(), "cuMemFree\n"
                              "cuMemFree\n");
+}
+
+TEST_F(MgpuTest, FreedBuffersAreReusedByKindAndSize) {
+  BufferPoolStats before = mgpuMemoryStats();
+  void *device = frondMgpuMemAlloc(1000, nullptr, false);
+  void *managed = frondMgpuMemAlloc(1000, nullptr, true);
+  frondMgpuMemFree(device, nullptr);
+  frondMgpuMemFree(managed, nullptr);
+  // A second step's allocations: same sizes, same buffers, no driver call;
+  // a buffer in use is not handed out again.
+  EXPECT_EQ(frondMgpuMemAlloc(900, nullptr, false), device);
+  EXPECT_EQ(frondMgpuMemAlloc(1024, nullptr, true), managed);
+  void *small = frondMgpuMemAlloc(100, nullptr, true);
+  EXPECT_NE(small, managed);
+  EXPECT_EQ(takeDriverLog(), "cuMemAllocManaged 1024 flags 1\n"
+                             "cuMemAllocManaged 512 flags 1\n");
+  BufferPoolStats after = mgpuMemoryStats();
+  EXPECT_EQ(after.driverAllocations - before.driverAllocations, 3u);
+  EXPECT_EQ(after.reuses - before.reuses, 2u);
+  EXPECT_GE(after.peakInUseBytes, 2 * 1024u + 512u);
+  for (void *p : {device, managed, small})
+    frondMgpuMemFree(p, nullptr);
+  EXPECT_EQ(takeMgpuError(), "");
+}
+
+TEST_F(MgpuTest, EveryLaunchSharesOneKeptStream) {
+  // Generated code creates, synchronizes and destroys a stream around each
+  // launch: the same stream comes back every time, never destroyed.
+  void *first = frondMgpuStreamCreate();
+  ASSERT_NE(first, nullptr);
+  frondMgpuStreamSynchronize(first);
+  frondMgpuStreamDestroy(first);
+  EXPECT_EQ(frondMgpuStreamCreate(), first);
+  frondMgpuStreamSynchronize(first); // still a live stream
+  EXPECT_EQ(takeMgpuError(), "");
 }
 
 TEST_F(MgpuTest, AFailedLaunchIsLatchedWithTheKernelsName) {

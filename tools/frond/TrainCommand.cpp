@@ -31,6 +31,7 @@
 #include "frond/MLIRGen/MLIRGen.h"
 #include "frond/runtime/Accuracy.h"
 #include "frond/runtime/Checkpoint.h"
+#include "frond/runtime/CudaMgpu.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Init.h"
 #include "frond/runtime/Optimizer.h"
@@ -776,6 +777,9 @@ int trainCommand(const Options &o, const Program &program,
               withCommas(sessionTokens).c_str(), trainSec);
   std::printf("  wall time        %.2f s  (compile %.2f s, validation %.2f s, checkpoints %.2f s)\n",
               wall, compileSec, valSec, ckptSec);
+  if (o.device == "cuda")
+    std::printf("  GPU memory       %s\n",
+                runtime::describeBufferPool(runtime::cuda::mgpuMemoryStats()).c_str());
   std::printf("  stored in        %s  (metrics.jsonl, checkpoint/ at step %lld, run.json)\n",
               runDir.c_str(), lastCheckpoint);
   if (step < plan.total)

@@ -44,6 +44,8 @@ void mlir::frond::addFillPerUsePass(OpPassManager &pm) {
 
 void mlir::frond::addParallelLoopPasses(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFrondReductionsInnermost());
+  pm.addNestedPass<func::FuncOp>(createFrondSplitFullReductions());
+  pm.addNestedPass<func::FuncOp>(createFrondHostOpsToParallel());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass()); // equal loop bounds, one value
   pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());

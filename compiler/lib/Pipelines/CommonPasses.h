@@ -21,7 +21,9 @@ void addBufferizationPasses(OpPassManager &pm);
 void addFillPerUsePass(OpPassManager &pm);
 
 /// linalg on buffers → scf.parallel nests (the GPU's kernels): parallel
-/// loops outside reductions, and adjacent nests over the same iteration
+/// loops outside reductions, full reductions in two parallel stages,
+/// copies and loop-free ops as nests of their own (no host code reads a
+/// buffer), and adjacent nests over the same iteration
 /// space fused (a fill with the reduction that accumulates into it, an
 /// elementwise op with its consumer). No canonicalization here: it would
 /// fold single-iteration nests into the host code.

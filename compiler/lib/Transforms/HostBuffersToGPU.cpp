@@ -30,6 +30,33 @@ Value viewSource(Value v) {
   return v;
 }
 
+/// Whether host code reads or writes `buffer` or a view of it, or hands it
+/// on (a result, a call, a loop-carried value): anything but a kernel
+/// launch, a deallocation, memref.dim and taking a view. Such buffers stay
+/// in managed memory, the others are device memory.
+bool hostTouches(Value buffer) {
+  SmallVector<Value> worklist{buffer};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      if (isa<gpu::LaunchFuncOp, memref::DeallocOp, memref::DimOp,
+              memref::ExtractStridedMetadataOp>(user))
+        continue;
+      auto view = dyn_cast<ViewLikeOpInterface>(user);
+      if (view && view.getViewSource() == v) {
+        worklist.push_back(user->getResult(0));
+        continue;
+      }
+      if (auto cast = dyn_cast<memref::CastOp>(user)) {
+        worklist.push_back(cast.getResult());
+        continue;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 /// Fails (with an error at the launch) when a kernel argument is a view of
 /// host-only memory.
 LogicalResult checkKernelArguments(gpu::LaunchFuncOp launch) {
@@ -65,11 +92,25 @@ struct FrondHostBuffersToGPU
       });
       for (memref::AllocOp alloc : allocs) {
         OpBuilder b(alloc);
-        auto managed = gpu::AllocOp::create(b, alloc.getLoc(), alloc.getType(),
-                                            /*asyncToken=*/Type(), ValueRange(),
-                                            alloc.getDynamicSizes(), alloc.getSymbolOperands(),
-                                            /*hostShared=*/true);
-        alloc.replaceAllUsesWith(managed.getMemref());
+        Location loc = alloc.getLoc();
+        Value buffer;
+        if (hostTouches(alloc.getResult())) {
+          buffer = gpu::AllocOp::create(b, loc, alloc.getType(), /*asyncToken=*/Type(),
+                                        ValueRange(), alloc.getDynamicSizes(),
+                                        alloc.getSymbolOperands(), /*hostShared=*/true)
+                       .getMemref();
+        } else {
+          // Upstream lowers device allocations only in the asynchronous form.
+          Type token = gpu::AsyncTokenType::get(b.getContext());
+          auto start = gpu::WaitOp::create(b, loc, token, ValueRange());
+          auto device = gpu::AllocOp::create(b, loc, alloc.getType(), token,
+                                             ValueRange{start.getAsyncToken()},
+                                             alloc.getDynamicSizes(), alloc.getSymbolOperands(),
+                                             /*hostShared=*/false);
+          gpu::WaitOp::create(b, loc, Type(), ValueRange{device.getAsyncToken()});
+          buffer = device.getMemref();
+        }
+        alloc.replaceAllUsesWith(buffer);
         alloc.erase();
       }
       for (memref::DeallocOp dealloc : deallocs) {

@@ -47,7 +47,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("lower attention with the CUDA pipeline's f32 kernels, run as "
                      "host loops (frond-lower-attention-to-gpu{emulate}), and the rest "
                      "as the CUDA pipeline's loop nests (fills per use, parallel loops "
-                     "outside reductions, adjacent nests fused; no vectorization), run "
+                     "outside reductions, full reductions in two stages, copies as "
+                     "loops, adjacent nests fused; no vectorization), run "
                      "sequentially, to check those numbers on the CPU"),
       llvm::cl::init(false)};
 };

@@ -356,6 +356,45 @@ def FrondReductionsInnermost : Pass<"frond-reductions-innermost", "func::FuncOp"
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FrondSplitFullReductions : Pass<"frond-split-full-reductions", "func::FuncOp"> {
+  let summary = "a reduction of every loop into scalars, as two parallel stages";
+  let description = [{
+    A `linalg.generic` on buffers whose loops are all reductions into
+    rank-0 outputs (a loss summed over batch and time) has no parallel
+    loop: `convert-linalg-to-parallel-loops` makes host `scf.for` loops of
+    it, which on the GPU path read the buffers on the host. This pass
+    splits it into two `scf.parallel` nests: `partials` threads each fold
+    the body over every `partials`-th element of the flattened iteration
+    space (starting from the combiner's neutral element), then one thread
+    folds the partial results into the outputs' values. Ops whose
+    combiner is not a single binary op with a known neutral element
+    (`matchReduction`, `arith::getNeutralElement`) are left as they are.
+    The sum's order changes, so floating-point results differ in the
+    last bits.
+  }];
+  let options = [
+    Option<"partials", "partials", "int64_t", /*default=*/"256",
+           "threads of the first stage, and partial results of the second">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def FrondHostOpsToParallel : Pass<"frond-host-ops-to-parallel", "func::FuncOp"> {
+  let summary = "buffer copies and loop-free linalg ops as parallel loops";
+  let description = [{
+    On the GPU path only `scf.parallel` nests become kernels; what is left
+    runs on the host and reads device buffers there. This pass turns each
+    `memref.copy` (a concatenation's slices, a buffer kept alive across a
+    loop) into `linalg.copy`, and moves each linalg op without loops (a
+    fill of a rank-0 buffer, a loss divided by its token count) into a
+    one-iteration `scf.parallel`, so both become kernels. Ops already in
+    an `scf.parallel` or a `gpu.launch` are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def FrondMergeGPUModules : Pass<"frond-merge-gpu-modules", "ModuleOp"> {
   let summary = "gather the outlined kernels into one gpu.module";
   let description = [{
@@ -414,18 +453,22 @@ def FrondLaunchGPUKernels : Pass<"frond-launch-gpu-kernels", "ModuleOp"> {
 }
 
 def FrondHostBuffersToGPU : Pass<"frond-host-buffers-to-gpu", "ModuleOp"> {
-  let summary = "host buffers of a CUDA module become managed GPU memory";
+  let summary = "host buffers of a CUDA module become device or managed GPU memory";
   let description = [{
     In the host functions of a module that launches GPU kernels (func.func
     directly in the module, after the CUDA pipeline), every `memref.alloc`
-    becomes `gpu.alloc host_shared` (CUDA managed memory: kernels and the
-    host loops left on the host, the loss's full reductions, both read it),
-    and every `memref.dealloc` becomes `gpu.dealloc` on a stream of its own
-    (`gpu.wait async`, `gpu.dealloc async`, `gpu.wait`: upstream lowers only
-    the asynchronous form). Function arguments must be managed or device
-    memory too: the caller (the JIT) allocates them so. A stack buffer
-    (`memref.alloca`) or a global (`memref.get_global`) reaching a
-    `gpu.launch_func` is an error: the GPU cannot read host memory.
+    becomes a GPU allocation: device memory (`gpu.alloc`, cuMemAlloc) when
+    only kernels use the buffer, and managed memory (`gpu.alloc
+    host_shared`, cuMemAllocManaged) when host code touches it or a view
+    of it: a load, a store or a copy on the host, a returned result (the
+    caller reads it), a call or a loop-carried value. Every
+    `memref.dealloc` becomes `gpu.dealloc`. Upstream lowers device
+    allocations and deallocations only in the asynchronous form, so each
+    gets a stream of its own (`gpu.wait async`, the op `async`, `gpu.wait`).
+    Function arguments must be managed or device memory too: the caller
+    (the JIT) allocates them so. A stack buffer (`memref.alloca`) or a
+    global (`memref.get_global`) reaching a `gpu.launch_func` is an error:
+    the GPU cannot read host memory.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

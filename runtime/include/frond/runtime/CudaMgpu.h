@@ -13,7 +13,10 @@
 // Generated code cannot take an error back, so the functions latch the
 // first failure (the driver call, the CUDA error, the kernel's name) and
 // turn later work into no-ops; the caller of the compiled function reads
-// it with takeMgpuError. An allocation that fails falls back to host memory
+// it with takeMgpuError. Freed buffers are kept for reuse (BufferPool.h),
+// since launches are synchronous; mgpuMemoryStats reports the peak. The
+// stream made for each launch is one stream, created once and kept. An
+// allocation that fails falls back to host memory
 // so that host code after it does not crash before the error is read.
 //
 // Module loads go through the kernel cache (CudaModule.h, loadPtxCached)
@@ -24,6 +27,7 @@
 #ifndef FROND_RUNTIME_CUDAMGPU_H
 #define FROND_RUNTIME_CUDAMGPU_H
 
+#include "frond/runtime/BufferPool.h"
 #include "frond/runtime/CudaDevice.h"
 
 #include <cstddef>
@@ -44,6 +48,12 @@ void setMgpuKernelCacheDir(const std::string &dir);
 
 /// The first error since the last call, and clears it; "" when none.
 std::string takeMgpuError();
+
+/// The buffers the generated code allocated so far: peak in use and held.
+frond::runtime::BufferPoolStats mgpuMemoryStats();
+
+/// Returns the buffers kept for reuse to the driver (cuMemFree).
+void releaseMgpuCachedBuffers();
 
 /// Each mgpu* function under the name generated code calls it by.
 std::vector<std::pair<const char *, void *>> mgpuSymbols();
