@@ -52,6 +52,8 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   attention.queryTile = options.queryTile;
   attention.keyTile = options.keyTile;
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
+  if (options.emulateGPUAttention) // the GPU's scans and scatters
+    pm.addNestedPass<func::FuncOp>(createFrondParallelScanScatter());
   addLowerToLinalgPasses(pm, options.fuseElementwise);
 
   // Contractions → register tiles of vector FMAs (still on tensors). The

@@ -96,6 +96,7 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   attention.queryTile = options.queryTile;
   attention.keyTile = options.keyTile;
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
+  pm.addNestedPass<func::FuncOp>(createFrondParallelScanScatter());
   addLowerToLinalgPasses(pm, /*fuse=*/true);
   addFillPerUsePass(pm);
   addBufferizationPasses(pm);

@@ -23,6 +23,11 @@ Value mlir::frond::lowering::dimOf(OpBuilder &b, Location loc, Value tensor,
   return tensor::DimOp::create(b, loc, tensor, dim);
 }
 
+Value mlir::frond::lowering::addOf(OpBuilder &b, Location l, Value x, Value y) {
+  return isa<FloatType>(x.getType()) ? Value(arith::AddFOp::create(b, l, x, y))
+                                     : Value(arith::AddIOp::create(b, l, x, y));
+}
+
 Value mlir::frond::lowering::indexToFloat(OpBuilder &b, Location loc,
                                           Value index, Type type) {
   Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);

@@ -26,6 +26,8 @@ Value cIdx(OpBuilder &b, Location loc, int64_t v);
 Value cFloat(OpBuilder &b, Location loc, Type type, double v);
 /// `tensor.dim` as a value.
 Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim);
+/// x + y: addf for floats, addi for integers.
+Value addOf(OpBuilder &b, Location loc, Value x, Value y);
 /// An index value as a float of type `type` (index → i64 → float).
 Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
 

@@ -32,10 +32,6 @@ struct ReduceEntry {
   Value (*init)(OpBuilder &, Location, Type);
   Value (*combine)(OpBuilder &, Location, Value, Value);
 };
-Value addOf(OpBuilder &b, Location l, Value x, Value y) {
-  return isa<FloatType>(x.getType()) ? Value(arith::AddFOp::create(b, l, x, y))
-                                     : Value(arith::AddIOp::create(b, l, x, y));
-}
 Value zeroOf(OpBuilder &b, Location l, Type t) { return cTyped(b, l, t, 0.0, 0); }
 const ReduceEntry kReduceTable[] = {
     {ReduceKind::Sum, zeroOf, addOf},

@@ -48,7 +48,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "host loops (frond-lower-attention-to-gpu{emulate}), and the rest "
                      "as the CUDA pipeline's loop nests (fills per use, parallel loops "
                      "outside reductions, full reductions in two stages, copies as "
-                     "loops, adjacent nests fused; no vectorization), run "
+                     "loops, cumsum and embedding gradients as one nest each, "
+                     "adjacent nests fused; no vectorization), run "
                      "sequentially, to check those numbers on the CPU"),
       llvm::cl::init(false)};
 };

@@ -356,6 +356,28 @@ def FrondReductionsInnermost : Pass<"frond-reductions-innermost", "func::FuncOp"
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FrondParallelScanScatter : Pass<"frond-parallel-scan-scatter", "func::FuncOp"> {
+  let summary = "cumsum and embedding_grad as one parallel loop nest each (for the GPU)";
+  let description = [{
+    `frond-lower-to-linalg` lowers `cumsum` and `embedding_grad` to
+    tensor-level `scf.for` loops over positions or tokens, a slice per
+    step: vectorized rows on the CPU, but on the GPU one or two kernel
+    launches per step. Run before it on the GPU path, this pass lowers
+    each to a single `scf.parallel` that writes a fresh buffer, taken as
+    the op's tensor (`bufferization.to_tensor restrict writable`):
+    `cumsum` has a thread per position of the other dimensions looping
+    over the scanned one (floats accumulate in f64, as on the CPU);
+    `embedding_grad` zero-fills the table and has a thread per (token,
+    column) adding its gradient into its id's row with
+    `memref.atomic_rmw addf` (on the GPU the order of the additions, and
+    so the last bits, vary from run to run). A single id's
+    `embedding_grad` is left to `frond-lower-to-linalg`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def FrondSplitFullReductions : Pass<"frond-split-full-reductions", "func::FuncOp"> {
   let summary = "a reduction of every loop into scalars, as two parallel stages";
   let description = [{
