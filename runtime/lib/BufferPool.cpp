@@ -2,6 +2,7 @@
 #include "frond/runtime/BufferPool.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 
 namespace frond::runtime {
@@ -63,6 +64,21 @@ void BufferPool::releaseCached(const std::function<void(void *, bool)> &free) {
       stats_.heldBytes -= bytes;
     }
     cached_[managed].clear();
+  }
+}
+
+void BufferPool::trim(uint64_t maxCachedBytes,
+                      const std::function<void(void *, bool)> &free) {
+  while (stats_.heldBytes - stats_.inUseBytes > maxCachedBytes) {
+    // The largest cached block of either kind.
+    auto &device = cached_[0], &managed = cached_[1];
+    bool fromManaged = device.empty() ||
+                       (!managed.empty() && managed.rbegin()->first > device.rbegin()->first);
+    auto &cache = fromManaged ? managed : device;
+    auto last = std::prev(cache.end());
+    free(last->second, fromManaged);
+    stats_.heldBytes -= last->first;
+    cache.erase(last);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "frond/runtime/BufferPool.h"
 #include "frond/runtime/CudaModule.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -284,8 +285,13 @@ extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
   }
   // Launches are synchronous, so no kernel still uses the buffer: it is
   // kept for the next allocation of its size.
-  if (s.pool.give(pointer))
+  if (s.pool.give(pointer)) {
+    // Keep at most twice the peak in use (at least 1 GiB) cached.
+    const CudaDriver &d = s.context->driver();
+    s.pool.trim(std::max<uint64_t>(uint64_t(1) << 30, 2 * s.pool.stats().peakInUseBytes),
+                [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
     return;
+  }
   if (s.context)
     check(s, s.context->driver().memFree(reinterpret_cast<CUdeviceptr>(pointer)), "cuMemFree");
 }

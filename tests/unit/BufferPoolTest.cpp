@@ -63,4 +63,27 @@ TEST(BufferPool, CountsPeakUseAndHeldBytes) {
             "peak 0.0 MiB in use, 0.0 MiB held; 2 driver allocations, 1 reuses");
 }
 
+TEST(BufferPool, TrimDropsTheLargestCachedBlocksFirst) {
+  BufferPool pool;
+  pool.adopt(fakeBlock(1), 1024, false);
+  pool.adopt(fakeBlock(2), 4096, true);
+  pool.adopt(fakeBlock(3), 2048, false);
+  pool.adopt(fakeBlock(4), 8192, false); // stays in use
+  for (uintptr_t b : {1, 2, 3})
+    pool.give(fakeBlock(b));
+  std::vector<void *> freed;
+  auto free = [&](void *b, bool) { freed.push_back(b); };
+  pool.trim(7168, free); // 7168 cached: nothing to drop
+  EXPECT_TRUE(freed.empty());
+  pool.trim(3072, free); // drops the 4096 (managed) block only
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_EQ(freed[0], fakeBlock(2));
+  pool.trim(0, free); // then 2048, then 1024; the block in use stays
+  ASSERT_EQ(freed.size(), 3u);
+  EXPECT_EQ(freed[1], fakeBlock(3));
+  EXPECT_EQ(freed[2], fakeBlock(1));
+  EXPECT_EQ(pool.stats().heldBytes, 8192u);
+  EXPECT_EQ(pool.take(1024, false), nullptr);
+}
+
 } // namespace

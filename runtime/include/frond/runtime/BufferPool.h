@@ -8,7 +8,8 @@
 // second step on no allocation reaches the driver. A request takes the
 // smallest cached block of its kind (device or managed) that fits, at most
 // twice its size; sizes are rounded up to 512 bytes. When the driver runs
-// out of memory, the caller drops the cache (releaseCached) and tries again.
+// out of memory, the caller drops the cache (releaseCached) and tries again;
+// it also keeps the cache bounded (trim).
 //
 // The pool only keeps the books: it never calls the driver itself.
 //
@@ -48,6 +49,10 @@ public:
   bool give(void *block);
   /// Drops every cached block, calling `free(block, managed)` on each.
   void releaseCached(const std::function<void(void *, bool)> &free);
+  /// Drops cached blocks, the largest first, until at most `maxCachedBytes`
+  /// are cached. Sizes that only grow (a cache lengthening at every decode
+  /// step) would otherwise pile up blocks that never fit again.
+  void trim(uint64_t maxCachedBytes, const std::function<void(void *, bool)> &free);
 
   const BufferPoolStats &stats() const { return stats_; }
 
