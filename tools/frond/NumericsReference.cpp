@@ -4,6 +4,7 @@
 #include "frond/runtime/Checkpoint.h"
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 
 namespace frond::cli {
@@ -79,6 +80,13 @@ bool saveNumericsReference(const std::string &path, const NumericsReference &ref
 bool loadNumericsReference(const std::string &path, NumericsReference &ref, std::string &error) {
   TensorMap all;
   std::map<std::string, std::string> metadata;
+  std::error_code missing;
+  if (!std::filesystem::is_regular_file(path, missing)) {
+    error = path + ": no such numerics reference; fix: write it where libtorch is installed "
+                   "with frond check --numerics --save-reference " + path +
+            " (same experiment, --batch, --seq-len, --seed and --init-std)";
+    return false;
+  }
   if (!runtime::readSafetensors(path, all, metadata, error))
     return false;
   if (metadata["format"] != kFormat) {

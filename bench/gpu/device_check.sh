@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Issue 6's checks on a GPU machine, in one command, so a session that is
+# lent a GPU spends its device time running them rather than typing them.
+#
+#   bench/gpu/device_check.sh references DIR
+#       Here (libtorch present): saves each experiment's libtorch results
+#       (`frond check --numerics --save-reference`) as DIR/<name>.ref.
+#   bench/gpu/device_check.sh run FROND DIR OUT
+#       There (no MLIR, no libtorch: the portable frond): `frond devices`,
+#       then per experiment `check --numerics --device cuda --reference`,
+#       `train --device cuda` for STEPS steps (default 20) and `generate
+#       --device cuda`, and the GPU compile times; every command's output
+#       goes to OUT/<name>.<step>.log and a summary table to OUT/summary.md.
+#       A failing step is recorded and the script goes on.
+#
+# The sizes match between the two modes: --batch 2 --seq-len 16, seed 0.
+# Experiments: all of experiments/*.spec, or those named in EXPERIMENTS.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+sizes=(--batch 2 --seq-len 16)
+experiments=${EXPERIMENTS:-$(ls experiments/*.spec | xargs -n1 basename | sed 's/\.spec$//')}
+usage() { sed -n '4,15p' "$0" >&2; exit 2; }
+
+case "${1:-}" in
+references)
+  [ $# -eq 2 ] || usage
+  dir=$2
+  mkdir -p "$dir"
+  for e in $experiments; do
+    echo "== $e: saving the libtorch reference"
+    build/bin/frond check "experiments/$e.spec" --numerics "${sizes[@]}" \
+      --save-reference "$dir/$e.ref" | tail -2 || echo "   (failed: $e)"
+  done
+  ;;
+run)
+  [ $# -eq 4 ] || usage
+  frond=$2 dir=$3 out=$4
+  steps=${STEPS:-20}
+  mkdir -p "$out"
+  summary="$out/summary.md"
+  {
+    echo "# GPU checks, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    "$frond" devices 2>&1 | sed 's/^/    /'
+    echo
+    echo "| experiment | numerics vs libtorch | train ($steps steps) | generate | compile s (gradient) |"
+    echo "| --- | --- | --- | --- | ---: |"
+  } >"$summary"
+  "$frond" devices >"$out/devices.log" 2>&1 || { echo "no GPU: see $out/devices.log" >&2; exit 1; }
+  verdict() { [ "$1" -eq 0 ] && echo ok || echo "FAILED ($1)"; }
+  for e in $experiments; do
+    spec="experiments/$e.spec"
+    echo "== $e" >&2
+    "$frond" check "$spec" --numerics --device cuda "${sizes[@]}" --reference "$dir/$e.ref" \
+      >"$out/$e.numerics.log" 2>&1
+    numerics=$(verdict $?)
+    "$frond" train "$spec" --device cuda --steps "$steps" "${sizes[@]}" --out "$out/run-$e" \
+      >"$out/$e.train.log" 2>&1
+    train=$(verdict $?)
+    prompt="1 2 3" # token ids for synthetic tasks, bytes for text data
+    grep -q 'text(' "$spec" && prompt="The "
+    "$frond" generate "$spec" --device cuda --checkpoint "$out/run-$e" --prompt "$prompt" \
+      --max-tokens 16 >"$out/$e.generate.log" 2>&1
+    generate=$(verdict $?)
+    t0=$(date +%s.%N)
+    "$frond" compile "$spec" --target=cuda --emit=ptx --gradient >/dev/null 2>"$out/$e.compile.log"
+    compile=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    echo "| $e | $numerics | $train | $generate | $compile |" >>"$summary"
+  done
+  cat "$summary"
+  ;;
+*)
+  usage
+  ;;
+esac
