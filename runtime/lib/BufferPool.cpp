@@ -58,13 +58,7 @@ bool BufferPool::give(void *block) {
 }
 
 void BufferPool::releaseCached(const std::function<void(void *, bool)> &free) {
-  for (bool managed : {false, true}) {
-    for (auto &[bytes, block] : cached_[managed]) {
-      free(block, managed);
-      stats_.heldBytes -= bytes;
-    }
-    cached_[managed].clear();
-  }
+  trim(0, free);
 }
 
 void BufferPool::trim(uint64_t maxCachedBytes,

@@ -80,13 +80,14 @@ bool check(MgpuState &s, CUresult result, const char *call, const std::string &w
 
 CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
 
-/// Returns the pool's cached buffers to the driver. Call with the mutex held.
-void releaseCachedBuffers(MgpuState &s) {
+/// Returns the pool's cached buffers to the driver, all of them or down to
+/// `keepBytes`. Call with the mutex held.
+void releaseCachedBuffers(MgpuState &s, uint64_t keepBytes = 0) {
   if (!s.context)
     return;
   const CudaDriver &d = s.context->driver();
-  s.pool.releaseCached(
-      [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
+  s.pool.trim(keepBytes,
+              [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
 }
 
 } // namespace
@@ -254,7 +255,7 @@ extern "C" void *frondMgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared
       return hostShared ? d.memAllocManaged(&p, size, kMemAttachGlobal) : d.memAlloc(&p, size);
     };
     CUresult result = allocate();
-    if (result != CUresult(0)) { // out of memory, perhaps: drop the cache and retry
+    if (result != kSuccess) { // out of memory, perhaps: drop the cache and retry
       releaseCachedBuffers(s);
       result = allocate();
     }
@@ -287,9 +288,8 @@ extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
   // kept for the next allocation of its size.
   if (s.pool.give(pointer)) {
     // Keep at most twice the peak in use (at least 1 GiB) cached.
-    const CudaDriver &d = s.context->driver();
-    s.pool.trim(std::max<uint64_t>(uint64_t(1) << 30, 2 * s.pool.stats().peakInUseBytes),
-                [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
+    releaseCachedBuffers(
+        s, std::max<uint64_t>(uint64_t(1) << 30, 2 * s.pool.stats().peakInUseBytes));
     return;
   }
   if (s.context)

@@ -40,8 +40,11 @@ using namespace mlir;
 
 void mlir::frond::buildCPUPipeline(OpPassManager &pm,
                                    const CPUPipelineOptions &options) {
+  // With emulateGPUAttention, the CUDA pipeline's attention kernels and
+  // loop nests, run on the CPU.
+  bool emulateGPU = options.emulateGPUAttention;
   // frond → linalg/tensor/scf on tensors.
-  if (options.emulateGPUAttention) {
+  if (emulateGPU) {
     FrondLowerAttentionToGPUOptions kernel;
     kernel.queryTile = options.queryTile;
     kernel.keyTile = options.keyTile;
@@ -52,14 +55,13 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   attention.queryTile = options.queryTile;
   attention.keyTile = options.keyTile;
   pm.addNestedPass<func::FuncOp>(createFrondLowerAttention(attention));
-  if (options.emulateGPUAttention) // the GPU's scans and scatters
+  if (emulateGPU) // the GPU's scans and scatters
     pm.addNestedPass<func::FuncOp>(createFrondParallelScanScatter());
   addLowerToLinalgPasses(pm, options.fuseElementwise);
 
   // Contractions → register tiles of vector FMAs (still on tensors). The
   // GPU emulation keeps the CUDA pipeline's loop nests instead.
-  bool gpuLoops = options.emulateGPUAttention;
-  if (options.vectorize && !gpuLoops) {
+  if (options.vectorize && !emulateGPU) {
     FrondTileAndVectorizeOptions tiles;
     tiles.tileM = options.tileM;
     tiles.tileN = options.tileN;
@@ -71,10 +73,10 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
 
   // Tensors → buffers. Function signatures get identity-layout memrefs so a
   // caller (the JIT) can pass plain dense buffers.
-  if (gpuLoops)
+  if (emulateGPU)
     addFillPerUsePass(pm);
   addBufferizationPasses(pm);
-  if (gpuLoops)
+  if (emulateGPU)
     addParallelLoopPasses(pm); // scf.parallel runs as sequential loops below
 
   // Buffers → loops → LLVM. n-D vector transfers become unrolled 1-D ones.

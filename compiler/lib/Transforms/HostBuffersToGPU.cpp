@@ -17,15 +17,22 @@ using namespace mlir;
 
 namespace {
 
+/// The buffer `op` takes a view of (a subview, a reshape, a cast), or null.
+Value viewedBy(Operation *op) {
+  if (auto view = dyn_cast<ViewLikeOpInterface>(op))
+    return view.getViewSource();
+  if (auto cast = dyn_cast<memref::CastOp>(op))
+    return cast.getSource();
+  return nullptr;
+}
+
 /// The buffer `v` is a view of (through subviews, reshapes and casts).
 Value viewSource(Value v) {
   while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def))
-      v = cast.getSource();
-    else
+    Value source = viewedBy(def);
+    if (!source)
       break;
+    v = source;
   }
   return v;
 }
@@ -42,19 +49,24 @@ bool hostTouches(Value buffer) {
       if (isa<gpu::LaunchFuncOp, memref::DeallocOp, memref::DimOp,
               memref::ExtractStridedMetadataOp>(user))
         continue;
-      auto view = dyn_cast<ViewLikeOpInterface>(user);
-      if (view && view.getViewSource() == v) {
+      if (viewedBy(user) == v) {
         worklist.push_back(user->getResult(0));
-        continue;
-      }
-      if (auto cast = dyn_cast<memref::CastOp>(user)) {
-        worklist.push_back(cast.getResult());
         continue;
       }
       return true;
     }
   }
   return false;
+}
+
+/// An asynchronous GPU op on a stream of its own, waited for: upstream
+/// lowers device allocations and deallocations only in that form. `make`
+/// builds the op depending on `start` and returns its token.
+void onItsOwnStream(OpBuilder &b, Location loc,
+                    function_ref<Value(Type token, Value start)> make) {
+  Type token = gpu::AsyncTokenType::get(b.getContext());
+  Value start = gpu::WaitOp::create(b, loc, token, ValueRange()).getAsyncToken();
+  gpu::WaitOp::create(b, loc, Type(), ValueRange{make(token, start)});
 }
 
 /// Fails (with an error at the launch) when a kernel argument is a view of
@@ -100,15 +112,13 @@ struct FrondHostBuffersToGPU
                                         alloc.getSymbolOperands(), /*hostShared=*/true)
                        .getMemref();
         } else {
-          // Upstream lowers device allocations only in the asynchronous form.
-          Type token = gpu::AsyncTokenType::get(b.getContext());
-          auto start = gpu::WaitOp::create(b, loc, token, ValueRange());
-          auto device = gpu::AllocOp::create(b, loc, alloc.getType(), token,
-                                             ValueRange{start.getAsyncToken()},
-                                             alloc.getDynamicSizes(), alloc.getSymbolOperands(),
-                                             /*hostShared=*/false);
-          gpu::WaitOp::create(b, loc, Type(), ValueRange{device.getAsyncToken()});
-          buffer = device.getMemref();
+          onItsOwnStream(b, loc, [&](Type token, Value start) {
+            auto device = gpu::AllocOp::create(b, loc, alloc.getType(), token, ValueRange{start},
+                                               alloc.getDynamicSizes(),
+                                               alloc.getSymbolOperands(), /*hostShared=*/false);
+            buffer = device.getMemref();
+            return device.getAsyncToken();
+          });
         }
         alloc.replaceAllUsesWith(buffer);
         alloc.erase();
@@ -116,11 +126,10 @@ struct FrondHostBuffersToGPU
       for (memref::DeallocOp dealloc : deallocs) {
         OpBuilder b(dealloc);
         Location loc = dealloc.getLoc();
-        Type token = gpu::AsyncTokenType::get(b.getContext());
-        auto start = gpu::WaitOp::create(b, loc, token, ValueRange());
-        auto free = gpu::DeallocOp::create(b, loc, token, start.getAsyncToken(),
-                                           dealloc.getMemref());
-        gpu::WaitOp::create(b, loc, Type(), free.getAsyncToken());
+        onItsOwnStream(b, loc, [&](Type token, Value start) {
+          return gpu::DeallocOp::create(b, loc, token, ValueRange{start}, dealloc.getMemref())
+              .getAsyncToken();
+        });
         dealloc.erase();
       }
     }

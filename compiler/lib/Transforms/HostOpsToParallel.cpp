@@ -7,10 +7,10 @@
 // them instead of host code that reads and writes device buffers.
 //
 //===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -21,14 +21,9 @@ namespace mlir::frond {
 } // namespace mlir::frond
 
 using namespace mlir;
+using mlir::frond::lowering::onDevice;
 
 namespace {
-
-/// Already in a loop nest that becomes a kernel, or in a kernel.
-bool onDevice(Operation *op) {
-  return op->getParentOfType<scf::ParallelOp>() || op->getParentOfType<gpu::LaunchOp>() ||
-         op->getParentOfType<gpu::GPUFuncOp>();
-}
 
 /// `op` moved into a new scf.parallel of one iteration in its place.
 void wrapInOneIteration(Operation *op) {

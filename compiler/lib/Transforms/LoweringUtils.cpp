@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::frond::lowering;
@@ -21,6 +23,15 @@ Value mlir::frond::lowering::cFloat(OpBuilder &b, Location loc, Type type,
 Value mlir::frond::lowering::dimOf(OpBuilder &b, Location loc, Value tensor,
                                    int64_t dim) {
   return tensor::DimOp::create(b, loc, tensor, dim);
+}
+
+Value mlir::frond::lowering::zeroOf(OpBuilder &b, Location l, Type t) {
+  return arith::ConstantOp::create(b, l, t, b.getZeroAttr(t));
+}
+
+bool mlir::frond::lowering::onDevice(Operation *op) {
+  return op->getParentOfType<scf::ParallelOp>() || op->getParentOfType<gpu::LaunchOp>() ||
+         op->getParentOfType<gpu::GPUFuncOp>();
 }
 
 Value mlir::frond::lowering::addOf(OpBuilder &b, Location l, Value x, Value y) {

@@ -2,8 +2,8 @@
 //
 // Builders the frond-to-linalg patterns and the attention lowering share:
 // sizes of (broadcast) results, tensor.empty/fill, linalg.generic with a
-// scalar body, reductions over some dimensions, and scalar conversions that
-// follow frond.cast's rules.
+// scalar body, reductions over some dimensions, scalar conversions that
+// follow frond.cast's rules, and whether an op already runs on the GPU.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_TRANSFORMS_LOWERINGUTILS_H
@@ -26,10 +26,17 @@ Value cIdx(OpBuilder &b, Location loc, int64_t v);
 Value cFloat(OpBuilder &b, Location loc, Type type, double v);
 /// `tensor.dim` as a value.
 Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim);
+/// A zero constant of type `t` (float or integer).
+Value zeroOf(OpBuilder &b, Location loc, Type t);
 /// x + y: addf for floats, addi for integers.
 Value addOf(OpBuilder &b, Location loc, Value x, Value y);
 /// An index value as a float of type `type` (index → i64 → float).
 Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
+
+/// Whether `op` is already in a loop nest that becomes a GPU kernel (an
+/// scf.parallel) or in a kernel (gpu.launch, gpu.func): the passes that
+/// turn host work into such nests leave it alone.
+bool onDevice(Operation *op);
 
 /// The accumulation type for `elem`: f32 for f16/bf16, otherwise `elem`.
 Type accumulationType(Type elem);

@@ -73,9 +73,7 @@ void lowerCumsum(CumsumOp op) {
   }
   Value n = sizes[dim];
   scf::ParallelOp::create(b, loc, lbs, ubs, steps, [&](OpBuilder &pb, Location l, ValueRange ivs) {
-    Value zero = isa<FloatType>(acc) ? cFloat(pb, l, acc, 0.0)
-                                     : Value(arith::ConstantOp::create(pb, l, acc, pb.getZeroAttr(acc)));
-    scf::ForOp::create(pb, l, c0, n, c1, ValueRange{zero},
+    scf::ForOp::create(pb, l, c0, n, c1, ValueRange{zeroOf(pb, l, acc)},
                        [&](OpBuilder &fb, Location fl, Value k, ValueRange sum) {
                          Value t = k;
                          if (op.getReverse())

@@ -32,7 +32,6 @@ struct ReduceEntry {
   Value (*init)(OpBuilder &, Location, Type);
   Value (*combine)(OpBuilder &, Location, Value, Value);
 };
-Value zeroOf(OpBuilder &b, Location l, Type t) { return cTyped(b, l, t, 0.0, 0); }
 const ReduceEntry kReduceTable[] = {
     {ReduceKind::Sum, zeroOf, addOf},
     {ReduceKind::Mean, zeroOf, addOf},

@@ -14,12 +14,12 @@
 // buffers from the host). Consecutive threads read consecutive elements.
 //
 //===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -184,8 +184,7 @@ struct FrondSplitFullReductions
     }
     SmallVector<std::pair<linalg::GenericOp, SmallVector<Combiner>>> work;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (!isFullReductionToScalars(op) || op->getParentOfType<scf::ParallelOp>() ||
-          op->getParentOfType<gpu::LaunchOp>())
+      if (!isFullReductionToScalars(op) || frond::lowering::onDevice(op))
         return;
       if (FailureOr<SmallVector<Combiner>> combiners = matchCombiners(op); succeeded(combiners))
         work.push_back({op, *combiners});
