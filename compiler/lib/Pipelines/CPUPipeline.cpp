@@ -76,8 +76,12 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   if (emulateGPU)
     addFillPerUsePass(pm);
   addBufferizationPasses(pm);
-  if (emulateGPU)
+  if (emulateGPU) {
+    FrondContractionsToGPUOptions matmuls;
+    matmuls.emulate = true;
+    pm.addPass(createFrondContractionsToGPU(matmuls));
     addParallelLoopPasses(pm); // scf.parallel runs as sequential loops below
+  }
 
   // Buffers → loops → LLVM. n-D vector transfers become unrolled 1-D ones.
   VectorTransferToSCFOptions vectorToSCF;

@@ -100,6 +100,7 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   addLowerToLinalgPasses(pm, /*fuse=*/true);
   addFillPerUsePass(pm);
   addBufferizationPasses(pm);
+  pm.addPass(createFrondContractionsToGPU()); // matmuls as tiled kernels
   pm.addPass(createFrondLaunchGPUKernels());
 
   // linalg → scf.parallel (fused where adjacent nests agree) tiled into

@@ -11,6 +11,7 @@
 #define FROND_LIB_TRANSFORMS_GPUATTENTION_H
 
 #include "frond/Dialect/Frond/IR/FrondOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Region.h"
@@ -179,6 +180,10 @@ struct KernelLaunch {
   SmallVector<Value> grid; ///< host values: blocks along x, y, z
   int64_t numThreads = 0;
   SmallVector<Type> tiles; ///< workgroup buffers (static shapes)
+  /// The gpu.module to add the kernel to, sharing its tiles with the
+  /// kernels already there (globals tile0, tile1, ... of the same types);
+  /// null: a module of its own named `name`.
+  gpu::GPUModuleOp into;
   /// Builds the body at `b`: `args` are the launch's operands as the body
   /// sees them (the gpu.func's arguments, or the host values when
   /// emulated), then block ids x, y, z, the thread id and the tiles.
@@ -187,9 +192,14 @@ struct KernelLaunch {
       body;
 };
 
-/// `<func>_attention_<n>` (and its `_launch`) not yet used in `module`,
+/// A workgroup buffer of a kernel: workgroup memory on the GPU, plain
+/// (an alloca of the host loops) when emulated.
+MemRefType workgroupTile(MLIRContext *ctx, ArrayRef<int64_t> shape, Type elem, bool emulate);
+
+/// `<func>_<what>_<n>` (and its `_launch`) not yet used in `module`,
 /// <func> the function `op` is in.
-std::string uniqueKernelName(ModuleOp module, Operation *op, int64_t &counter);
+std::string uniqueKernelName(ModuleOp module, Operation *op, int64_t &counter,
+                             StringRef what = "attention");
 
 /// Emits `launch` on operands `args` at `b`: the kernel as a gpu.func in a
 /// gpu.module of its own (both named launch.name) with a placeholder call

@@ -21,14 +21,22 @@ using namespace mlir::frond;
 using namespace mlir::frond::gpuattn;
 using lowering::cIdx;
 
-std::string gpuattn::uniqueKernelName(ModuleOp module, Operation *op, int64_t &counter) {
+std::string gpuattn::uniqueKernelName(ModuleOp module, Operation *op, int64_t &counter,
+                                      StringRef what) {
   auto parent = op->getParentOfType<FunctionOpInterface>();
   StringRef func = parent.getName();
   std::string name;
   do
-    name = (func + "_attention_" + Twine(counter++)).str();
+    name = (func + "_" + what + "_" + Twine(counter++)).str();
   while (module.lookupSymbol(name) || module.lookupSymbol(name + "_launch"));
   return name;
+}
+
+MemRefType gpuattn::workgroupTile(MLIRContext *ctx, ArrayRef<int64_t> shape, Type elem,
+                                  bool emulate) {
+  Attribute space =
+      emulate ? Attribute() : gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  return MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), space);
 }
 
 Value gpuattn::bufferOf(OpBuilder &b, Location loc, Value v) {
@@ -63,17 +71,27 @@ void emitKernel(OpBuilder &b, Location loc, ModuleOp module, const KernelLaunch 
                 ValueRange args) {
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), b.getUnitAttr());
   OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
-  auto gpuModule = gpu::GPUModuleOp::create(mb, loc, launch.name);
+  gpu::GPUModuleOp gpuModule =
+      launch.into ? launch.into : gpu::GPUModuleOp::create(mb, loc, launch.name);
   mb.setInsertionPointToStart(gpuModule.getBody());
   auto type = FunctionType::get(b.getContext(), TypeRange(args), {});
   // Workgroup tiles as module globals aligned for vector loads (a
-  // workgroup attribution would only get its element's alignment).
+  // workgroup attribution would only get its element's alignment). Each
+  // kernel gets the shared memory of the globals it uses.
   SmallVector<memref::GlobalOp> globals;
-  for (auto [i, tile] : llvm::enumerate(launch.tiles))
-    globals.push_back(memref::GlobalOp::create(
-        mb, loc, mb.getStringAttr("tile" + Twine(i)), mb.getStringAttr("private"),
-        TypeAttr::get(tile), Attribute(), UnitAttr(), mb.getI64IntegerAttr(16)));
-  // The kernel carries the module's name, so it names itself in PTX.
+  for (auto [i, tile] : llvm::enumerate(launch.tiles)) {
+    StringAttr name = mb.getStringAttr("tile" + Twine(i));
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(gpuModule, name);
+    assert((!global || global.getType() == tile) && "kernels of a module share their tiles");
+    if (!global)
+      global = memref::GlobalOp::create(mb, loc, name, mb.getStringAttr("private"),
+                                        TypeAttr::get(tile), Attribute(), UnitAttr(),
+                                        mb.getI64IntegerAttr(16));
+    globals.push_back(global);
+  }
+  mb.setInsertionPointToEnd(gpuModule.getBody());
+  // The kernel is named as its launch (and a module of its own), so it
+  // names itself in PTX.
   auto kernelFunc = gpu::GPUFuncOp::create(mb, loc, launch.name, type);
   kernelFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), mb.getUnitAttr());
   kernelFunc.setKnownBlockSize(ArrayRef<int32_t>{static_cast<int32_t>(launch.numThreads), 1, 1});

@@ -85,10 +85,8 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     return op.emitError("attention gradient tiles do not fit in 48 KiB of workgroup memory with "
                         "head sizes ")
            << D << "/" << Dv;
-  Attribute space =
-      o.emulate ? Attribute() : gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto shared = [&](int64_t cols) {
-    return MemRefType::get({tk, cols}, b.getF32Type(), MemRefLayoutAttrInterface(), space);
+  auto shared = [&](int64_t cols) -> Type {
+    return workgroupTile(ctx, {tk, cols}, b.getF32Type(), o.emulate);
   };
   SmallVector<Type> tiles{shared(D), shared(Dv)};
 

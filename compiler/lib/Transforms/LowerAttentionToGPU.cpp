@@ -137,11 +137,8 @@ struct FrondLowerAttentionToGPU
     if (p.numThreads > 1024)
       return op.emitError("query-tile ") << int64_t(queryTile) << " needs " << p.numThreads
                                          << " threads per block (at most 1024); lower query-tile";
-    MLIRContext *ctx = op.getContext();
-    Attribute space = emulate ? Attribute()
-                              : gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-    auto shared = [&](int64_t r, int64_t c) {
-      return MemRefType::get({r, c}, tileType, MemRefLayoutAttrInterface(), space);
+    auto shared = [&](int64_t r, int64_t c) -> Type {
+      return workgroupTile(op.getContext(), {r, c}, tileType, emulate);
     };
     if (mma)
       p.tiles = {shared(queryTile, dp), shared(tk, dp), shared(dvp, tk)};

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 namespace mlir::frond {
 #define GEN_PASS_DEF_FRONDMERGEGPUMODULES
@@ -25,6 +26,49 @@ gpu::GPUFuncOp soleKernel(gpu::GPUModuleOp module) {
   return kernel && kernel.isKernel() ? kernel : gpu::GPUFuncOp();
 }
 
+/// The one kernel of a module holding nothing else but workgroup globals
+/// (an outlined kernel, an attention kernel and its tiles), or null.
+gpu::GPUFuncOp onlyKernel(gpu::GPUModuleOp module) {
+  gpu::GPUFuncOp kernel;
+  for (Operation &op : module.getBodyRegion().front()) {
+    auto func = dyn_cast<gpu::GPUFuncOp>(op);
+    if (func && func.isKernel() && !kernel)
+      kernel = func;
+    else if (!isa<memref::GlobalOp>(op))
+      return {};
+  }
+  return kernel;
+}
+
+/// The module as text, its name and its kernel's left out: equal texts
+/// are the same kernel (signature, attributes, constants, body and tiles).
+std::string moduleText(gpu::GPUModuleOp module, gpu::GPUFuncOp kernel) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << module->getDiscardableAttrDictionary() << module.getTargetsAttr() << '\n';
+  for (Operation &op : module.getBodyRegion().front()) {
+    std::string opText;
+    llvm::raw_string_ostream opOs(opText);
+    op.print(opOs, OpPrintingFlags().useLocalScope());
+    if (&op == kernel.getOperation()) {
+      std::string name = ("@" + kernel.getName() + "(").str();
+      size_t at = opText.find(name);
+      if (at != std::string::npos)
+        opText.replace(at, name.size(), "@(");
+    }
+    os << opText << '\n';
+  }
+  return text;
+}
+
+/// Points every launch of a module named in `to` at its new kernel.
+void redirectLaunches(ModuleOp top, const DenseMap<StringAttr, SymbolRefAttr> &to) {
+  top.walk([&](gpu::LaunchFuncOp launch) {
+    if (SymbolRefAttr kernel = to.lookup(launch.getKernelModuleName()))
+      launch.setKernelAttr(kernel);
+  });
+}
+
 struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGPUModules> {
   using Base::Base;
   void runOnOperation() override {
@@ -34,6 +78,9 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
           << int64_t(kernelsPerModule);
       return signalPassFailure();
     }
+    SymbolTable symbols(top);
+    dropDuplicates(top, symbols);
+
     SmallVector<gpu::GPUModuleOp> merging;
     for (auto module : top.getOps<gpu::GPUModuleOp>())
       if (soleKernel(module))
@@ -41,7 +88,6 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
     if (merging.size() < 2)
       return;
     DenseMap<StringAttr, SymbolRefAttr> renamed; // old module name → new kernel
-    SymbolTable symbols(top);
     for (size_t first = 0; first < merging.size(); first += kernelsPerModule) {
       auto chunk = MutableArrayRef(merging).slice(
           first, std::min<size_t>(kernelsPerModule, merging.size() - first));
@@ -59,10 +105,30 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
         symbols.erase(module);
       }
     }
-    top.walk([&](gpu::LaunchFuncOp launch) {
-      if (SymbolRefAttr kernel = renamed.lookup(launch.getKernelModuleName()))
-        launch.setKernelAttr(kernel);
-    });
+    redirectLaunches(top, renamed);
+  }
+
+  /// A module of one kernel whose text is that of one already kept (the
+  /// same elementwise or attention kernel of every layer) is dropped, and
+  /// its launches take the kept kernel.
+  void dropDuplicates(ModuleOp top, SymbolTable &symbols) {
+    llvm::StringMap<SymbolRefAttr> firstOfText;
+    DenseMap<StringAttr, SymbolRefAttr> sameAs;
+    SmallVector<gpu::GPUModuleOp> duplicates;
+    for (auto module : top.getOps<gpu::GPUModuleOp>()) {
+      gpu::GPUFuncOp kernel = onlyKernel(module);
+      if (!kernel)
+        continue;
+      auto ref = SymbolRefAttr::get(module.getSymNameAttr(), {FlatSymbolRefAttr::get(kernel)});
+      auto [it, fresh] = firstOfText.try_emplace(moduleText(module, kernel), ref);
+      if (!fresh) {
+        sameAs[module.getSymNameAttr()] = it->second;
+        duplicates.push_back(module);
+      }
+    }
+    redirectLaunches(top, sameAs);
+    for (gpu::GPUModuleOp module : duplicates)
+      symbols.erase(module);
   }
 };
 

@@ -402,6 +402,54 @@ def FrondSplitFullReductions : Pass<"frond-split-full-reductions", "func::FuncOp
                            "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def FrondContractionsToGPU : Pass<"frond-contractions-to-gpu", "ModuleOp"> {
+  let summary = "f32 contractions on buffers (matmuls) as tiled GPU kernels";
+  let description = [{
+    `convert-linalg-to-parallel-loops` makes a contraction one GPU thread
+    per output element, each reading a whole row of A and column of B from
+    global memory. This pass turns every f32 `linalg` contraction on
+    buffers with at least one M, one N and one K loop
+    (`linalg::inferContractionDims`; batch loops allowed, maps projected
+    permutations, several loops per group flattened) into a tiled kernel:
+
+    ```
+    grid (ceil(N / tile-n), ceil(M / tile-m), batch), 16 x 16 threads
+    acc[4][4] = 0                       -- rows ty + 16 i, columns tx + 16 j
+    for k0 in [0, K) step tile-k:
+      all threads stage A[m0 .. + tile-m, k0 .. + tile-k] and
+      B[k0 .., n0 ..] in workgroup memory (zero past M, N and K)
+      acc[i][j] += As[kk][ty + 16 i] * Bs[kk][tx + 16 j]  for kk < tile-k
+    C[m][n] += acc                      -- inside M and N
+    ```
+
+    so each element of A and B is read from global memory
+    N / tile-n (M / tile-m) times instead of N (M) times. The tile sizes
+    are multiples of 16. Contractions of the same indexing maps and
+    operand types (a layer's q, k and v projections, every layer's) launch
+    one kernel; the kernels share `gpu.module`s of at most 64
+    (`@frond_matmuls`, ...) and their workgroup tiles, so
+    `gpu-module-to-binary` sets LLVM up once per module. With `emulate`, the same kernel is built as host
+    loops (one emulated thread after another between the stages, the
+    accumulators in a buffer per thread), so the CPU JIT can check its
+    numbers against the reference. Contractions already inside a kernel or
+    a parallel loop, and the others (a sum of products into a vector, a
+    non-f32 type), are left as they are.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"64", "Output rows per block">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"64", "Output columns per block">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16",
+           "Reduction depth of the workgroup tiles">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Build the kernel as host loops (to run it on the CPU)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect", "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 def FrondHostOpsToParallel : Pass<"frond-host-ops-to-parallel", "func::FuncOp"> {
   let summary = "buffer copies and loop-free linalg ops as parallel loops";
   let description = [{
@@ -429,7 +477,12 @@ def FrondMergeGPUModules : Pass<"frond-merge-gpu-modules", "ModuleOp"> {
     `gpu.module @frond_kernels`, named after its old module, and points
     the `gpu.launch_func` ops at it; the attention kernels, which have
     workgroup tiles, keep their modules. At run time the merged module is
-    loaded once.
+    loaded once. First, a module of one kernel (and its workgroup tiles)
+    whose text (signature, attributes, constants, body and tiles, names
+    left out) is that of one already kept is dropped and its launches take
+    the kept kernel: a layer's elementwise and attention kernels repeat in
+    every layer, and the gradient recomputes the forward's, each of which
+    would be compiled again.
 
     A gradient has hundreds of kernels: they are gathered into modules of
     at most `kernels-per-module` (`@frond_kernels`, `@frond_kernels_0`,

@@ -13,13 +13,16 @@ for name, ptx in re.findall(r'gpu\.binary @(\w+)\s+\[#gpu\.object<.*?assembly = 
     for entry, plist in re.findall(r'\.entry (\w+)\(\\0A(.*?)\\0A\)', ptx):
         params[(name, entry)] = plist.count(".param")
 launches = 0
+launched = set()
 bad = 0
 for module, kernel, args in re.findall(
         r'gpu\.launch_func\s+@(\w+)::@(\w+) .*? args\((.*)\)', text):
     launches += 1
+    launched.add((module, kernel))
     count = len(re.findall(r'%\w+ : ', args))
     want = params.get((module, kernel))
     if want != count:
         bad += 1
         print(f"{module}::{kernel}: {count} arguments, PTX declares {want}")
-print(f"{launches} launches, {len(params)} kernels, {bad} mismatched")
+print(f"{launches} launches of {len(launched)} kernels, {len(params)} kernels in PTX, "
+      f"{bad} mismatched")
