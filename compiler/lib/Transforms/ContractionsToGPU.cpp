@@ -36,6 +36,7 @@ namespace mlir::frond {
 using namespace mlir;
 using mlir::frond::lowering::cFloat;
 using mlir::frond::lowering::cIdx;
+using mlir::frond::lowering::forEach;
 
 namespace {
 
@@ -269,15 +270,6 @@ void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
     }
 }
 
-/// scf.for over [0, n) with no carried values.
-void forEach(OpBuilder &b, Location loc, Value n, function_ref<void(OpBuilder &, Value)> body) {
-  scf::ForOp::create(b, loc, cIdx(b, loc, 0), n, cIdx(b, loc, 1), ValueRange{},
-                     [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                       body(nb, iv);
-                       scf::YieldOp::create(nb, loc);
-                     });
-}
-
 /// One block: on a GPU the body of thread `tid`; emulated (one thread per
 /// launch) every thread of the block, stage by stage.
 void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<Value> blockIds,
@@ -366,6 +358,10 @@ struct FrondContractionsToGPU
                                "multiples of 256");
       return signalPassFailure();
     }
+    // A pass instance may run again on another module.
+    current = {};
+    inCurrent = 0;
+    launchers.clear();
     SmallVector<Contraction> found;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (std::optional<Contraction> c = matchContraction(op))
@@ -445,12 +441,14 @@ struct FrondContractionsToGPU
     MLIRContext *ctx = b.getContext();
     launch.tiles = {frond::gpuattn::workgroupTile(ctx, {tileK, tileM + 1}, f32, emulate),
                     frond::gpuattn::workgroupTile(ctx, {tileK, tileN + 1}, f32, emulate)};
-    launch.numThreads = emulate ? 1 : kThreads;
-    if (!emulate)
-      launch.into = moduleForNextKernel(loc);
-    if (emulate)
+    if (emulate) {
+      launch.numThreads = 1; // buildBlock runs the block's threads itself
       launch.tiles.push_back(
           MemRefType::get({kThreads, (tileM / kThreadRows) * (tileN / kThreadCols)}, f32));
+    } else {
+      launch.numThreads = kThreads;
+      launch.into = moduleForNextKernel(loc);
+    }
     bool emulated = emulate;
     int64_t tm = tileM, tn = tileN, tk = tileK;
     launch.body = [&c, loc, emulated, tm, tn, tk](OpBuilder &kb, ValueRange kargs,

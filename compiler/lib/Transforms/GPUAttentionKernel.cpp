@@ -24,11 +24,7 @@ using lowering::cIdx;
 void ThreadEnv::together(OpBuilder &b, Location loc,
                          function_ref<void(OpBuilder &, Value)> body) const {
   if (emulate) {
-    scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, numThreads), cIdx(b, loc, 1),
-                       ValueRange{}, [&](OpBuilder &nb, Location, Value tid, ValueRange) {
-                         body(nb, tid);
-                         scf::YieldOp::create(nb, loc);
-                       });
+    lowering::forEach(b, loc, cIdx(b, loc, numThreads), body);
     return;
   }
   // The first barrier: nobody still reads the tile being overwritten.

@@ -130,18 +130,11 @@ void emitHostLoops(OpBuilder &b, Location loc, const KernelLaunch &launch, Value
   OpBuilder eb = OpBuilder::atBlockBegin(&entry->getParent()->front());
   for (Type t : launch.tiles)
     tiles.push_back(memref::AllocaOp::create(eb, loc, cast<MemRefType>(t)));
-  Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
-  auto loop = [&](OpBuilder &lb, Value ub, function_ref<void(OpBuilder &, Value)> inner) {
-    scf::ForOp::create(lb, loc, zero, ub, one, ValueRange{},
-                       [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                         inner(nb, iv);
-                         scf::YieldOp::create(nb, loc);
-                       });
-  };
-  loop(b, launch.grid[2], [&](OpBuilder &b1, Value z) {
-    loop(b1, launch.grid[1], [&](OpBuilder &b2, Value y) {
-      loop(b2, launch.grid[0], [&](OpBuilder &b3, Value x) {
-        loop(b3, cIdx(b3, loc, launch.numThreads), [&](OpBuilder &b4, Value tid) {
+  using lowering::forEach;
+  forEach(b, loc, launch.grid[2], [&](OpBuilder &b1, Value z) {
+    forEach(b1, loc, launch.grid[1], [&](OpBuilder &b2, Value y) {
+      forEach(b2, loc, launch.grid[0], [&](OpBuilder &b3, Value x) {
+        forEach(b3, loc, cIdx(b3, loc, launch.numThreads), [&](OpBuilder &b4, Value tid) {
           launch.body(b4, args, {x, y, z}, tid, tiles);
         });
       });

@@ -34,6 +34,15 @@ bool mlir::frond::lowering::onDevice(Operation *op) {
          op->getParentOfType<gpu::GPUFuncOp>();
 }
 
+void mlir::frond::lowering::forEach(OpBuilder &b, Location loc, Value n,
+                                    function_ref<void(OpBuilder &, Value)> body) {
+  scf::ForOp::create(b, loc, cIdx(b, loc, 0), n, cIdx(b, loc, 1), ValueRange{},
+                     [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                       body(nb, iv);
+                       scf::YieldOp::create(nb, loc);
+                     });
+}
+
 Value mlir::frond::lowering::addOf(OpBuilder &b, Location l, Value x, Value y) {
   return isa<FloatType>(x.getType()) ? Value(arith::AddFOp::create(b, l, x, y))
                                      : Value(arith::AddIOp::create(b, l, x, y));

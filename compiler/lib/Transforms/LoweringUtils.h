@@ -38,6 +38,10 @@ Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
 /// turn host work into such nests leave it alone.
 bool onDevice(Operation *op);
 
+/// scf.for over [0, n) with no carried values, `body` given the builder
+/// inside and the induction variable.
+void forEach(OpBuilder &b, Location loc, Value n, function_ref<void(OpBuilder &, Value)> body);
+
 /// The accumulation type for `elem`: f32 for f16/bf16, otherwise `elem`.
 Type accumulationType(Type elem);
 

@@ -16,16 +16,6 @@ using namespace mlir;
 
 namespace {
 
-/// A module holding nothing but one kernel (what gpu-kernel-outlining
-/// makes); modules with workgroup globals or several functions stay.
-gpu::GPUFuncOp soleKernel(gpu::GPUModuleOp module) {
-  Block &body = module.getBodyRegion().front();
-  if (!llvm::hasSingleElement(body))
-    return {};
-  auto kernel = dyn_cast<gpu::GPUFuncOp>(body.front());
-  return kernel && kernel.isKernel() ? kernel : gpu::GPUFuncOp();
-}
-
 /// The one kernel of a module holding nothing else but workgroup globals
 /// (an outlined kernel, an attention kernel and its tiles), or null.
 gpu::GPUFuncOp onlyKernel(gpu::GPUModuleOp module) {
@@ -38,6 +28,13 @@ gpu::GPUFuncOp onlyKernel(gpu::GPUModuleOp module) {
       return {};
   }
   return kernel;
+}
+
+/// A module holding nothing but one kernel (what gpu-kernel-outlining
+/// makes); modules with workgroup globals or several functions stay.
+gpu::GPUFuncOp soleKernel(gpu::GPUModuleOp module) {
+  return llvm::hasSingleElement(module.getBodyRegion().front()) ? onlyKernel(module)
+                                                                : gpu::GPUFuncOp();
 }
 
 /// The module as text, its name and its kernel's left out: equal texts
