@@ -45,6 +45,9 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   bool emulateGPU = options.emulateGPUAttention;
   // frond → linalg/tensor/scf on tensors.
   if (emulateGPU) {
+    FrondChunkLinearAttentionOptions chunks;
+    chunks.chunk = options.keyTile;
+    pm.addNestedPass<func::FuncOp>(createFrondChunkLinearAttention(chunks));
     FrondLowerAttentionToGPUOptions kernel;
     kernel.queryTile = options.queryTile;
     kernel.keyTile = options.keyTile;

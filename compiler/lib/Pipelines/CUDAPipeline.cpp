@@ -85,8 +85,12 @@ void addHostLoweringPasses(OpPassManager &pm) {
 } // namespace
 
 void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
-  // frond → tensors, with softmax attention already a kernel on buffers;
-  // frond-lower-attention takes the other kinds and attention gradients.
+  // frond → tensors: linear kinds under a causal mask as chunked scans,
+  // the other attention ops as kernels on buffers (frond-lower-attention
+  // takes what those leave).
+  FrondChunkLinearAttentionOptions chunks;
+  chunks.chunk = options.keyTile;
+  pm.addNestedPass<func::FuncOp>(createFrondChunkLinearAttention(chunks));
   FrondLowerAttentionToGPUOptions gpuAttention;
   gpuAttention.queryTile = options.queryTile;
   gpuAttention.keyTile = options.keyTile;

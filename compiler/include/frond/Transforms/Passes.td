@@ -50,6 +50,49 @@ def FrondLowerToLinalg : Pass<"frond-lower-to-linalg", "func::FuncOp"> {
   ];
 }
 
+def FrondChunkLinearAttention : Pass<"frond-chunk-linear-attention", "func::FuncOp"> {
+  let summary = "linear, relaxed_linear and aft attention as chunked scans";
+  let description = [{
+    Without a `score` region the linear kinds' pair weight is bilinear in q
+    and k (`aft`: 1), so under a mask that is exactly `k <= q` (or no mask)
+    the output is a running sum and needs no [t, t] sweep. For
+    `relaxed_linear` (and `linear`, run over `[v | 1]` so the last column
+    is the normaliser Z), with time cut into chunks of `chunk` positions:
+
+    ```
+    L[n]    = Σ_{c in chunk n} k_c v_cᵀ                  [D, E] per chunk
+    S[n]    = Σ_{n' < n} L[n']                           frond.cumsum, shifted
+    out[i]  = q_i S[n(i)] + Σ_{j in chunk, j <= i} (q_i · k_j) v_j
+    ```
+
+    then `scale · out` (relaxed) or `N / Z` (linear; the scale cancels).
+    Queries and keys are zero-padded to whole chunks of the longer one and
+    viewed as `[b, Hkv, group, n, C, D]` / `[b, Hkv, n, C, D]`, so grouped
+    query heads share their kv head's states. Every product is a
+    contraction with projected-permutation maps (tiled GPU kernels), the
+    mask an elementwise select, the running sum a scan. The cost is
+    O(t (C + D) E) per head instead of O(t² D).
+
+    `frond.attention_grad` of such an op becomes the same scan three times:
+    dq = scale · scan(dout, v, k) over j <= i; dk = scale · scan(v, dout, q)
+    and dv = scale · scan(k, q, dout) over i >= j, the query heads of a
+    group summing into their kv head (for `linear`, dout is first mapped to
+    d[N | Z] = [dout / Z | -(dout · N) / Z²]). With no mask every sweep
+    covers all positions: a single state, no chunk blocks. `aft` needs no
+    chunks: out = scale · q ⊙ cumsum_t(k ⊙ v), dkv = reverse cumsum of
+    scale · Σ_group dout ⊙ q.
+
+    Ops with a `score` region, any other mask, captures, another element
+    type than f32 or dynamic head counts are left to the attention kernels.
+    The GPU pipeline runs this pass with `chunk` = its key tile.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"64", "Positions per chunk">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FrondLowerAttention : Pass<"frond-lower-attention", "func::FuncOp"> {
   let summary = "lower frond.attention to tiled online-softmax (flash-style) loops";
   let description = [{
