@@ -183,6 +183,8 @@ int frond::bench::parseArgs(int argc, char **argv, const char *name, const char 
         double d = std::strtod(val.c_str(), &end);
         if (!*end)
           value = Value::ofFloat(d);
+        else if (val == "true" || val == "false")
+          value = Value::ofBool(val == "true");
       }
       o.overrides.push_back({key, value, "--set " + v});
     } else if (flag == "--batch" || flag == "--seq-len" || flag == "--iters" ||

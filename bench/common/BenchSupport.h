@@ -34,6 +34,8 @@ struct Options {
   std::string spec = "experiments/baseline.spec";
   std::vector<Override> overrides;
   long long batch = 8, seqLen = 256, iters = 5, warmup = 1, seed = 1;
+  /// forward_cpu --chunk-linear: CompileOptions::chunkLinearAttention.
+  bool chunkLinear = true;
   /// Integer flags of one benchmark only ("--context"), each with what to
   /// do with its value, and their part of the usage line.
   std::map<std::string, std::function<void(long long)>> extraInts;

@@ -1,7 +1,7 @@
 //===- forward_cpu.cpp - Frond JIT forward vs libtorch eager, same process -===//
 //
 //   forward_cpu [--set K=V]... [--batch N] [--seq-len T] [--iters N]
-//               [--warmup N] [--seed S] [SPEC]
+//               [--warmup N] [--seed S] [--chunk-linear 0|1] [SPEC]
 //
 // Loads SPEC (default experiments/baseline.spec), compiles its model's
 // forward once with the JIT (frond::jit::CompiledModel) and builds the same
@@ -58,7 +58,9 @@ int run(const Options &o) {
   std::string error;
   // No disk cache: the benchmark reports the real compile time.
   jit::CompileReport report;
-  auto cm = jit::CompiledModel::compile(std::move(module), error, {}, &report);
+  jit::CompileOptions compile;
+  compile.chunkLinearAttention = o.chunkLinear;
+  auto cm = jit::CompiledModel::compile(std::move(module), error, compile, &report);
   if (!cm) {
     std::fprintf(stderr, "forward_cpu: %s\n", error.c_str());
     return 1;
@@ -128,6 +130,8 @@ int run(const Options &o) {
               "(interleaved)\n",
               inst->model.name.c_str(), o.spec.c_str(), o.batch, o.seqLen, o.seed, o.warmup,
               o.iters);
+  std::printf("linear attention kinds: %s\n",
+              o.chunkLinear ? "chunked scans" : "tiled query x key loops (--chunk-linear 0)");
   std::printf("frond compile: %.0f ms (pipeline %.0f ms, LLVM %.0f ms)\n", compileMs,
               report.pipelineSec * 1e3, report.llvmSec * 1e3);
   timeInterleaved(o, "forward", runFrond, runTorch);
@@ -139,6 +143,10 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   Options o;
+  // --chunk-linear 0: linear attention kinds in the tiled query x key loops
+  // instead of chunked scans (to compare the two against the same baseline).
+  o.extraInts = {{"--chunk-linear", [&](long long n) { o.chunkLinear = n != 0; }}};
+  o.extraUsage = " [--chunk-linear 0|1]";
   int rc = parseArgs(argc, argv, "forward_cpu", "Frond JIT forward vs libtorch eager", o);
   if (rc >= 0)
     return rc;

@@ -109,6 +109,7 @@ std::string describeOptions(const CompileOptions &o) {
                   " key-tile=" + std::to_string(p.keyTile) +
                   " fuse=" + std::to_string(bool(p.fuseElementwise)) +
                   " vectorize=" + std::to_string(bool(p.vectorize)) +
+                  " chunk-linear=" + std::to_string(o.chunkLinearAttention) +
                   " tile=" + std::to_string(p.tileM) + "x" + std::to_string(p.tileN) + "x" +
                   std::to_string(p.tileK) +
                   " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
@@ -267,7 +268,8 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
         options.cacheDir.empty() ? "" : runtime::cuda::defaultKernelCacheDir();
     if (!lowerForCUDA(module, options.gpuChip, kernelCache, error))
       return false;
-  } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention)) {
+  } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention,
+                                 options.chunkLinearAttention)) {
     return false;
   }
   report.pipelineSec = secondsSince(t0);

@@ -30,11 +30,13 @@ void prepareContext(MLIRContext &ctx) {
   ctx.loadAllAvailableDialects();
 }
 
-bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention) {
+bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention,
+                        bool chunkLinearAttention) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
   mlir::frond::CPUPipelineOptions options;
   options.emulateGPUAttention = emulateGPUAttention;
+  options.chunkLinearAttention = chunkLinearAttention;
   return runPasses(
       module, [&](OpPassManager &pm) { mlir::frond::buildCPUPipeline(pm, options); },
       "the CPU pipeline", error);

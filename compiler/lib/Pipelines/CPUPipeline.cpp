@@ -44,10 +44,12 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   // loop nests, run on the CPU.
   bool emulateGPU = options.emulateGPUAttention;
   // frond → linalg/tensor/scf on tensors.
-  if (emulateGPU) {
+  if (options.chunkLinearAttention || emulateGPU) {
     FrondChunkLinearAttentionOptions chunks;
     chunks.chunk = options.keyTile;
     pm.addNestedPass<func::FuncOp>(createFrondChunkLinearAttention(chunks));
+  }
+  if (emulateGPU) {
     FrondLowerAttentionToGPUOptions kernel;
     kernel.queryTile = options.queryTile;
     kernel.keyTile = options.keyTile;

@@ -67,6 +67,10 @@ struct CompileOptions {
   /// Softmax attention as the CUDA pipeline's f32 kernel run in host loops
   /// (CPUPipelineOptions::emulateGPUAttention).
   bool emulateGPUAttention = false;
+  /// Linear attention kinds under a causal mask as chunked scans
+  /// (CPUPipelineOptions::chunkLinearAttention); false: the tiled loops
+  /// over query x key tiles (benchmarks compare the two).
+  bool chunkLinearAttention = true;
   /// Where the code runs. CUDA: the CUDA pipeline with its host lowering,
   /// kernels on device 0 (PTX compiled by the driver through the kernel
   /// cache, $FROND_CACHE_DIR/cuda), host code calling the mgpu* runtime

@@ -52,9 +52,17 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "adjacent nests fused; no vectorization), run "
                      "sequentially, to check those numbers on the CPU"),
       llvm::cl::init(false)};
+  Option<bool> chunkLinearAttention{
+      *this, "chunk-linear-attention",
+      llvm::cl::desc("linear, relaxed_linear and aft attention under a causal mask (or "
+                     "none) as chunked scans of key-tile positions "
+                     "(frond-chunk-linear-attention); false: the tiled loops over all "
+                     "query x key tiles"),
+      llvm::cl::init(true)};
 };
 
-/// frond (tensors) → LLVM dialect on the CPU: lower attention, lower the
+/// frond (tensors) → LLVM dialect on the CPU: linear attention kinds as
+/// chunked scans (chunk-linear-attention), lower attention, lower the
 /// other ops to linalg, canonicalize/CSE, fuse elementwise ops, one-shot
 /// bufferize (function boundaries included, identity layouts), free
 /// temporaries, linalg to loops, then everything to LLVM. Functions keep

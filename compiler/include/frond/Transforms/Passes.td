@@ -84,7 +84,8 @@ def FrondChunkLinearAttention : Pass<"frond-chunk-linear-attention", "func::Func
 
     Ops with a `score` region, any other mask, captures, another element
     type than f32 or dynamic head counts are left to the attention kernels.
-    The GPU pipeline runs this pass with `chunk` = its key tile.
+    The GPU pipeline runs this pass with `chunk` = its key tile, and so
+    does the CPU pipeline unless `chunk-linear-attention=false`.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"64", "Positions per chunk">,
