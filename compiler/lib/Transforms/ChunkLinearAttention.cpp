@@ -173,7 +173,9 @@ public:
       bool suffix = sweep == Sweep::Suffix;
       Value running = CumsumOp::create(b, loc, local, uint64_t(2), suffix);
       // Shift by one chunk: the state excludes the chunk's own keys.
-      Value rest = arith::SubIOp::create(b, loc, chunks, cIdx(b, loc, 1));
+      // (max(n, 1) - 1: no negative size when there are no positions.)
+      Value rest = arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, chunks, cIdx(b, loc, 1)),
+                                         cIdx(b, loc, 1));
       SmallVector<OpFoldResult> unit(5, b.getIndexAttr(1)), sizes{batch, G, rest, D, E};
       SmallVector<OpFoldResult> from(5, b.getIndexAttr(0)), to(5, b.getIndexAttr(0));
       (suffix ? from : to)[2] = b.getIndexAttr(1);
