@@ -29,13 +29,6 @@ Value addTile(OpBuilder &b, Location loc, Value t, Value tile, Value bi, Value h
   return tensor::InsertSliceOp::create(b, loc, sum, t, offsets, sizes, strides);
 }
 
-Value tileMul(OpBuilder &b, Location loc, Value x, Value y) {
-  return buildElementwise(b, loc, cast<RankedTensorType>(x.getType()), {x, y},
-                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                            return arith::MulFOp::create(nb, l, a[0], a[1]);
-                          });
-}
-
 AttentionGradLowering::AttentionGradLowering(AttentionGradOp op, int64_t queryTile,
                                              int64_t keyTile)
     : op(op), loc(op.getLoc()), ctx(op.getContext()), queryTile(queryTile), keyTile(keyTile),

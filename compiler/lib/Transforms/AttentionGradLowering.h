@@ -96,9 +96,6 @@ private:
 Value addTile(OpBuilder &b, Location loc, Value t, Value tile, Value bi, Value hi, Value t0,
               Value rows);
 
-/// An elementwise binary op on two tiles of one shape.
-Value tileMul(OpBuilder &b, Location loc, Value x, Value y);
-
 } // namespace mlir::frond::lowering
 
 #endif // FROND_LIB_TRANSFORMS_ATTENTIONGRADLOWERING_H

@@ -38,23 +38,25 @@ enum class Sweep { Prefix, Suffix, Full };
 
 Sweep reversed(Sweep s) { return s == Sweep::Prefix ? Sweep::Suffix : s; }
 
-/// The sweep of an op this pass rewrites, or nullopt: a linear kind on f32
-/// with no score region and no captures, a mask that is exactly `k <= q`
-/// (or none), static head counts and head sizes.
-std::optional<Sweep> sweepOf(AttentionKind kind, Region &mask, Region &score, Value q, Value k,
-                             Value v, ValueRange captures) {
+/// The sweep of an op (frond.attention or frond.attention_grad) this pass
+/// rewrites, or nullopt: a linear kind on f32 with no score region and no
+/// captures, a mask that is exactly `k <= q` (or none), static head counts
+/// and head sizes.
+template <typename AttentionLikeOp>
+std::optional<Sweep> sweepOf(AttentionLikeOp op) {
+  AttentionKind kind = op.getKind();
   if (kind != AttentionKind::Linear && kind != AttentionKind::RelaxedLinear && kind != AttentionKind::Aft)
     return std::nullopt;
-  if (!score.empty() || !captures.empty())
+  if (!op.getScore().empty() || !op.getCaptures().empty())
     return std::nullopt;
-  for (Value t : {q, k, v}) {
+  for (Value t : {op.getQ(), op.getK(), op.getV()}) {
     auto type = cast<RankedTensorType>(t.getType());
     if (!type.getElementType().isF32() || type.isDynamicDim(1) || type.isDynamicDim(3))
       return std::nullopt;
   }
-  if (mask.empty())
+  if (op.getMask().empty())
     return Sweep::Full;
-  std::optional<CausalMask> causal = analyseMask(mask);
+  std::optional<CausalMask> causal = analyseMask(op.getMask());
   if (causal && causal->pure && causal->offset == 0)
     return Sweep::Prefix;
   return std::nullopt;
@@ -77,9 +79,8 @@ public:
     batch = dimOf(b, loc, q, 0);
     tq = dimOf(b, loc, q, 2);
     tk = dimOf(b, loc, k, 2);
-    heads = cast<RankedTensorType>(q.getType()).getDimSize(1);
     kvHeads = cast<RankedTensorType>(k.getType()).getDimSize(1);
-    group = heads / kvHeads;
+    group = cast<RankedTensorType>(q.getType()).getDimSize(1) / kvHeads;
     // Queries and keys share one index space (the mask is k <= q); both are
     // padded with zeros to whole chunks of the longer one. Zero keys and
     // values add nothing to any sum; padded query rows are dropped.
@@ -228,26 +229,18 @@ public:
   OpBuilder &b;
   Location loc;
   MLIRContext *ctx;
-  int64_t chunk, heads = 0, kvHeads = 0, group = 0;
+  int64_t chunk, kvHeads = 0, group = 0;
   Type f32;
   Value batch, tq, tk, chunks, padded;
 };
 
-/// `x` as `type` (a tensor.cast where the inferred sizes are more static).
-Value castTo(OpBuilder &b, Location loc, Value x, Type type) {
-  return x.getType() == type ? x : tensor::CastOp::create(b, loc, type, x).getResult();
-}
-
-/// `f(x...)` elementwise into a tensor of `type`, cast to it if the
-/// inferred sizes are more static.
-Value mapInto(OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs, BodyFn body) {
-  return castTo(b, loc, buildElementwise(b, loc, type, inputs, body), type);
-}
-
+/// scale · x as a tensor of `type`.
 Value scaled(OpBuilder &b, Location loc, Value x, double scale, Type type) {
-  return mapInto(b, loc, cast<RankedTensorType>(type), x, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-    return arith::MulFOp::create(nb, l, a[0], cFloat(nb, l, a[0].getType(), scale));
-  });
+  Value r = buildElementwise(b, loc, cast<RankedTensorType>(type), x,
+                             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                               return arith::MulFOp::create(nb, l, a[0], cFloat(nb, l, a[0].getType(), scale));
+                             });
+  return castTensor(b, loc, r, type);
 }
 
 /// The map over `dims` loops reading (d0, ..., d_{kept-1}, `column`): a
@@ -270,7 +263,7 @@ Value normalised(OpBuilder &b, Location loc, Value numAndZ, Type type) {
   sizes[3] = b.getIndexAttr(dv);
   Value r = buildGeneric(b, loc, {numAndZ, numAndZ}, emptyTensor(b, loc, sizes, b.getF32Type()), {all, z, all},
                          SmallVector<IteratorType>(4, IteratorType::parallel), divBody);
-  return castTo(b, loc, r, type);
+  return castTensor(b, loc, r, type);
 }
 
 /// AFT without a score region: out = scale · q ⊙ Σ_{visible} k ⊙ v, a scan
@@ -328,13 +321,6 @@ struct Aft {
   int64_t kvHeads = 0, group = 0;
 };
 
-Value product(OpBuilder &b, Location loc, Value x, Value y) {
-  return buildElementwise(b, loc, cast<RankedTensorType>(x.getType()), {x, y},
-                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                            return arith::MulFOp::create(nb, l, a[0], a[1]);
-                          });
-}
-
 void rewriteForward(AttentionOp op, Sweep sweep, int64_t chunk) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -344,7 +330,7 @@ void rewriteForward(AttentionOp op, Sweep sweep, int64_t chunk) {
   Value out;
   if (op.getKind() == AttentionKind::Aft) {
     Aft aft(b, loc, q, k, sweep);
-    out = castTo(b, loc, aft.timesSum(q, aft.sum(product(b, loc, k, v), false), scale), type);
+    out = castTensor(b, loc, aft.timesSum(q, aft.sum(multiplyElementwise(b, loc, k, v), false), scale), type);
   } else {
     bool linear = op.getKind() == AttentionKind::Linear;
     Chunker c(b, loc, q, k, chunk);
@@ -356,6 +342,51 @@ void rewriteForward(AttentionOp op, Sweep sweep, int64_t chunk) {
   op.erase();
 }
 
+/// linear's backward, from dout and the forward scan [N | Z] (chunked,
+/// grouped): d[N | Z] = [dout / Z | -(dout · N) / Z²], zero on the padded
+/// query rows (Z = 0 there: 0 / 0 would reach dk and dv).
+Value normaliserGrad(OpBuilder &b, Location loc, Chunker &c, Value doc, Value numAndZ, int64_t dv) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  AffineMap all = AffineMap::getMultiDimIdentityMap(6, ctx), row = dimsMap(ctx, 6, {0, 1, 2, 3, 4}),
+            rowId = AffineMap::getMultiDimIdentityMap(5, ctx);
+  SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, doc);
+  rowSizes.pop_back();
+  SmallVector<IteratorType> it(6, IteratorType::parallel), rowIt(5, IteratorType::parallel);
+  SmallVector<IteratorType> dotIt = it;
+  dotIt.back() = IteratorType::reduction;
+  SmallVector<OpFoldResult> at(6, b.getIndexAttr(0)), unit(6, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, doc);
+  Value num = tensor::ExtractSliceOp::create(b, loc, numAndZ, at, sizes, unit);
+  Value dot = buildGeneric(b, loc, {doc, num}, filledTensor(b, loc, rowSizes, cFloat(b, loc, f32, 0.0)),
+                           {all, all, row}, dotIt, mulAddBody);
+  Value tq = c.tq;
+  int64_t chunk = c.chunk;
+  auto realRow = [&](OpBuilder &nb, Location l, Value r) -> Value {
+    Value pos = arith::AddIOp::create(
+        nb, l, arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 3), cIdx(nb, l, chunk)),
+        linalg::IndexOp::create(nb, l, 4));
+    Value real = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, pos, tq);
+    return arith::SelectOp::create(nb, l, real, r, cFloat(nb, l, r.getType(), 0.0));
+  };
+  Value dn = buildGeneric(b, loc, {doc, numAndZ}, emptyTensor(b, loc, sizes, f32),
+                          {all, columnMap(ctx, 6, 5, dv), all}, it,
+                          [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+                            return realRow(nb, l, arith::DivFOp::create(nb, l, x[0], x[1]));
+                          });
+  Value dz = buildGeneric(b, loc, {dot, numAndZ}, emptyTensor(b, loc, rowSizes, f32),
+                          {rowId, columnMap(ctx, 5, 5, dv), rowId}, rowIt,
+                          [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
+                            Value zz = arith::MulFOp::create(nb, l, x[1], x[1]);
+                            return realRow(nb, l, arith::NegFOp::create(nb, l, arith::DivFOp::create(nb, l, x[0], zz)));
+                          });
+  Value dnz = tensor::InsertSliceOp::create(
+      b, loc, dn, emptyTensor(b, loc, tensor::getMixedSizes(b, loc, numAndZ), f32), at, sizes, unit);
+  at[5] = b.getIndexAttr(dv);
+  sizes[5] = b.getIndexAttr(1);
+  return tensor::InsertSliceOp::create(b, loc, dz, dnz, at, sizes, unit);
+}
+
 void rewriteGrad(AttentionGradOp op, Sweep sweep, int64_t chunk) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -365,20 +396,20 @@ void rewriteGrad(AttentionGradOp op, Sweep sweep, int64_t chunk) {
   if (op.getKind() == AttentionKind::Aft) {
     // dq = scale · dout ⊙ Σ kv; dkv = Σ_{later} scale · Σ_group dout ⊙ q.
     Aft aft(b, loc, q, k, sweep);
-    grads.push_back(aft.timesSum(dout, aft.sum(product(b, loc, k, v), false), scale));
-    Value perQuery = product(b, loc, aft.grouped(dout), aft.grouped(q));
+    grads.push_back(aft.timesSum(dout, aft.sum(multiplyElementwise(b, loc, k, v), false), scale));
+    Value perQuery = multiplyElementwise(b, loc, aft.grouped(dout), aft.grouped(q));
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, k);
     Value perKv = buildReduction(b, loc, perQuery, {2}, cFloat(b, loc, b.getF32Type(), 0.0),
                                  addBody);
-    Value dkv = aft.sum(castTo(b, loc, perKv, k.getType()), true);
+    Value dkv = aft.sum(castTensor(b, loc, perKv, k.getType()), true);
     if (sweep == Sweep::Full) // broadcast the total over time
       dkv = buildGeneric(b, loc, dkv, emptyTensor(b, loc, sizes, b.getF32Type()),
                          {dimsMap(b.getContext(), 4, {0, 1, 3}), AffineMap::getMultiDimIdentityMap(4, b.getContext())},
                          SmallVector<IteratorType>(4, IteratorType::parallel),
                          [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
     dkv = scaled(b, loc, dkv, scale, k.getType());
-    grads.push_back(product(b, loc, dkv, v));
-    grads.push_back(product(b, loc, dkv, k));
+    grads.push_back(multiplyElementwise(b, loc, dkv, v));
+    grads.push_back(multiplyElementwise(b, loc, dkv, k));
   } else {
     Chunker c(b, loc, q, k, chunk);
     Value qc = c.chunked(q, true), kc = c.chunked(k, false), doc = c.chunked(dout, true);
@@ -389,51 +420,10 @@ void rewriteGrad(AttentionGradOp op, Sweep sweep, int64_t chunk) {
       grads.push_back(scaled(b, loc, c.unchunked(c.scan(vc, false, doc, qc, back), false, c.tk), scale, k.getType()));
       grads.push_back(scaled(b, loc, c.unchunked(c.scan(kc, false, qc, doc, back), false, c.tk), scale, v.getType()));
     } else {
-      // linear, out = N / Z over [v | 1] (the scale cancels):
-      // d[N | Z] = [dout / Z | -(dout · N) / Z²].
-      MLIRContext *ctx = b.getContext();
-      Type f32 = b.getF32Type();
+      // linear, out = N / Z over [v | 1] (the scale cancels).
       int64_t dv = cast<RankedTensorType>(v.getType()).getDimSize(3);
       Value v1 = c.chunked(v, false, true);
-      Value numAndZ = c.scan(qc, true, kc, v1, sweep);
-      AffineMap all = AffineMap::getMultiDimIdentityMap(6, ctx), row = dimsMap(ctx, 6, {0, 1, 2, 3, 4}),
-                rowId = AffineMap::getMultiDimIdentityMap(5, ctx);
-      SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, doc);
-      rowSizes.pop_back();
-      SmallVector<IteratorType> it(6, IteratorType::parallel), rowIt(5, IteratorType::parallel);
-      SmallVector<IteratorType> dotIt = it;
-      dotIt.back() = IteratorType::reduction;
-      SmallVector<OpFoldResult> at(6, b.getIndexAttr(0)), unit(6, b.getIndexAttr(1));
-      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, doc);
-      Value num = tensor::ExtractSliceOp::create(b, loc, numAndZ, at, sizes, unit);
-      Value dot = buildGeneric(b, loc, {doc, num}, filledTensor(b, loc, rowSizes, cFloat(b, loc, f32, 0.0)),
-                               {all, all, row}, dotIt, mulAddBody);
-      // Padded query rows (Z = 0) get 0, not 0 / 0, so they add nothing
-      // to dk and dv.
-      Value tq = c.tq;
-      auto realRow = [&, chunk](OpBuilder &nb, Location l, Value r) -> Value {
-        Value pos = arith::AddIOp::create(
-            nb, l, arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 3), cIdx(nb, l, chunk)),
-            linalg::IndexOp::create(nb, l, 4));
-        Value real = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, pos, tq);
-        return arith::SelectOp::create(nb, l, real, r, cFloat(nb, l, r.getType(), 0.0));
-      };
-      Value dn = buildGeneric(b, loc, {doc, numAndZ}, emptyTensor(b, loc, tensor::getMixedSizes(b, loc, doc), f32),
-                              {all, columnMap(ctx, 6, 5, dv), all}, it,
-                              [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
-                                return realRow(nb, l, arith::DivFOp::create(nb, l, x[0], x[1]));
-                              });
-      Value dz = buildGeneric(b, loc, {dot, numAndZ}, emptyTensor(b, loc, rowSizes, f32),
-                              {rowId, columnMap(ctx, 5, 5, dv), rowId}, rowIt,
-                              [&](OpBuilder &nb, Location l, ValueRange x) -> Value {
-                                Value zz = arith::MulFOp::create(nb, l, x[1], x[1]);
-                                return realRow(nb, l, arith::NegFOp::create(nb, l, arith::DivFOp::create(nb, l, x[0], zz)));
-                              });
-      Value dnz = tensor::InsertSliceOp::create(
-          b, loc, dn, emptyTensor(b, loc, tensor::getMixedSizes(b, loc, numAndZ), f32), at, sizes, unit);
-      at[5] = b.getIndexAttr(dv);
-      sizes[5] = b.getIndexAttr(1);
-      dnz = tensor::InsertSliceOp::create(b, loc, dz, dnz, at, sizes, unit);
+      Value dnz = normaliserGrad(b, loc, c, doc, c.scan(qc, true, kc, v1, sweep), dv);
       grads.push_back(c.unchunked(c.scan(dnz, true, v1, kc, sweep), true, c.tq));
       grads.push_back(c.unchunked(c.scan(v1, false, dnz, qc, back), false, c.tk));
       Value dv1 = c.unchunked(c.scan(kc, false, qc, dnz, back), false, c.tk);
@@ -444,7 +434,7 @@ void rewriteGrad(AttentionGradOp op, Sweep sweep, int64_t chunk) {
     }
   }
   for (auto [result, grad] : llvm::zip(op.getResults().take_front(3), grads))
-    result.replaceAllUsesWith(castTo(b, loc, grad, result.getType()));
+    result.replaceAllUsesWith(castTensor(b, loc, grad, result.getType()));
   op.erase();
 }
 
@@ -463,12 +453,9 @@ struct FrondChunkLinearAttention
     });
     for (Operation *op : ops) {
       if (auto fwd = dyn_cast<AttentionOp>(op)) {
-        if (auto sweep = sweepOf(fwd.getKind(), fwd.getMask(), fwd.getScore(), fwd.getQ(), fwd.getK(), fwd.getV(),
-                                 fwd.getCaptures()))
+        if (auto sweep = sweepOf(fwd))
           rewriteForward(fwd, *sweep, chunk);
-      } else if (auto grad = cast<AttentionGradOp>(op);
-                 auto sweep = sweepOf(grad.getKind(), grad.getMask(), grad.getScore(), grad.getQ(), grad.getK(),
-                                      grad.getV(), grad.getCaptures())) {
+      } else if (auto grad = cast<AttentionGradOp>(op); auto sweep = sweepOf(grad)) {
         rewriteGrad(grad, *sweep, chunk);
       }
     }

@@ -33,7 +33,7 @@ SmallVector<Value> AttentionGradLowering::aftQueryTile(OpBuilder &b3, const Quer
   SmallVector<Value> st2 = keyLoop(b3, t, init, [&](OpBuilder &b5, Value k0, Value klen, ValueRange st) {
     Value kTile = tileOf(b5, loc, k, t.bi, t.kvh, k0, klen, S);
     Value vTile = tileOf(b5, loc, v, t.bi, t.kvh, k0, klen, S);
-    Value kv = tileMul(b5, loc, kTile, vTile);
+    Value kv = multiplyElementwise(b5, loc, kTile, vTile);
     SmallVector<OpFoldResult> sSizes{t.qlen, klen};
     Value ones = filledTensor(b5, loc, sSizes, cFloat(b5, loc, S, 1.0));
     Value w = scoreTile(b5, t, k0, ones, zero);
@@ -43,8 +43,8 @@ SmallVector<Value> AttentionGradLowering::aftQueryTile(OpBuilder &b3, const Quer
     // d(kv)[j, e] = Σ_i W[i, j] U[i, e]
     Value dkv = contractMaps(b5, loc, w, dimsMap(ctx, 3, {2, 0}), u, dimsMap(ctx, 3, {2, 1}),
                              filledTensor(b5, loc, tensor::getMixedSizes(b5, loc, kv), zero));
-    next[1] = addTile(b5, loc, st[1], tileMul(b5, loc, vTile, dkv), t.bi, t.kvh, k0, klen);
-    next[2] = addTile(b5, loc, st[2], tileMul(b5, loc, kTile, dkv), t.bi, t.kvh, k0, klen);
+    next[1] = addTile(b5, loc, st[1], multiplyElementwise(b5, loc, vTile, dkv), t.bi, t.kvh, k0, klen);
+    next[2] = addTile(b5, loc, st[2], multiplyElementwise(b5, loc, kTile, dkv), t.bi, t.kvh, k0, klen);
     if (!wantedCaptureGrads.empty()) {
       // dL/dW[i, j] = Σ_e U[i, e] kv[j, e] where visible.
       Value dw = contract(b5, loc, u, kv, dimsMap(ctx, 3, {1, 2}), filledTensor(b5, loc, sSizes, zero));

@@ -27,6 +27,7 @@ using namespace mlir;
 using namespace mlir::frond;
 using namespace mlir::frond::gpuattn;
 using lowering::cFloat;
+using lowering::castTensor;
 using lowering::cIdx;
 
 namespace {
@@ -48,11 +49,6 @@ AttentionGradKernel bindGradArgs(const AttentionGradKernel &shape, ValueRange ar
   for (auto [n, grad] : llvm::enumerate(g.captureGrads))
     grad.second = args[kFixed + numCaptures + n];
   return g;
-}
-
-/// `t` as `type` (a tensor.cast where the static extents differ).
-Value asTensorOf(OpBuilder &b, Location loc, Value t, Type type) {
-  return t.getType() == type ? t : tensor::CastOp::create(b, loc, type, t).getResult();
 }
 
 /// Whether block argument `arg` of the score region is read.
@@ -182,7 +178,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     Value t = bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(memref.getShape(), memref.getElementType()), buffer,
         /*restrict=*/true, /*writable=*/true);
-    return asTensorOf(b, loc, t, type);
+    return castTensor(b, loc, t, type);
   };
   SmallVector<Value> results;
   Value dqScored = asResult(dq, qType);
@@ -191,10 +187,10 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     detail::GradientBuilder gb(b, loc);
     Value dmetric = gb.matmul(gb.transposeLast(op.getQ()), dqScored);
     Value dqFull = gb.matmul(dqScored, gb.transposeLast(metric));
-    results = {asTensorOf(b, loc, dqFull, op.getDq().getType()), asResult(dk, op.getDk().getType()),
-               asResult(dv, op.getDv().getType()), asTensorOf(b, loc, dmetric, op.getDmetric().getType())};
+    results = {castTensor(b, loc, dqFull, op.getDq().getType()), asResult(dk, op.getDk().getType()),
+               asResult(dv, op.getDv().getType()), castTensor(b, loc, dmetric, op.getDmetric().getType())};
   } else {
-    results = {asTensorOf(b, loc, dqScored, op.getDq().getType()), asResult(dk, op.getDk().getType()),
+    results = {castTensor(b, loc, dqScored, op.getDq().getType()), asResult(dk, op.getDk().getType()),
                asResult(dv, op.getDv().getType())};
   }
   for (auto [result, buffer] : llvm::zip(grads, gradBuffers))

@@ -203,6 +203,17 @@ Value mlir::frond::lowering::buildElementwise(OpBuilder &b, Location loc,
                       });
 }
 
+Value mlir::frond::lowering::multiplyElementwise(OpBuilder &b, Location loc, Value x, Value y) {
+  return buildElementwise(b, loc, cast<RankedTensorType>(x.getType()), {x, y},
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return arith::MulFOp::create(nb, l, a[0], a[1]);
+                          });
+}
+
+Value mlir::frond::lowering::castTensor(OpBuilder &b, Location loc, Value t, Type type) {
+  return t.getType() == type ? t : tensor::CastOp::create(b, loc, type, t).getResult();
+}
+
 AffineMap mlir::frond::lowering::droppedDimsMap(MLIRContext *ctx,
                                                 unsigned rank,
                                                 ArrayRef<int64_t> reduced) {

@@ -85,6 +85,12 @@ Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                        ValueRange inputs, BodyFn body);
 
+/// x ⊙ y for two float tensors of one shape (x's type).
+Value multiplyElementwise(OpBuilder &b, Location loc, Value x, Value y);
+
+/// `t` as `type` (a tensor.cast where the static extents differ).
+Value castTensor(OpBuilder &b, Location loc, Value t, Type type);
+
 /// Reduces over `reduced` (sorted dims of inputs[0]): inputs of full rank
 /// read with the identity map, inputs of the reduced rank with the reduced
 /// map. The result drops the reduced dimensions; it starts at `init` and the
