@@ -95,7 +95,9 @@ private:
       };
       int addend = op("sub", ops[0], comp);        // y = x - c
       int next = op("add", sum, addend);           // t = s + y
-      int lost = op("sub", op("sub", next, sum), addend); // c' = (t - s) - y
+      // c' = (t - s) - y; NaN once t is infinite (inf - inf), where the sum
+      // is t itself: no compensation then.
+      int lost = w.nanToZero(op("sub", op("sub", next, sum), addend));
       updates.push_back({it->second, next});
       updates.push_back({it->second + ".c", lost});
       return op("sub", next, lost);                // t - c': the sum, rounded once

@@ -114,6 +114,8 @@ public:
   int positionOf(int x, int dim, int start);
   /// [b, t] bool: t < lengths[b] for the positions of `ids` [b, t].
   int validPositions(int ids, int lengths);
+  /// `x` with NaN elements replaced by 0 (a float node).
+  int nanToZero(int x);
 };
 
 /// Rewrites an attention node's mask and score regions for generation:

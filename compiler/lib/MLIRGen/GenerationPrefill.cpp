@@ -60,10 +60,12 @@ public:
         int sum = w.positionOf(map[size_t(node)], a.seqAxis[size_t(node)], last);
         w.output("cache:" + name, sum);
         // Decode's compensation starts at zero: the prompt's sum is the
-        // cumsum's own (accumulated in f64, rounded once).
+        // cumsum's own (accumulated in f64, rounded once). (sum - sum is a
+        // zero of its shape; NaN where the sum is infinite, hence nanToZero.)
         const graph::Node &s = w.node(sum);
-        w.output("cache:" + name + ".c", w.add("binary", {sum, sum}, s.shape, s.dtype, s.loc,
-                                               {{"kind", Value::ofStr("sub")}}));
+        int zero = w.add("binary", {sum, sum}, s.shape, s.dtype, s.loc,
+                         {{"kind", Value::ofStr("sub")}});
+        w.output("cache:" + name + ".c", w.nanToZero(zero));
       } else {
         w.output("cache:" + name, map[size_t(node)]);
       }

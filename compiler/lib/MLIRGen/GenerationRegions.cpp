@@ -66,6 +66,16 @@ int Writer::validPositions(int ids, int lengths) {
   return add("compare", {pos, len}, bt, "bool", at, {{"kind", Value::ofStr("lt")}});
 }
 
+int Writer::nanToZero(int x) {
+  const graph::Node &n = node(x);
+  Shape shape = n.shape;
+  std::string dtype = n.dtype;
+  Loc at = n.loc;
+  int isNumber = add("compare", {x, x}, shape, "bool", at, {{"kind", Value::ofStr("eq")}});
+  return add("select", {isNumber, x, constant(Value::ofFloat(0.0), "float", at)}, shape, dtype,
+             at);
+}
+
 namespace {
 
 /// One region rebuilt: fresh argument nodes, the query index shifted by
