@@ -67,11 +67,14 @@ void addKernelLoweringPasses(OpPassManager &pm) {
   kernels.addPass(createReconcileUnrealizedCastsPass());
 }
 
-/// Host functions (after serialization): buffers in managed memory, then
-/// everything to the LLVM dialect; gpu-to-llvm also converts the func, cf,
+/// Host functions (after serialization): buffers in managed memory, the
+/// kernels of each block queued on one stream (unless `asyncLaunches` is
+/// off), then everything to the LLVM dialect; gpu-to-llvm also converts the func, cf,
 /// arith, index and memref ops (their ConvertToLLVM interfaces).
-void addHostLoweringPasses(OpPassManager &pm) {
+void addHostLoweringPasses(OpPassManager &pm, bool asyncLaunches) {
   pm.addPass(frond::createFrondHostBuffersToGPU());
+  if (asyncLaunches)
+    pm.addPass(frond::createFrondAsyncGPULaunches());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -135,7 +138,7 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
     pm.addPass(frond::createFrondSerializeGPUModules());
   }
   if (options.lowerHost)
-    addHostLoweringPasses(pm);
+    addHostLoweringPasses(pm, options.asyncLaunches);
 }
 
 void mlir::frond::registerCUDAPipelineDialects(DialectRegistry &registry) {

@@ -111,6 +111,12 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
                      "translation to embed the PTX and call mgpuLaunchKernel. "
                      "Implies serialize"),
       llvm::cl::init(false)};
+  Option<bool> asyncLaunches{
+      *this, "async-launches",
+      llvm::cl::desc("with lower-host: queue the kernels of each host block on one stream "
+                     "and wait only before host code touches memory or the block ends "
+                     "(frond-async-gpu-launches); false: wait after every launch"),
+      llvm::cl::init(true)};
 };
 
 /// frond (tensors) → host functions calling `gpu.launch_func` + one

@@ -592,6 +592,31 @@ def FrondHostBuffersToGPU : Pass<"frond-host-buffers-to-gpu", "ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def FrondAsyncGPULaunches : Pass<"frond-async-gpu-launches", "ModuleOp"> {
+  let summary = "kernel launches, device allocations and frees queued on one stream, waited for only where the host needs it";
+  let description = [{
+    A synchronous `gpu.launch_func` becomes, in the LLVM IR translation, a
+    stream created, the launch, a stream synchronization and a destroy: the
+    host waits for every kernel before it queues the next, and the GPU idles
+    for the launch latency in between. This pass chains, within each block
+    of the host functions (after `frond-host-buffers-to-gpu`), every run of
+    GPU work into one asynchronous stream: launches become `gpu.launch_func
+    async [%token]`, the device allocations and frees that pass left on a
+    stream of their own (`gpu.wait async`, the op, `gpu.wait`) join the
+    chain, and a blocking `gpu.wait [%token]` is placed only before the
+    first op that needs the work done: one that reads or writes memory on
+    the host (a load, a store, a copy, a call, anything with unknown
+    effects or a region) and the block's terminator (a return hands the
+    buffers to the caller). Ops without memory effects, views, `memref.dim`
+    and managed allocations (`gpu.alloc host_shared`, no stream) do not
+    break the chain. Each chain is a single token, so gpu-to-llvm lowers it
+    to one stream (mgpuStreamCreate ... mgpuStreamSynchronize) with no
+    events; stream order keeps the kernels, allocations and frees in
+    program order.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "func::FuncOp"> {
   let summary = "split outermost scf.parallel loops into blocks of GPU threads";
   let description = [{

@@ -16,7 +16,7 @@ launches = 0
 launched = set()
 bad = 0
 for module, kernel, args in re.findall(
-        r'gpu\.launch_func\s+@(\w+)::@(\w+) .*? args\((.*)\)', text):
+        r'gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@(\w+) .*? args\((.*)\)', text):
     launches += 1
     launched.add((module, kernel))
     count = len(re.findall(r'%\w+ : ', args))
