@@ -30,6 +30,15 @@ struct MgpuState {
   std::set<void *> hostFallbacks;            ///< allocations made with malloc
   frond::runtime::BufferPool pool;           ///< freed buffers, for reuse
   CUstream stream = nullptr;                 ///< the one stream, kept
+  // --profile-kernels: events around each launch, read back in batches.
+  struct TimedLaunch {
+    CUfunction kernel;
+    CUevent start, end;
+  };
+  bool profiling = false;
+  std::vector<TimedLaunch> timed; ///< launched, not yet read
+  std::vector<CUevent> spareEvents;
+  frond::runtime::KernelProfile profile;
 };
 
 MgpuState &state() {
@@ -80,12 +89,46 @@ bool check(MgpuState &s, CUresult result, const char *call, const std::string &w
 
 CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
 
+/// An event for timing, reused when one is spare; null (error latched) on
+/// failure. Call with the mutex held and the context ready.
+CUevent timingEvent(MgpuState &s) {
+  if (!s.spareEvents.empty()) {
+    CUevent e = s.spareEvents.back();
+    s.spareEvents.pop_back();
+    return e;
+  }
+  CUevent e = nullptr;
+  return check(s, s.context->driver().eventCreate(&e, 0), "cuEventCreate") ? e : nullptr;
+}
+
+/// Reads the times of the launches timed so far into the profile (waiting
+/// for them to finish) and keeps their events for reuse.
+void readTimedLaunches(MgpuState &s) {
+  if (s.timed.empty() || !s.context)
+    return;
+  const CudaDriver &d = s.context->driver();
+  for (const MgpuState::TimedLaunch &t : s.timed) {
+    float ms = 0;
+    if (check(s, d.eventSynchronize(t.end), "cuEventSynchronize") &&
+        check(s, d.eventElapsedTime(&ms, t.start, t.end), "cuEventElapsedTime"))
+      s.profile.add(s.kernelNames[t.kernel], ms);
+    s.spareEvents.push_back(t.start);
+    s.spareEvents.push_back(t.end);
+  }
+  s.timed.clear();
+}
+
 /// Returns the pool's cached buffers to the driver, all of them or down to
 /// `keepBytes`. Call with the mutex held.
 void releaseCachedBuffers(MgpuState &s, uint64_t keepBytes = 0) {
-  if (!s.context)
+  const frond::runtime::BufferPoolStats &books = s.pool.stats();
+  if (!s.context || books.heldBytes - books.inUseBytes <= keepBytes)
     return;
   const CudaDriver &d = s.context->driver();
+  // Launches are queued (frond-async-gpu-launches): a kernel still queued
+  // may use a buffer freed into the pool, so the stream drains first.
+  if (s.stream)
+    d.streamSynchronize(s.stream);
   s.pool.trim(keepBytes,
               [&](void *block, bool) { d.memFree(reinterpret_cast<CUdeviceptr>(block)); });
 }
@@ -127,6 +170,21 @@ void releaseMgpuCachedBuffers() {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   releaseCachedBuffers(s);
+}
+
+void setMgpuKernelProfiling(bool on) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.profiling = on;
+}
+
+std::vector<frond::runtime::KernelTime> takeMgpuKernelProfile() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  readTimedLaunches(s);
+  std::vector<frond::runtime::KernelTime> out = s.profile.byTotal();
+  s.profile.clear();
+  return out;
 }
 
 std::vector<std::pair<const char *, void *>> mgpuSymbols() {
@@ -210,11 +268,27 @@ extern "C" void frondMgpuLaunchKernel(void *function, intptr_t gridX, intptr_t g
     return;
   const CudaDriver &d = s.context->driver();
   auto fn = static_cast<CUfunction>(function);
-  check(s,
-        d.launchKernel(fn, unsigned(gridX), unsigned(gridY), unsigned(gridZ), unsigned(blockX),
-                       unsigned(blockY), unsigned(blockZ), unsigned(sharedBytes),
-                       asStream(stream), params, extra),
-        "cuLaunchKernel", "kernel " + s.kernelNames[fn]);
+  CUevent start = s.profiling ? timingEvent(s) : nullptr;
+  if (start)
+    check(s, d.eventRecord(start, asStream(stream)), "cuEventRecord");
+  bool launched =
+      check(s,
+            d.launchKernel(fn, unsigned(gridX), unsigned(gridY), unsigned(gridZ),
+                           unsigned(blockX), unsigned(blockY), unsigned(blockZ),
+                           unsigned(sharedBytes), asStream(stream), params, extra),
+            "cuLaunchKernel", "kernel " + s.kernelNames[fn]);
+  if (!start)
+    return;
+  CUevent end = launched ? timingEvent(s) : nullptr;
+  if (end && check(s, d.eventRecord(end, asStream(stream)), "cuEventRecord")) {
+    s.timed.push_back({fn, start, end});
+  } else {
+    s.spareEvents.push_back(start);
+    if (end)
+      s.spareEvents.push_back(end);
+  }
+  if (s.timed.size() >= 4096) // bounded: a long run reads its times as it goes
+    readTimedLaunches(s);
 }
 
 // Generated code creates a stream for every launch, allocation and free,
@@ -284,8 +358,8 @@ extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
     std::free(pointer);
     return;
   }
-  // Launches are synchronous, so no kernel still uses the buffer: it is
-  // kept for the next allocation of its size.
+  // Kept for the next allocation of its size: a kernel still queued may use
+  // the buffer, but the next user's kernels run after it on the one stream.
   if (s.pool.give(pointer)) {
     // Keep at most twice the peak in use (at least 1 GiB) cached.
     releaseCachedBuffers(

@@ -104,6 +104,48 @@ TEST_F(MgpuTest, LaunchReachesTheDriverWithItsArguments) {
   EXPECT_TRUE(std::filesystem::exists(std::string(FROND_TEST_TMP) + "/mgpu-cache"));
 }
 
+// --profile-kernels: each launch between two events on its stream, summed
+// by kernel name. The fake driver's kernels take 1 ms each on its clock.
+TEST_F(MgpuTest, ProfilingTimesEveryLaunchByKernel) {
+  void *module = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  ASSERT_NE(module, nullptr) << takeMgpuError();
+  void *fn = frondMgpuModuleGetFunction(module, "add_one");
+  ASSERT_NE(fn, nullptr) << takeMgpuError();
+  auto *p = static_cast<float *>(frondMgpuMemAlloc(sizeof(float), nullptr, true));
+  *p = 0;
+  int n = 1;
+  void *params[] = {&p, &n};
+  void *stream = frondMgpuStreamCreate();
+  auto launch = [&] { frondMgpuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, stream, params, nullptr, 2); };
+
+  launch(); // before profiling: not timed
+  setMgpuKernelProfiling(true);
+  for (int i = 0; i < 3; ++i)
+    launch();
+  std::vector<frond::runtime::KernelTime> profile = takeMgpuKernelProfile();
+  ASSERT_EQ(profile.size(), 1u);
+  EXPECT_EQ(profile[0].name, "add_one");
+  EXPECT_EQ(profile[0].launches, 3u);
+  EXPECT_FLOAT_EQ(profile[0].totalMs, 3.0f);
+  EXPECT_FLOAT_EQ(profile[0].maxMs, 1.0f);
+  EXPECT_TRUE(takeMgpuKernelProfile().empty()); // taken: starts over
+
+  launch();
+  setMgpuKernelProfiling(false);
+  launch();
+  profile = takeMgpuKernelProfile();
+  ASSERT_EQ(profile.size(), 1u);
+  EXPECT_EQ(profile[0].launches, 1u);
+  EXPECT_EQ(*p, 6.0f); // every launch ran
+  EXPECT_EQ(takeMgpuError(), "");
+  frondMgpuMemFree(p, nullptr);
+  frondMgpuModuleUnload(module);
+  std::string table = frond::runtime::describeKernelProfile(profile);
+  EXPECT_NE(table.find("GPU kernels: 1 launches, 1.000 ms on the GPU"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("  100.0%         1      1000.0  add_one"), std::string::npos) << table;
+}
+
 TEST_F(MgpuTest, DeviceMemoryAndCopies) {
   void *a = frondMgpuMemAlloc(8, nullptr, false);
   void *b = frondMgpuMemAlloc(0, nullptr, true); // zero bytes: still a buffer

@@ -13,6 +13,8 @@
 //   - one kernel runs: `.entry add_one` with parameters (float *p, int n)
 //     adds 1 to p[0..n);
 //   - stream capture records launches and a graph launch replays them;
+//   - a clock that every launch advances by 1 ms (kernels take 1 ms each),
+//     read by events (cuEventRecord, cuEventElapsedTime);
 //   - managed memory (cuMemAllocManaged) is malloc'ed host memory too;
 //   - the calls that move data or run code are logged, one line each
 //     (frondFakeCudaLog), so tests can check what reached the driver.
@@ -46,6 +48,12 @@ struct Graph {
 struct Module {
   std::string text;
 };
+struct Event {
+  float ms = 0;
+};
+
+/// The fake device's clock: milliseconds of kernel time so far.
+float g_clockMs = 0;
 struct Function {
   std::string name;
 };
@@ -89,6 +97,8 @@ void run(const Launch &l) {
   for (int i = 0; i < l.n; ++i)
     l.p[i] += 1.0f;
 }
+
+void takeOneMillisecond() { g_clockMs += 1.0f; }
 
 } // namespace
 
@@ -196,6 +206,8 @@ CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsi
   logCall("cuLaunchKernel " + f->name + " grid " + std::to_string(gx) + "x" +
           std::to_string(gy) + "x" + std::to_string(gz) + " block " + std::to_string(bx) + "x" +
           std::to_string(by) + "x" + std::to_string(bz) + " shared " + std::to_string(shared));
+  if (!(s && s->capturing))
+    takeOneMillisecond();
   if (f->name != "add_one" || !args)
     return kInvalidValue;
   Launch l{reinterpret_cast<float *>(*static_cast<CUdeviceptr *>(args[0])),
@@ -257,11 +269,21 @@ CUresult cuGraphInstantiateWithFlags(Graph **exec, Graph *g, unsigned long long)
   return *exec = new Graph(*g), kOk;
 }
 CUresult cuGraphLaunch(Graph *exec, Stream *) {
-  for (const Launch &l : exec->launches)
+  for (const Launch &l : exec->launches) {
+    takeOneMillisecond();
     run(l);
+  }
   return kOk;
 }
 CUresult cuGraphExecDestroy(Graph *g) { return delete g, kOk; }
 CUresult cuGraphDestroy(Graph *g) { return delete g, kOk; }
+
+CUresult cuEventCreate(Event **e, unsigned) { return *e = new Event, kOk; }
+CUresult cuEventRecord(Event *e, Stream *) { return e->ms = g_clockMs, kOk; }
+CUresult cuEventSynchronize(Event *) { return kOk; }
+CUresult cuEventElapsedTime(float *ms, Event *start, Event *end) {
+  return *ms = end->ms - start->ms, kOk;
+}
+CUresult cuEventDestroy_v2(Event *e) { return delete e, kOk; }
 
 } // extern "C"

@@ -37,6 +37,9 @@ struct Options {
   std::string target = "cpu";      ///< compile --target: cpu or cuda
   std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)
   std::string attentionTiles = "f32"; ///< compile --attention-tiles (cuda): f32, bf16, f16
+  bool profileKernels = false;        ///< --profile-kernels (with --device cuda)
+  long long repeat = 1;               ///< eval --repeat: runs after a warm-up (1: one run)
+  std::string inputsFile;             ///< eval --inputs: the batch from a safetensors file
   std::string device;              ///< --device cpu|cuda ("": run.device)
   // train
   std::string out, resume;          ///< --out DIR, --resume DIR

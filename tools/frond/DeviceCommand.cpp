@@ -66,5 +66,6 @@ jit::CompileOptions frond::cli::jitOptions(const Options &o) {
   options.emulateGPUAttention = o.emulateGPU;
   if (o.device == "cuda")
     options.target = jit::CompileOptions::Target::CUDA;
+  options.gpuAttentionTiles = o.attentionTiles;
   return options;
 }

@@ -7,11 +7,13 @@
 //===----------------------------------------------------------------------===//
 #include "CheckpointInput.h"
 #include "Cli.h"
+#include "EvalInputs.h"
 #include "NumericsReference.h"
 
 #include "frond/JIT/Jit.h"
 #include "frond/MLIRGen/MLIRGen.h"
 #include "frond/runtime/Accuracy.h"
+#include "frond/runtime/CudaMgpu.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Init.h"
 #ifdef FROND_HAVE_REFERENCE
@@ -20,6 +22,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -279,18 +282,64 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
     args.push_back(&p->second);
   }
   std::vector<Tensor> outs;
-  t0 = std::chrono::steady_clock::now();
-  if (!cm->run(args, outs, error)) {
-    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
-    return false;
+  // --repeat N: a warm-up run (left out of --profile-kernels' table), then
+  // N timed runs; runSec is their median.
+  long long runs = o.repeat > 1 ? o.repeat + 1 : 1;
+  std::vector<double> times;
+  for (long long r = 0; r < runs; ++r) {
+    bool warmUp = runs > 1 && r == 0;
+    if (warmUp && o.profileKernels)
+      runtime::cuda::setMgpuKernelProfiling(false);
+    outs.clear();
+    t0 = std::chrono::steady_clock::now();
+    if (!cm->run(args, outs, error)) {
+      std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+      return false;
+    }
+    if (!warmUp)
+      times.push_back(secondsSince(t0));
+    if (warmUp && o.profileKernels)
+      runtime::cuda::setMgpuKernelProfiling(true);
   }
-  runSec = secondsSince(t0);
+  std::sort(times.begin(), times.end());
+  runSec = times[times.size() / 2];
   for (size_t i = 0; i < outs.size(); ++i)
     outputs.push_back({cm->results()[i].name, std::move(outs[i])});
   return true;
 }
 
 } // namespace
+
+/// " (median of N runs after a warm-up)" with --repeat, else "".
+static std::string repeatNote(const Options &o) {
+  return o.repeat > 1 ? " (median of " + std::to_string(o.repeat) + " runs after a warm-up)" : "";
+}
+
+/// eval --gradient: the loss's gradient, compiled and run as training does;
+/// prints its global norm and times.
+static bool evalGradient(const Options &o, EvalSetup &s, DiagEngine &diags,
+                  const std::map<std::string, Tensor> &params) {
+  std::vector<std::pair<std::string, Tensor>> grads;
+  double compileSec = 0, runSec = 0;
+  std::string timing;
+  if (!runJit(o, s, diags, params, grads, compileSec, runSec, timing, /*gradient=*/true))
+    return false;
+  double squares = 0;
+  size_t tensors = 0;
+  for (auto &[name, t] : grads) {
+    if (name.rfind("grad:", 0) != 0)
+      continue;
+    ++tensors;
+    for (int64_t i = 0; i < t.numel(); ++i)
+      squares += double(t.at(i)) * double(t.at(i));
+  }
+  std::printf("gradient: %zu tensors, global norm %.6g\n", tensors, std::sqrt(squares));
+  std::printf("gradient compile: %.3f s (%s)\ngradient run: %.3f s%s\n", compileSec,
+              timing.c_str(), runSec, repeatNote(o).c_str());
+  if (!std::isfinite(squares))
+    std::fprintf(stderr, "frond: warning: the gradient is not finite\n");
+  return true;
+}
 
 /// `frond eval`.
 int evalCommand(const Options &o, const Program &program,
@@ -303,9 +352,27 @@ int evalCommand(const Options &o, const Program &program,
   Options resolved = o;
   resolved.experiment = ck.experiment;
   resolved.variant = ck.variant;
-  EvalSetup s;
-  if (!prepareEval(resolved, program, overrides, diags, s, /*fromData=*/true))
+  std::map<std::string, Tensor> given;
+  std::string error;
+  if (!o.inputsFile.empty() &&
+      !readEvalInputs(o.inputsFile, given, resolved.batch, resolved.seqLen, error)) {
+    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
     return 1;
+  }
+  EvalSetup s;
+  if (!prepareEval(resolved, program, overrides, diags, s, /*fromData=*/given.empty()))
+    return 1;
+  if (!given.empty()) {
+    std::string names;
+    for (auto &[name, t] : given)
+      names += (names.empty() ? "" : ", ") + name;
+    if (!applyEvalInputs(o.inputsFile, s.inst->model.inputs, given, s.inputs, error)) {
+      std::fprintf(stderr, "frond: error: %s\n", error.c_str());
+      return 1;
+    }
+    s.dataNote = names + " from " + o.inputsFile +
+                 (given.size() < s.inputs.size() ? ", the other inputs seeded" : "");
+  }
   std::map<std::string, Tensor> params;
   std::string paramsNote;
   if (o.checkpoint.empty()) {
@@ -349,7 +416,10 @@ int evalCommand(const Options &o, const Program &program,
       std::printf("  %-20s = %.4f  (%lld of %lld scored positions)\n", "accuracy",
                   score.accuracy(), (long long)score.correct, (long long)score.scored);
   }
-  std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
+  std::printf("compile: %.3f s (%s)\nrun: %.3f s%s\n", compileSec, timing.c_str(), runSec,
+              repeatNote(o).c_str());
+  if (o.gradient && !evalGradient(o, s, diags, params))
+    return 1;
   if (!finite)
     std::fprintf(stderr, "frond: warning: a loss is not finite\n");
   return 0;

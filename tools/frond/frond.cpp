@@ -23,6 +23,7 @@
 
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
+#include "frond/runtime/CudaMgpu.h"
 #include "frond/runtime/RunConfig.h"
 
 #include <algorithm>
@@ -114,9 +115,12 @@ options:
                    training compiles it; on cuda its attention backward is
                    the dQ and dK/dV kernels
   --attention-tiles T
-                   compile --target=cuda: the attention kernel's tiles, f32
-                   (default; a thread per query row) or bf16/f16 (tensor-core
-                   mma.sync with f32 accumulation)
+                   compile --target=cuda and --device cuda: the attention
+                   kernel's tiles, f32 (default; a thread per query row) or
+                   bf16/f16 (tensor-core mma.sync with f32 accumulation)
+  --profile-kernels
+                   with --device cuda: time every GPU kernel (CUDA events)
+                   and print, at the end, the GPU time per kernel
   --batch N        eval / check --numerics: batch size (default: train.batch)
   --seq-len T      eval / check --numerics: sequence length (default:
                    train.seq_len)
@@ -174,7 +178,8 @@ const std::map<std::string, std::string> kCommandHelp = {
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
              "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64]\n"
-             "                  [--checkpoint DIR] FILE\n\n"
+             "                  [--checkpoint DIR] [--inputs FILE] [--gradient] [--repeat N]\n"
+             "                  [--device cuda [--profile-kernels]] FILE\n\n"
              "Elaborates the experiment's model, lowers it to frond MLIR and\n"
              "through the CPU pipeline, JIT-compiles it and runs it on one\n"
              "deterministic batch with deterministic parameters (seed S), or with\n"
@@ -186,8 +191,15 @@ const std::map<std::string, std::string> kCommandHelp = {
              "int inputs (e.g. src_len) get seeded values in [1, T-1]. --dtype f64\n"
              "computes in double precision (the same parameters, widened). Prints\n"
              "every loss, the first head's next-token accuracy on the data's labelled\n"
-             "positions, and the compile and run times. Exit status: 0 ok, 1\n"
-             "errors (including constructs the pipeline cannot lower yet).\n"},
+             "positions, and the compile and run times. --inputs FILE takes the\n"
+             "batch from a safetensors file of named inputs (int: I64, float: F32;\n"
+             "batch and length from their shapes; inputs it lacks stay seeded).\n"
+             "--gradient also compiles\n"
+             "and runs the loss's gradient (as training does) and prints its global\n"
+             "norm. --repeat N runs each function once to warm up, then N times,\n"
+             "and prints the median run time (--profile-kernels leaves the warm-up\n"
+             "out of its table). Exit status: 0 ok, 1 errors (including constructs\n"
+             "the pipeline cannot lower yet).\n"},
     {"train",
      "usage: frond train [--experiment N] [--variant V] [--set K=V]... [--out DIR]\n"
      "                   [--steps N] [--eval-every N] [--checkpoint-every N]\n"
@@ -435,6 +447,17 @@ int main(int argc, char **argv) {
         return usageError(flag + " needs a " + (flag == "--seed" ? "non-negative" : "positive") +
                           " integer, not '" + v + "'");
       (flag == "--batch" ? o.batch : flag == "--seq-len" ? o.seqLen : o.seed) = n;
+    } else if (is("--inputs")) {
+      if (!value(o.inputsFile) || o.inputsFile.empty())
+        return usageError("--inputs needs a safetensors file of the model's inputs");
+    } else if (is("--repeat")) {
+      std::string v;
+      if (!value(v)) return usageError("--repeat needs a number");
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1 || n > 100000)
+        return usageError("--repeat needs a number of runs from 1 to 100000, not '" + v + "'");
+      o.repeat = n;
     } else if (is("--steps") || is("--eval-every") || is("--checkpoint-every")) {
       std::string v;
       std::string flag = a.substr(0, a.find('='));
@@ -482,6 +505,8 @@ int main(int argc, char **argv) {
         return usageError("--attention-tiles needs f32, bf16 or f16" +
                           (v.empty() ? "" : ", not '" + v + "'"));
       o.attentionTiles = v;
+    } else if (a == "--profile-kernels") {
+      o.profileKernels = true;
     } else if (a == "--gradient") {
       o.gradient = true;
     } else if (a == "--emulate-gpu-attention") {
@@ -528,6 +553,14 @@ int main(int argc, char **argv) {
                         ", not " + o.command);
   if (!o.device.empty() && !deviceApplies(o.command))
     return usageError("--device applies to check, eval, train, generate and serve");
+  if (o.repeat != 1 && o.command != "eval")
+    return usageError("--repeat applies to eval");
+  if (!o.inputsFile.empty() && o.command != "eval")
+    return usageError("--inputs applies to eval");
+  if (o.gradient && o.command != "eval" && o.command != "compile")
+    return usageError("--gradient applies to compile and eval");
+  if (o.profileKernels && o.device != "cuda")
+    return usageError("--profile-kernels times GPU kernels: add --device cuda");
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   if ((!o.referenceIn.empty() || !o.referenceOut.empty()) && !(o.command == "check" && o.numerics))
@@ -536,11 +569,17 @@ int main(int argc, char **argv) {
   if (!o.referenceIn.empty() && !o.referenceOut.empty())
     return usageError("--reference compares with a saved reference and --save-reference "
                       "saves a new one: give one of them");
+  if (o.profileKernels)
+    frond::runtime::cuda::setMgpuKernelProfiling(true);
   int rc = 0;
   runOnLargeStack([&] {
     bindToMainArena();
     rc = runCommand(o);
   });
+  if (o.profileKernels)
+    std::fputs(frond::runtime::describeKernelProfile(frond::runtime::cuda::takeMgpuKernelProfile())
+                   .c_str(),
+               stdout);
   std::fflush(stdout);
   return rc;
 }

@@ -11,13 +11,15 @@ using namespace frond::runtime::cuda;
 namespace frond::jit {
 
 bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
-                  const std::string &kernelCacheDir, std::string &error) {
+                  const std::string &attentionTiles, const std::string &kernelCacheDir,
+                  std::string &error) {
   CudaDeviceInfo device;
   if (!openMgpuDevice(error, &device))
     return false;
   setMgpuKernelCacheDir(kernelCacheDir);
   mlir::frond::CUDAPipelineOptions options;
   options.chip = chip.empty() ? device.smName() : chip;
+  options.elementType = attentionTiles;
   options.lowerHost = true;
   return cuda::lowerToCUDA(module, options, error);
 }

@@ -22,9 +22,11 @@ namespace frond::jit {
 
 /// Opens device 0, points the kernel cache at `kernelCacheDir` and lowers
 /// `module` through the CUDA pipeline for the device's architecture (or
-/// `chip` when not empty) down to the LLVM dialect. False with `error`.
+/// `chip` when not empty), attention tiles of `attentionTiles` (f32, bf16,
+/// f16), down to the LLVM dialect. False with `error`.
 bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
-                  const std::string &kernelCacheDir, std::string &error);
+                  const std::string &attentionTiles, const std::string &kernelCacheDir,
+                  std::string &error);
 
 /// The mgpu* functions under the names generated code calls them by.
 llvm::orc::SymbolMap mgpuSymbolMap(llvm::orc::MangleAndInterner mangle);

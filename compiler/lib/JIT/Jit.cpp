@@ -114,7 +114,7 @@ std::string describeOptions(const CompileOptions &o) {
                   std::to_string(p.tileK) +
                   " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
   if (o.target == CompileOptions::Target::CUDA)
-    d += " target=cuda chip=" + o.gpuChip;
+    d += " target=cuda chip=" + o.gpuChip + " attention-tiles=" + o.gpuAttentionTiles;
   return d;
 }
 
@@ -266,7 +266,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   if (onGPU) {
     std::string kernelCache =
         options.cacheDir.empty() ? "" : runtime::cuda::defaultKernelCacheDir();
-    if (!lowerForCUDA(module, options.gpuChip, kernelCache, error))
+    if (!lowerForCUDA(module, options.gpuChip, options.gpuAttentionTiles, kernelCache, error))
       return false;
   } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention,
                                  options.chunkLinearAttention)) {

@@ -81,6 +81,9 @@ struct CompileOptions {
   enum class Target { CPU, CUDA } target = Target::CPU;
   /// CUDA: the architecture to compile for ("": device 0's, e.g. sm_90).
   std::string gpuChip;
+  /// CUDA: the attention kernels' tiles, f32 (scalar) or bf16/f16
+  /// (mma.sync tensor cores, f32 accumulation).
+  std::string gpuAttentionTiles = "f32";
 };
 
 /// Where a compile's code came from, and what it cost.

@@ -32,6 +32,7 @@ struct CUstream_st;
 struct CUgraph_st;
 struct CUgraphExec_st;
 struct CUlinkState_st;
+struct CUevent_st;
 using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
@@ -39,6 +40,7 @@ using CUstream = CUstream_st *;
 using CUgraph = CUgraph_st *;
 using CUgraphExec = CUgraphExec_st *;
 using CUlinkState = CUlinkState_st *;
+using CUevent = CUevent_st *;
 /// CUjit_option, CUjitInputType, CUdevice_attribute and
 /// CUstreamCaptureMode are C enums (int-sized).
 using CUjit_option = int;
@@ -123,7 +125,12 @@ using Fn = F *;
     CUresult(CUgraphExec *, CUgraph, unsigned long long))                          \
   X(graphLaunch, cuGraphLaunch, CUresult(CUgraphExec, CUstream))                   \
   X(graphExecDestroy, cuGraphExecDestroy, CUresult(CUgraphExec))                   \
-  X(graphDestroy, cuGraphDestroy, CUresult(CUgraph))
+  X(graphDestroy, cuGraphDestroy, CUresult(CUgraph))                              \
+  X(eventCreate, cuEventCreate, CUresult(CUevent *, unsigned))                     \
+  X(eventRecord, cuEventRecord, CUresult(CUevent, CUstream))                       \
+  X(eventSynchronize, cuEventSynchronize, CUresult(CUevent))                       \
+  X(eventElapsedTime, cuEventElapsedTime, CUresult(float *, CUevent, CUevent))     \
+  X(eventDestroy, cuEventDestroy_v2, CUresult(CUevent))
 
 /// The driver's entry points, resolved from the loaded library.
 struct CudaDriver {

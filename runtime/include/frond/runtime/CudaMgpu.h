@@ -4,8 +4,8 @@
 // produce calls a small runtime by name: mgpuModuleLoadJIT (from a global
 // constructor, once per kernel module), mgpuModuleGetFunction,
 // mgpuStreamCreate / mgpuLaunchKernel / mgpuStreamSynchronize /
-// mgpuStreamDestroy around every launch, mgpuMemAlloc / mgpuMemFree for
-// buffers. Upstream's libmlir_cuda_runtime links libcuda; Frond implements
+// mgpuStreamDestroy around each block's queued launches
+// (frond-async-gpu-launches), mgpuMemAlloc / mgpuMemFree for buffers. Upstream's libmlir_cuda_runtime links libcuda; Frond implements
 // the same ABI (MLIR 22's signatures) on its own driver layer (CudaDriver.h,
 // dlopen'ed), so one binary runs with or without a GPU. The JIT registers
 // these functions under the mgpu* names (mgpuSymbols).
@@ -13,9 +13,12 @@
 // Generated code cannot take an error back, so the functions latch the
 // first failure (the driver call, the CUDA error, the kernel's name) and
 // turn later work into no-ops; the caller of the compiled function reads
-// it with takeMgpuError. Freed buffers are kept for reuse (BufferPool.h),
-// since launches are synchronous; mgpuMemoryStats reports the peak. The
-// stream made for each launch is one stream, created once and kept. An
+// it with takeMgpuError. Freed buffers are kept for reuse (BufferPool.h):
+// every launch, allocation and free is on one stream, created once and
+// kept, so a reused buffer's next kernels run after its last ones; the
+// stream drains before cached buffers go back to the driver.
+// mgpuMemoryStats reports the peak. A kernel fault surfaces at the next
+// wait (CUDA_LAUNCH_BLOCKING=1 makes each launch wait, to find it). An
 // allocation that fails falls back to host memory
 // so that host code after it does not crash before the error is read.
 //
@@ -29,6 +32,7 @@
 
 #include "frond/runtime/BufferPool.h"
 #include "frond/runtime/CudaDevice.h"
+#include "frond/runtime/KernelProfile.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +58,14 @@ frond::runtime::BufferPoolStats mgpuMemoryStats();
 
 /// Returns the buffers kept for reuse to the driver (cuMemFree).
 void releaseMgpuCachedBuffers();
+
+/// Times every kernel launch from now on (a CUDA event before and after
+/// it), or stops timing.
+void setMgpuKernelProfiling(bool on);
+
+/// GPU time per kernel since profiling began or the last call, waiting
+/// for the kernels still queued; the largest total first.
+std::vector<frond::runtime::KernelTime> takeMgpuKernelProfile();
 
 /// Each mgpu* function under the name generated code calls it by.
 std::vector<std::pair<const char *, void *>> mgpuSymbols();
