@@ -2,7 +2,11 @@
 #include "frond/Pipelines/RunPasses.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <string>
 
 using namespace mlir;
 
@@ -20,8 +24,10 @@ bool frond::runPasses(ModuleOp module, llvm::function_ref<void(OpPassManager &)>
     return success();
   });
   PassManager pm(ctx);
+  const char *verifyEach = std::getenv("FROND_VERIFY_EACH");
+  pm.enableVerifier(verifyEach && *verifyEach && std::string(verifyEach) != "0");
   build(pm);
-  if (succeeded(pm.run(module)))
+  if (succeeded(pm.run(module)) && succeeded(verify(module)))
     return true;
   error = (what + " failed:\n").str() + diagText;
   return false;

@@ -36,3 +36,20 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A use other than a call (here the function as a value) has no launch.
+module attributes {gpu.container_module} {
+  func.func @host() {
+    // expected-error @below {{a frond.gpu_kernel declaration is only called, with the grid sizes first}}
+    %f = func.constant @k_launch : (index, index, index) -> ()
+    return
+  }
+  func.func private @k_launch(index, index, index) attributes {frond.gpu_kernel = @k::@k}
+  gpu.module @k {
+    gpu.func @k() kernel attributes {known_block_size = array<i32: 32, 1, 1>} {
+      gpu.return
+    }
+  }
+}
