@@ -16,6 +16,9 @@ void mlir::frond::addLowerToLinalgPasses(OpPassManager &pm, bool fuse) {
   pm.addNestedPass<func::FuncOp>(createFrondLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Weight gradients: the per-sample products and their sum over the batch
+  // as one contraction.
+  pm.addNestedPass<func::FuncOp>(createFrondFoldBatchSums());
   if (fuse) {
     pm.addNestedPass<func::FuncOp>(createFrondFuseElementwise());
     pm.addPass(createCanonicalizerPass());

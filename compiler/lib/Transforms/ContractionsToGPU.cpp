@@ -13,6 +13,14 @@
 // (staging, then the products), their accumulators kept in a buffer per
 // thread between stages, as a GPU would keep them in registers.
 //
+// Split-K: a contraction with few output tiles (a weight gradient
+// [d, d] summed over every token) would leave most of a GPU idle, each
+// block walking all of K. When M, N and the batch loops are static and
+// give fewer than kMinBlocks tiles, the depth tiles are divided among S
+// blocks per output tile (S decided at run time from K); each writes its
+// partial sums to a workspace [S, batch, M, N], and a second kernel adds
+// them to C in split order, so the result does not depend on scheduling.
+//
 //===----------------------------------------------------------------------===//
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
@@ -43,6 +51,10 @@ namespace {
 /// Threads per block along M and along N.
 constexpr int64_t kThreadRows = 16, kThreadCols = 16;
 constexpr int64_t kThreads = kThreadRows * kThreadCols;
+
+/// Split-K: contractions with fewer output tiles than kMinBlocks split K
+/// into at most kMaxSplits parts of at least kMinDepthTilesPerSplit tiles.
+constexpr int64_t kMinBlocks = 128, kMaxSplits = 16, kMinDepthTilesPerSplit = 8;
 
 /// A contraction this pass rewrites: its operands and loop groups.
 struct Contraction {
@@ -77,6 +89,7 @@ struct TiledKernel {
   int64_t tileM, tileN, tileK;
   Value a, b, out;
   SmallVector<Value> loopSizes; ///< one per loop of the op
+  Value workspace, splits;      ///< split-K: [S, batch, M, N] and S; else null
 
   int64_t rowsPerThread() const { return tileM / kThreadRows; }
   int64_t colsPerThread() const { return tileN / kThreadCols; }
@@ -94,6 +107,8 @@ Value groupSize(OpBuilder &b, Location loc, ArrayRef<Value> sizes, ArrayRef<unsi
 /// Sets `iv[l]` for the loops `loops` from their flattened coordinate.
 void delinearizeInto(OpBuilder &b, Location loc, Value flat, ArrayRef<Value> sizes,
                      ArrayRef<unsigned> loops, SmallVectorImpl<Value> &iv) {
+  if (loops.empty())
+    return;
   if (loops.size() == 1) {
     iv[loops[0]] = flat;
     return;
@@ -133,6 +148,7 @@ struct GroupSizes {
 struct BlockOrigin {
   SmallVector<Value> iv; ///< batch loops set, others null
   Value m0, n0;
+  Value batch, split; ///< split-K: the flat batch coordinate and the split
 };
 
 /// One element a thread stages from an operand at every depth step: its
@@ -238,15 +254,19 @@ void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
   const linalg::ContractionDimensions &dims = kernel.c->dims;
   // The coordinates of the thread's rows (its columns): an inside flag and
   // the M (N) loops' values.
+  struct Coord {
+    Value inside, flat;
+    SmallVector<Value> iv;
+  };
   auto coords = [&](Value origin, Value first, int64_t stride, int64_t count, Value bound,
                     ArrayRef<unsigned> loops) {
-    SmallVector<std::pair<Value, SmallVector<Value>>> out;
+    SmallVector<Coord> out;
     for (int64_t i = 0; i < count; ++i) {
       Value x = arith::AddIOp::create(
           b, loc, origin, arith::AddIOp::create(b, loc, first, cIdx(b, loc, i * stride)));
       SmallVector<Value> iv(kernel.loopSizes.size(), Value());
       delinearizeInto(b, loc, x, kernel.loopSizes, loops, iv);
-      out.push_back({lessThan(b, loc, x, bound), iv});
+      out.push_back({lessThan(b, loc, x, bound), x, iv});
     }
     return out;
   };
@@ -254,16 +274,23 @@ void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
   auto cols = coords(block.n0, tx, kThreadCols, kernel.colsPerThread(), sizes.n, dims.n);
   for (auto [i, row] : llvm::enumerate(rows))
     for (auto [j, col] : llvm::enumerate(cols)) {
-      Value inside = arith::AndIOp::create(b, loc, row.first, col.first);
+      Value inside = arith::AndIOp::create(b, loc, row.inside, col.inside);
       scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location tl) {
         SmallVector<Value> iv(block.iv);
         for (unsigned l : dims.m)
-          iv[l] = row.second[l];
+          iv[l] = row.iv[l];
         for (unsigned l : dims.n)
-          iv[l] = col.second[l];
+          iv[l] = col.iv[l];
+        Value partial = acc[i * cols.size() + j];
+        if (kernel.workspace) { // split-K: the partial sums, added later
+          memref::StoreOp::create(tb, tl, partial, kernel.workspace,
+                                  ValueRange{block.split, block.batch, row.flat, col.flat});
+          scf::YieldOp::create(tb, tl);
+          return;
+        }
         SmallVector<Value> at = operandIndices(tb, tl, kernel.c->mapC, iv);
         Value old = memref::LoadOp::create(tb, tl, kernel.out, at);
-        Value sum = arith::AddFOp::create(tb, tl, old, acc[i * cols.size() + j]);
+        Value sum = arith::AddFOp::create(tb, tl, old, partial);
         memref::StoreOp::create(tb, tl, sum, kernel.out, at);
         scf::YieldOp::create(tb, tl);
       });
@@ -280,8 +307,14 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
                    groupSize(b, loc, loopSizes, dims.k)};
   BlockOrigin block;
   block.iv.assign(loopSizes.size(), Value());
+  // Grid z: batch x splits (split-K), the split fastest.
+  block.batch = blockIds[2];
+  if (kernel.splits) {
+    block.batch = arith::DivUIOp::create(b, loc, blockIds[2], kernel.splits);
+    block.split = arith::RemUIOp::create(b, loc, blockIds[2], kernel.splits);
+  }
   if (!dims.batch.empty())
-    delinearizeInto(b, loc, blockIds[2], loopSizes, dims.batch, block.iv);
+    delinearizeInto(b, loc, block.batch, loopSizes, dims.batch, block.iv);
   block.m0 = arith::MulIOp::create(b, loc, blockIds[1], cIdx(b, loc, kernel.tileM));
   block.n0 = arith::MulIOp::create(b, loc, blockIds[0], cIdx(b, loc, kernel.tileN));
   Value as = tiles[0], bs = tiles[1];
@@ -298,6 +331,15 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
     stageOperand(sb, loc, kernel, sizes, plans.second, kernel.b, kernel.c->mapB, k0, bs);
   };
   Value depthTiles = arith::CeilDivUIOp::create(b, loc, sizes.k, cIdx(b, loc, kernel.tileK));
+  // The depth tiles this block takes: all, or its split's share.
+  Value firstTile = cIdx(b, loc, 0), endTile = depthTiles;
+  if (kernel.splits) {
+    Value share = arith::CeilDivUIOp::create(b, loc, depthTiles, kernel.splits);
+    firstTile = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, block.split, share),
+                                       depthTiles);
+    endTile = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, firstTile, share),
+                                     depthTiles);
+  }
   Value zero = cFloat(b, loc, b.getF32Type(), 0.0);
   auto k0Of = [&](OpBuilder &kb, Value kt) {
     return arith::MulIOp::create(kb, loc, kt, cIdx(kb, loc, kernel.tileK));
@@ -307,7 +349,7 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
     Plans plans = plan(b, tid);
     SmallVector<Value> init(kernel.accumulators(), zero);
     auto loop = scf::ForOp::create(
-        b, loc, cIdx(b, loc, 0), depthTiles, cIdx(b, loc, 1), init,
+        b, loc, firstTile, endTile, cIdx(b, loc, 1), init,
         [&](OpBuilder &lb, Location ll, Value kt, ValueRange acc) {
           // The first barrier: nobody still reads the tiles being replaced.
           gpu::BarrierOp::create(lb, ll);
@@ -334,8 +376,8 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
   forEach(b, loc, threads, [&](OpBuilder &tb, Value t) {
     storeAcc(tb, t, SmallVector<Value>(kernel.accumulators(), zero));
   });
-  forEach(b, loc, depthTiles, [&](OpBuilder &lb, Value kt) {
-    Value k0 = k0Of(lb, kt);
+  forEach(b, loc, arith::SubIOp::create(b, loc, endTile, firstTile), [&](OpBuilder &lb, Value i) {
+    Value k0 = k0Of(lb, arith::AddIOp::create(lb, loc, firstTile, i));
     forEach(lb, loc, threads, [&](OpBuilder &tb, Value t) { stage(tb, plan(tb, t), k0); });
     forEach(lb, loc, threads, [&](OpBuilder &tb, Value t) {
       storeAcc(tb, t, multiplyTiles(tb, loc, kernel, t, as, bs, loadAcc(tb, t)));
@@ -343,6 +385,67 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
   });
   forEach(b, loc, threads, [&](OpBuilder &tb, Value t) {
     accumulateOutputs(tb, loc, kernel, block, sizes, t, loadAcc(tb, t));
+  });
+}
+
+/// Split-K applies when M, N and the batch loops are static and make fewer
+/// than kMinBlocks output tiles, and K can have two splits. Returns the
+/// number of output tiles then, else 0.
+int64_t splitKTiles(const Contraction &c, int64_t tileM, int64_t tileN, int64_t tileK) {
+  SmallVector<int64_t> ranges = linalg::LinalgOp(c.op).getStaticLoopRanges();
+  auto size = [&](ArrayRef<unsigned> loops) -> int64_t {
+    int64_t n = 1;
+    for (unsigned l : loops) {
+      if (ShapedType::isDynamic(ranges[l]))
+        return -1;
+      n *= ranges[l];
+    }
+    return n;
+  };
+  int64_t m = size(c.dims.m), n = size(c.dims.n), batch = size(c.dims.batch), k = size(c.dims.k);
+  if (m < 0 || n < 0 || batch < 0)
+    return 0;
+  int64_t tiles = llvm::divideCeil(m, tileM) * llvm::divideCeil(n, tileN) * batch;
+  bool deepEnough = k < 0 || llvm::divideCeil(k, tileK) >= 2 * kMinDepthTilesPerSplit;
+  return tiles > 0 && tiles < kMinBlocks && deepEnough ? tiles : 0;
+}
+
+/// The split-K sum: thread e of the grid adds the partial sums
+/// workspace[0 .. S, batch, m, n] in order to C at output e (flat over
+/// batch x M x N). Emulated, the same body runs for each thread in turn.
+void buildSplitSum(OpBuilder &b, Location loc, const Contraction &c, ValueRange args,
+                   ArrayRef<Value> blockIds, Value tid) {
+  Value out = args[0], workspace = args[1], splits = args[2];
+  SmallVector<Value> sizes(args.begin() + 3, args.end());
+  const linalg::ContractionDimensions &dims = c.dims;
+  Value batch = groupSize(b, loc, sizes, dims.batch), m = groupSize(b, loc, sizes, dims.m),
+        n = groupSize(b, loc, sizes, dims.n);
+  Value e = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, blockIds[0], cIdx(b, loc, kThreads)), tid);
+  Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, batch, m), n);
+  scf::IfOp::create(b, loc, lessThan(b, loc, e, total), [&](OpBuilder &tb, Location tl) {
+    // e = (batch x M + m) x N + n (divisions rather than
+    // affine.delinearize_index, whose lowering fails on a unit basis).
+    Value nAt = arith::RemUIOp::create(tb, tl, e, n);
+    Value rows = arith::DivUIOp::create(tb, tl, e, n);
+    Value mAt = arith::RemUIOp::create(tb, tl, rows, m);
+    Value bAt = arith::DivUIOp::create(tb, tl, rows, m);
+    SmallVector<Value> iv(sizes.size(), Value());
+    delinearizeInto(tb, tl, bAt, sizes, dims.batch, iv);
+    delinearizeInto(tb, tl, mAt, sizes, dims.m, iv);
+    delinearizeInto(tb, tl, nAt, sizes, dims.n, iv);
+    SmallVector<Value> at = operandIndices(tb, tl, c.mapC, iv);
+    Value old = memref::LoadOp::create(tb, tl, out, at);
+    auto sum = scf::ForOp::create(
+        tb, tl, cIdx(tb, tl, 0), splits, cIdx(tb, tl, 1), ValueRange{old},
+        [&](OpBuilder &lb, Location ll, Value split, ValueRange acc) {
+          Value part = memref::LoadOp::create(
+              lb, ll, workspace,
+              ValueRange{split, bAt, mAt, nAt});
+          scf::YieldOp::create(lb, ll, ValueRange{arith::AddFOp::create(lb, ll, acc[0], part)});
+        });
+    memref::StoreOp::create(tb, tl, sum.getResult(0), out, at);
+    scf::YieldOp::create(tb, tl);
   });
 }
 
@@ -412,7 +515,7 @@ struct FrondContractionsToGPU
     SmallVector<Value> args{op.getDpsInputs()[0], op.getDpsInputs()[1], op.getDpsInits()[0]};
     for (Range range : op.createLoopRanges(b, loc))
       args.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
-    ArrayRef<Value> hostSizes = ArrayRef<Value>(args).drop_front(3);
+    SmallVector<Value> hostSizes(args.begin() + 3, args.end()); // args grows below
 
     frond::gpuattn::KernelLaunch launch;
     Value one = cIdx(b, loc, 1);
@@ -420,16 +523,37 @@ struct FrondContractionsToGPU
       return arith::CeilDivUIOp::create(b, loc, groupSize(b, loc, hostSizes, loops),
                                         cIdx(b, loc, tile));
     };
-    launch.grid = {blocks(c.dims.n, tileN), blocks(c.dims.m, tileM),
-                   c.dims.batch.empty() ? one : groupSize(b, loc, hostSizes, c.dims.batch)};
+    Value batch = c.dims.batch.empty() ? one : groupSize(b, loc, hostSizes, c.dims.batch);
+    launch.grid = {blocks(c.dims.n, tileN), blocks(c.dims.m, tileM), batch};
+    // Split-K: S = the depth tiles / kMinDepthTilesPerSplit, at most
+    // kMaxSplits and at most what brings the blocks to kMinBlocks.
+    Value workspace, splits;
+    int64_t tiles = splitKTiles(c, tileM, tileN, tileK);
+    if (tiles) {
+      Value depthTiles = blocks(c.dims.k, tileK);
+      Value bySize = arith::CeilDivUIOp::create(b, loc, depthTiles,
+                                                cIdx(b, loc, kMinDepthTilesPerSplit));
+      int64_t most = std::min<int64_t>(kMaxSplits, llvm::divideCeil(kMinBlocks, tiles));
+      splits = arith::MaxUIOp::create(
+          b, loc, one, arith::MinUIOp::create(b, loc, bySize, cIdx(b, loc, most)));
+      launch.grid[2] = arith::MulIOp::create(b, loc, batch, splits);
+      int64_t dyn = ShapedType::kDynamic;
+      workspace = frond::gpuattn::allocLike(
+          b, loc, {dyn, dyn, dyn, dyn}, b.getF32Type(),
+          {splits, batch, groupSize(b, loc, hostSizes, c.dims.m),
+           groupSize(b, loc, hostSizes, c.dims.n)});
+      args.append({workspace, splits});
+    }
     // Contractions of the same maps and operand types (a layer's q, k and
     // v projections, every layer's) run the same kernel.
-    std::string key = kernelKey(c);
+    std::string key = kernelKey(c) + (tiles ? ";split" : "");
     if (!emulate) {
       if (func::FuncOp launcher = launchers.lookup(key)) {
         SmallVector<Value> operands(launch.grid);
         operands.append(args);
         func::CallOp::create(b, loc, launcher, operands);
+        if (tiles)
+          sumSplits(b, loc, c, key, args, counter);
         op->erase();
         return;
       }
@@ -449,19 +573,64 @@ struct FrondContractionsToGPU
       launch.numThreads = kThreads;
       launch.into = moduleForNextKernel(loc);
     }
-    bool emulated = emulate;
-    int64_t tm = tileM, tn = tileN, tk = tileK;
-    launch.body = [&c, loc, emulated, tm, tn, tk](OpBuilder &kb, ValueRange kargs,
-                                               ArrayRef<Value> blockIds, Value tid,
-                                               ValueRange tiles) {
-      TiledKernel kernel{&c, tm, tn, tk, kargs[0], kargs[1], kargs[2], {}};
-      kernel.loopSizes.assign(kargs.begin() + 3, kargs.end());
-      buildBlock(kb, loc, kernel, blockIds, tid, tiles, emulated);
+    bool emulated = emulate, split = tiles != 0;
+    int64_t tm = tileM, tn = tileN, tk = tileK, loops = int64_t(hostSizes.size());
+    launch.body = [&c, loc, emulated, split, tm, tn, tk, loops](
+                      OpBuilder &kb, ValueRange kargs, ArrayRef<Value> blockIds, Value tid,
+                      ValueRange workgroupTiles) {
+      TiledKernel kernel{&c, tm, tn, tk, kargs[0], kargs[1], kargs[2], {}, {}, {}};
+      kernel.loopSizes.assign(kargs.begin() + 3, kargs.begin() + 3 + loops);
+      if (split) {
+        kernel.workspace = kargs[3 + loops];
+        kernel.splits = kargs[4 + loops];
+      }
+      buildBlock(kb, loc, kernel, blockIds, tid, workgroupTiles, emulated);
     };
     frond::gpuattn::emitLaunch(b, loc, getOperation(), launch, args, emulate);
     if (!emulate)
       launchers[key] = getOperation().lookupSymbol<func::FuncOp>(launch.name + "_launch");
+    if (tiles)
+      sumSplits(b, loc, c, key, args, counter);
     op->erase();
+  }
+
+  /// After a split-K matmul (`args`: a, b, C, the loop sizes, the
+  /// workspace, S): the kernel adding the partial sums to C, then the
+  /// workspace freed.
+  void sumSplits(OpBuilder &b, Location loc, const Contraction &c, const std::string &matmulKey,
+                 ArrayRef<Value> args, int64_t &counter) {
+    Value workspace = args[args.size() - 2], splits = args.back();
+    ArrayRef<Value> sizes = args.slice(3, args.size() - 5);
+    SmallVector<Value> sumArgs{args[2], workspace, splits};
+    sumArgs.append(sizes.begin(), sizes.end());
+    Value outputs = arith::MulIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, groupSize(b, loc, sizes, c.dims.batch),
+                              groupSize(b, loc, sizes, c.dims.m)),
+        groupSize(b, loc, sizes, c.dims.n));
+    frond::gpuattn::KernelLaunch launch;
+    Value one = cIdx(b, loc, 1);
+    launch.grid = {arith::CeilDivUIOp::create(b, loc, outputs, cIdx(b, loc, kThreads)), one, one};
+    std::string key = matmulKey + ";sum";
+    func::FuncOp launcher = emulate ? func::FuncOp() : launchers.lookup(key);
+    if (launcher) {
+      SmallVector<Value> operands(launch.grid);
+      operands.append(sumArgs);
+      func::CallOp::create(b, loc, launcher, operands);
+    } else {
+      launch.name = frond::gpuattn::uniqueKernelName(getOperation(), c.op, counter, "splitk_sum");
+      launch.numThreads = kThreads;
+      if (!emulate)
+        launch.into = moduleForNextKernel(loc);
+      launch.body = [&c, loc](OpBuilder &kb, ValueRange kargs, ArrayRef<Value> blockIds,
+                              Value tid, ValueRange) {
+        buildSplitSum(kb, loc, c, kargs, blockIds, tid);
+      };
+      frond::gpuattn::emitLaunch(b, loc, getOperation(), launch, sumArgs, emulate);
+      if (!emulate)
+        launchers[key] = getOperation().lookupSymbol<func::FuncOp>(launch.name + "_launch");
+    }
+    memref::DeallocOp::create(b, loc, workspace);
   }
 };
 

@@ -183,3 +183,54 @@ func.func @left_alone(%dy: memref<?x?x64xf32>, %x: memref<?x?x64xf32>, %g: memre
   }
   return
 }
+
+// -----
+
+// Split-K: a weight gradient dW [64, 32] = sum over b, t of dY[b, t, n] x
+// X[b, t, k] has one output tile (M, N static) and a K of b x t tokens.
+// S = ceil(K tiles / 8), at most 16, blocks (1, 1, S); block z takes split
+// z % S: its share of the depth tiles, its partial sums stored to a
+// workspace [S, 1, 64, 32]. A second kernel (one thread per output) adds
+// the S partial sums to C in split order; the workspace is freed after.
+// CHECK-LABEL: func.func @weight_grad
+// CHECK: %[[KT:.*]] = arith.ceildivui %{{.*}}, %c16
+// CHECK: %[[BY8:.*]] = arith.ceildivui %[[KT]], %c8
+// CHECK: %[[MIN:.*]] = arith.minui %[[BY8]], %c16
+// CHECK: %[[S:.*]] = arith.maxui %[[MIN]], %c1
+// CHECK: %[[ALLOC:.*]] = memref.alloc(%[[S]]) : memref<?x1x64x32xf32>
+// CHECK: %[[WS:.*]] = memref.cast %[[ALLOC]]
+// CHECK: call @weight_grad_matmul_0_launch(%c1, %c1, %[[S]], %[[DY:.*]], %[[X:.*]], %[[DW:.*]], %c64, %c32, %{{.*}}, %{{.*}}, %[[WS]], %[[S]])
+// CHECK: call @weight_grad_splitk_sum_{{[0-9]+}}_launch(%c8, %c1, %c1, %[[DW]], %[[WS]], %[[S]], %c64, %c32,
+// CHECK: memref.dealloc %[[ALLOC]]
+// CHECK: gpu.func @weight_grad_matmul_0(
+// CHECK-SAME: %[[KWS:arg[0-9]+]]: memref<?x?x?x?xf32>, %[[KS:arg[0-9]+]]: index) kernel
+// CHECK: %[[Z:.*]] = gpu.block_id z
+// CHECK-DAG: %[[SPLIT:.*]] = arith.remui %[[Z]], %[[KS]]
+// CHECK-DAG: %[[SHARE:.*]] = arith.ceildivui %{{.*}}, %[[KS]]
+// CHECK: scf.for %{{.*}} = %[[FIRST:.*]] to %[[END:.*]] step %c1 iter_args(
+// CHECK: memref.store %{{.*}}, %[[KWS]][%[[SPLIT]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x?x?xf32>
+// CHECK-NOT: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<64x32xf32>
+// CHECK: gpu.func @weight_grad_splitk_sum_{{[0-9]+}}(
+// CHECK: %[[OLD:.*]] = memref.load %{{.*}} : memref<64x32xf32>
+// CHECK: %[[SUM:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%[[ACC:.*]] = %[[OLD]]) -> (f32) {
+// CHECK: memref.load %{{.*}} : memref<?x?x?x?xf32>
+// CHECK: arith.addf %[[ACC]]
+// CHECK: memref.store %[[SUM]], %{{.*}} : memref<64x32xf32>
+// EMU-LABEL: func.func @weight_grad
+// EMU-NOT: gpu.
+// EMU: memref.alloc(%{{.*}}) : memref<?x1x64x32xf32>
+// EMU-NOT: gpu.
+// EMU: memref.dealloc
+#dy = affine_map<(n, k, b, t) -> (b, t, n)>
+#xs = affine_map<(n, k, b, t) -> (b, t, k)>
+#dw = affine_map<(n, k, b, t) -> (n, k)>
+func.func @weight_grad(%dy: memref<?x?x64xf32>, %x: memref<?x?x32xf32>, %dw: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [#dy, #xs, #dw], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy, %x : memref<?x?x64xf32>, memref<?x?x32xf32>) outs(%dw : memref<64x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %o, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

@@ -468,7 +468,14 @@ def FrondContractionsToGPU : Pass<"frond-contractions-to-gpu", "ModuleOp"> {
 
     so each element of A and B is read from global memory
     N / tile-n (M / tile-m) times instead of N (M) times. The tile sizes
-    are multiples of 16. Contractions of the same indexing maps and
+    are multiples of 16. Split-K: when M, N and the batch loops are static
+    and make fewer than 128 output tiles (a weight gradient [d, d] summed
+    over every token), the grid's z also counts S splits of the depth
+    tiles (S = ceil(K tiles / 8) at run time, at most 16 and at most what
+    brings the blocks to 128); each block stores its partial sums to a
+    workspace [S, batch, M, N] (memref.alloc'ed around the launch), and a
+    second kernel, one thread per output, adds them to C in split order,
+    so the result does not depend on the order blocks run in. Contractions of the same indexing maps and
     operand types (a layer's q, k and v projections, every layer's) launch
     one kernel; the kernels share `gpu.module`s of at most 64
     (`@frond_matmuls`, ...) and their workgroup tiles, so
@@ -615,6 +622,27 @@ def FrondAsyncGPULaunches : Pass<"frond-async-gpu-launches", "ModuleOp"> {
     program order.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def FrondFoldBatchSums : Pass<"frond-fold-batch-sums", "func::FuncOp"> {
+  let summary = "a sum over a contraction's parallel loops folded into the contraction";
+  let description = [{
+    The gradient of a linear layer's weight comes out of autodiff as a
+    per-sample product summed over the batch: `frond.matmul` [b, n, t] x
+    [b, t, k] → [b, n, k], then `frond.reduce sum` over b. On linalg
+    tensors that is a contraction with b a parallel (batch) loop into a
+    zero-filled [b, n, k], then a generic summing dimension 0. This pass
+    rewrites the pair into one contraction whose loops the sum reduced are
+    reductions too, accumulating into the sum's init: no [b, n, k]
+    intermediate, and a contraction of K = b x t with a static [n, k]
+    output (which frond-contractions-to-gpu can split over K). It applies
+    when the sum's input map is the identity, its body is `in + out`, its
+    reduced loops are exactly those its output map drops, and the
+    contraction (one use, `linalg::isaContractionOpInterface`) accumulates
+    into a tensor filled with 0.0. The sum's order changes (one pass over
+    b x t instead of per sample, then over b).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "func::FuncOp"> {
