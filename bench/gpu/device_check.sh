@@ -4,10 +4,13 @@
 #
 #   bench/gpu/device_check.sh references DIR
 #       Here (libtorch present): saves each experiment's libtorch results
-#       (`frond check --numerics --save-reference`) as DIR/<name>.ref.
+#       (`frond check --numerics --save-reference`) as DIR/<name>.ref, and
+#       with eager bf16 attention (the yardstick of bf16 tiles, checked
+#       here through the emulated kernels) as DIR/<name>.bf16.ref.
 #   bench/gpu/device_check.sh run FROND DIR OUT
 #       There (no MLIR, no libtorch: the portable frond): `frond devices`,
-#       then per experiment `check --numerics --device cuda --reference`,
+#       then per experiment `check --numerics --device cuda --reference`
+#       with f32 and with bf16 attention tiles,
 #       `train --device cuda` for STEPS steps (default 20) and `generate
 #       --device cuda`, and the GPU compile times; every command's output
 #       goes to OUT/<name>.<step>.log and a summary table to OUT/summary.md.
@@ -20,7 +23,7 @@ cd "$(dirname "$0")/../.."
 
 sizes=(--batch 2 --seq-len 16)
 experiments=${EXPERIMENTS:-$(ls experiments/*.spec | xargs -n1 basename | sed 's/\.spec$//')}
-usage() { sed -n '4,15p' "$0" >&2; exit 2; }
+usage() { sed -n '4,18p' "$0" >&2; exit 2; }
 
 case "${1:-}" in
 references)
@@ -31,6 +34,8 @@ references)
     echo "== $e: saving the libtorch reference"
     build/bin/frond check "experiments/$e.spec" --numerics "${sizes[@]}" \
       --save-reference "$dir/$e.ref" | tail -2 || echo "   (failed: $e)"
+    build/bin/frond check "experiments/$e.spec" --numerics "${sizes[@]}" --emulate-gpu-attention \
+      --attention-tiles bf16 --save-reference "$dir/$e.bf16.ref" | tail -2 || echo "   (failed: $e, bf16)"
   done
   ;;
 run)
@@ -44,8 +49,8 @@ run)
     echo
     "$frond" devices 2>&1 | sed 's/^/    /'
     echo
-    echo "| experiment | numerics vs libtorch | train ($steps steps) | generate | compile s (gradient) |"
-    echo "| --- | --- | --- | --- | ---: |"
+    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | generate | compile s (gradient) |"
+    echo "| --- | --- | --- | --- | --- | ---: |"
   } >"$summary"
   "$frond" devices >"$out/devices.log" 2>&1 || { echo "no GPU: see $out/devices.log" >&2; exit 1; }
   verdict() { [ "$1" -eq 0 ] && echo ok || echo "FAILED ($1)"; }
@@ -55,6 +60,9 @@ run)
     "$frond" check "$spec" --numerics --device cuda "${sizes[@]}" --reference "$dir/$e.ref" \
       >"$out/$e.numerics.log" 2>&1
     numerics=$(verdict $?)
+    "$frond" check "$spec" --numerics --device cuda --attention-tiles bf16 "${sizes[@]}" \
+      --reference "$dir/$e.bf16.ref" >"$out/$e.numerics-bf16.log" 2>&1
+    numerics16=$(verdict $?)
     "$frond" train "$spec" --device cuda --steps "$steps" "${sizes[@]}" --out "$out/run-$e" \
       >"$out/$e.train.log" 2>&1
     train=$(verdict $?)
@@ -66,7 +74,7 @@ run)
     t0=$(date +%s.%N)
     "$frond" compile "$spec" --target=cuda --emit=ptx --gradient >/dev/null 2>"$out/$e.compile.log"
     compile=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-    echo "| $e | $numerics | $train | $generate | $compile |" >>"$summary"
+    echo "| $e | $numerics | $numerics16 | $train | $generate | $compile |" >>"$summary"
   done
   cat "$summary"
   ;;

@@ -139,6 +139,25 @@ TEST(Reference, CausalSoftmaxAttention) {
   expectClose(run(b.g, {{"q", q}, {"k", k}, {"v", v}}), want);
 }
 
+// Eager bf16 attention (the yardstick for bf16 attention tiles): every
+// op's result rounded to bf16. Against the same maths done step by step
+// on bf16 tensors (tolerance: one bf16 rounding of the output, 2^-8
+// relative), and clearly away from f32 (the rounding is really there).
+TEST(Reference, EagerBf16Attention) {
+  Builder b = attentionGraph(causalRegion(), nullptr, 0.5);
+  Tensor q = randn({1, 2, 6, 8}, 1), k = randn({1, 2, 6, 8}, 2), v = randn({1, 2, 6, 8}, 3);
+  DiagEngine diags;
+  Outputs out = runReference(b.g, {{"q", q}, {"k", k}, {"v", v}}, {}, diags, /*fp64=*/false,
+                             at::kBFloat16);
+  ASSERT_FALSE(diags.hasErrors()) << diags.render();
+  auto bf = [](const Tensor &t) { return t.to(at::kBFloat16).to(at::kFloat); };
+  Tensor s = bf(bf(at::matmul(bf(q), bf(k).transpose(-2, -1))) * 0.5) + causalBias(6);
+  Tensor want = bf(at::matmul(bf(at::softmax(s, -1)), bf(v)));
+  expectClose(out.at("out"), want, 1.0 / 256);
+  double fromF32 = (out.at("out") - naiveAttention(q, k, v, 0.5, causalBias(6))).abs().max().item<double>();
+  EXPECT_GT(fromF32, 1e-4) << "no bf16 rounding";
+}
+
 TEST(Reference, GroupedQueryAttention) {
   // Four query heads over two key/value heads: head i reads kv head i / 2.
   Builder b = attentionGraph(causalRegion(), nullptr, 0.25);

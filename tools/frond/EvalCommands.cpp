@@ -442,6 +442,12 @@ std::string differentiatedLoss(const graph::Graph &g) {
   return named == 1 ? loss : "";
 }
 
+/// FlexAttention's rule for GPU runs and reduced-precision attention
+/// tiles; the fp32 tolerance alone on the CPU.
+NumericsRule numericsRule(const Options &o) {
+  return {o.device == "cuda" || o.attentionTiles != "f32"};
+}
+
 /// The JIT's gradient function against the reference's gradients. A model
 /// the compiler cannot differentiate yet is reported, not failed.
 bool checkGradients(const Options &o, EvalSetup &s, DiagEngine &diags, const TensorMap &params,
@@ -460,7 +466,7 @@ bool checkGradients(const Options &o, EvalSetup &s, DiagEngine &diags, const Ten
     return true;
   }
   bool failed = false;
-  bool ok = compareGradients(jitGrads, ref, failed);
+  bool ok = compareGradients(jitGrads, ref, failed, numericsRule(o));
   if (failed)
     return printDiagnostics(diags), false;
   std::printf("gradient compile: %.3f s (%s), run: %.3f s\n", compileSec, timing.c_str(), runSec);
@@ -511,7 +517,10 @@ int compareWithReference(const Options &o, EvalSetup &s, DiagEngine &diags,
   std::printf("reference: %s\n", source.c_str());
   std::printf("parameters: %zu tensors, %s the reference's\n", ref.params.size(),
               differing ? "NOT identical to" : "bit-identical to");
-  bool ok = compareOutputs(outputs, ref) && differing == 0;
+  if (ref.tiles != "f32")
+    std::printf("attention tiles: %s (%s)\n", ref.tiles.c_str(),
+                o.device == "cuda" ? "mma.sync" : "emulated: the f32 kernel rounding as mma.sync does");
+  bool ok = compareOutputs(outputs, ref, numericsRule(o)) && differing == 0;
   std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
   ok = checkGradients(o, s, diags, params, ref) && ok;
   std::printf("%s\n", ok ? "within tolerance" : "beyond tolerance");
@@ -546,6 +555,15 @@ int savedNumericsCommand(const Options &o, const Program &program,
                  get("seq_len").c_str(), get("seed").c_str(), get("init_std").c_str());
     return 1;
   }
+  if (o.attentionTiles != "f32" && ref.tiles != o.attentionTiles) {
+    std::fprintf(stderr, "frond: error: %s has no eager %s attention to compare %s tiles with "
+                         "(it was saved with attention tiles %s)\n  fix: save it with "
+                         "check --numerics --attention-tiles %s --save-reference FILE\n",
+                 o.referenceIn.c_str(), o.attentionTiles.c_str(), o.attentionTiles.c_str(),
+                 ref.tiles.c_str(), o.attentionTiles.c_str());
+    return 1;
+  }
+  ref.tiles = o.attentionTiles;
   if (ref.loss != differentiatedLoss(s.graph)) {
     std::fprintf(stderr, "frond: error: %s holds the gradients of '%s', but this model "
                          "differentiates '%s'; save a new reference\n",
@@ -595,16 +613,27 @@ int numericsCommand(const Options &o, const Program &program,
   ref.inputs = s.inputs;
   ref.loss = differentiatedLoss(s.graph);
   ref.about = batchAbout(s, o);
-  ref.computeGrads = [&](bool fp64) {
-    TensorMap &grads = fp64 ? ref.grads64 : ref.grads;
+  ref.tiles = o.attentionTiles;
+  if (ref.tiles != "f32" &&
+      !numerics::referenceWithAttentionIn(ref.tiles, s.graph, s.inst->model, s.seed, o.initStd,
+                                          s.inputs, ref.outputsTiles, diags))
+    return printDiagnostics(diags), 1;
+  using Grads = NumericsReference::Grads;
+  ref.computeGrads = [&](Grads which) {
+    TensorMap &grads = which == Grads::F64     ? ref.grads64
+                       : which == Grads::Tiles ? ref.gradsTiles
+                                               : ref.grads;
     return !grads.empty() ||
            numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd, s.inputs,
-                                        ref.loss, grads, diags, fp64);
+                                        ref.loss, grads, diags, which == Grads::F64,
+                                        which == Grads::Tiles ? ref.tiles : "f32");
   };
   if (!o.referenceOut.empty()) {
     // Saved before comparing: a JIT that fails does not lose it.
     std::string error;
-    if (!ref.loss.empty() && (!ref.computeGrads(false) || !ref.computeGrads(true)))
+    if (!ref.loss.empty() &&
+        (!ref.computeGrads(Grads::F32) || !ref.computeGrads(Grads::F64) ||
+         (ref.tiles != "f32" && !ref.computeGrads(Grads::Tiles))))
       return printDiagnostics(diags), 1;
     if (!saveNumericsReference(o.referenceOut, ref, error)) {
       std::fprintf(stderr, "frond: error: %s\n", error.c_str());

@@ -28,6 +28,14 @@ static runtime::Tensor fromAten(const at::Tensor &in) {
   return t;
 }
 
+static std::map<std::string, at::Tensor>
+toAten(const std::map<std::string, runtime::Tensor> &inputs) {
+  std::map<std::string, at::Tensor> in;
+  for (auto &[name, t] : inputs)
+    in[name] = toAten(t);
+  return in;
+}
+
 bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                   double initStd,
                   const std::map<std::string, runtime::Tensor> &inputs,
@@ -38,9 +46,7 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
   reference::ParamStore store = reference::initParams(m, seed, initStd);
   for (auto &[path, t] : store.tensors)
     params[path] = fromAten(t);
-  std::map<std::string, at::Tensor> in;
-  for (auto &[name, t] : inputs)
-    in[name] = toAten(t);
+  std::map<std::string, at::Tensor> in = toAten(inputs);
   at::NoGradGuard noGrad;
   reference::Outputs out = reference::runReference(g, in, store, diags);
   if (out.empty())
@@ -55,15 +61,31 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
   return true;
 }
 
+/// at::kBFloat16 for "bf16", at::kHalf for "f16", else at::kFloat.
+static at::ScalarType attentionTypeOf(const std::string &tiles) {
+  return tiles == "bf16" ? at::kBFloat16 : tiles == "f16" ? at::kHalf : at::kFloat;
+}
+
+bool referenceWithAttentionIn(const std::string &tiles, const graph::Graph &g,
+                              const ModelInstance &m, uint64_t seed, double initStd,
+                              const std::map<std::string, runtime::Tensor> &inputs,
+                              std::map<std::string, runtime::Tensor> &outputs, DiagEngine &diags) {
+  reference::ParamStore store = reference::initParams(m, seed, initStd);
+  at::NoGradGuard noGrad;
+  reference::Outputs out = reference::runReference(g, toAten(inputs), store, diags,
+                                                   /*fp64=*/false, attentionTypeOf(tiles));
+  for (auto &[name, t] : out)
+    outputs[name] = fromAten(t);
+  return !out.empty();
+}
+
 bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                         double initStd, const std::map<std::string, runtime::Tensor> &inputs,
                         const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
-                        DiagEngine &diags, bool fp64) {
+                        DiagEngine &diags, bool fp64, const std::string &attentionTiles) {
   reference::ParamStore store = reference::initParams(m, seed, initStd, /*requiresGrad=*/true);
-  std::map<std::string, at::Tensor> in;
-  for (auto &[name, t] : inputs)
-    in[name] = toAten(t);
-  reference::Outputs out = reference::runReference(g, in, store, diags, fp64);
+  reference::Outputs out = reference::runReference(g, toAten(inputs), store, diags, fp64,
+                                                   attentionTypeOf(attentionTiles));
   auto it = out.find(loss);
   if (it == out.end())
     return false;

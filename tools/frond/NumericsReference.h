@@ -26,14 +26,29 @@ struct NumericsReference {
   TensorMap params, inputs;      ///< what the reference ran on
   TensorMap outputs, outputs64;  ///< by graph output name; fp32 and fp64
   TensorMap grads, grads64;      ///< of `loss`, by parameter path
+  /// "bf16"/"f16": the attention tiles of the run, and outputsTiles /
+  /// gradsTiles the reference with softmax attention as eager attention in
+  /// that type (the same-dtype yardstick); "f32": none.
+  std::string tiles = "f32";
+  TensorMap outputsTiles, gradsTiles;
   std::string loss;              ///< the differentiated output; "" for none
   /// What the batch was made with: experiment, model, batch, seq_len,
   /// seed, init_std (a saved reference must match the run's).
   std::map<std::string, std::string> about;
-  /// Live references compute gradients when first needed (fp64: the
+  enum class Grads { F32, F64, Tiles };
+  /// Live references compute gradients when first needed (F64: the
   /// yardstick, only once a tensor is beyond tolerance); false after
-  /// diagnostics. Empty for a saved reference, which holds both.
-  std::function<bool(bool fp64)> computeGrads;
+  /// diagnostics. Empty for a saved reference, which holds them all.
+  std::function<bool(Grads)> computeGrads;
+};
+
+/// How a tensor beyond the fp32 tolerance is judged. With `eagerRule`
+/// (GPU runs and bf16/f16 attention tiles, FlexAttention's rule) it is
+/// still within when the JIT's mean abs error from the fp64 reference is
+/// at most twice the same-dtype eager computation's: libtorch with the
+/// run's attention tiles (NumericsReference::tiles), else libtorch fp32.
+struct NumericsRule {
+  bool eagerRule = false;
 };
 
 /// Writes `ref` (with both gradient sets) to `path` as safetensors.
@@ -44,14 +59,23 @@ bool loadNumericsReference(const std::string &path, NumericsReference &ref, std:
 
 /// Every output of the JIT against the reference's, a line each:
 /// |jit - ref| <= 1e-5 + 1e-4 |ref| per element, with the distances of
-/// both from fp64. True when all are within.
-bool compareOutputs(const NamedTensors &outputs, const NumericsReference &ref);
+/// both from fp64, or `rule`'s eager rule. True when all are within.
+bool compareOutputs(const NamedTensors &outputs, const NumericsReference &ref,
+                    NumericsRule rule = {});
 
 /// The JIT's "grad:<path>" results against the reference's gradients, a
 /// line each: |jit - ref| <= 1e-4 max|ref| + 1e-7 per tensor (the fp32
 /// relative tolerance, normwise: gradients are small and an absolute floor
-/// like the outputs' would hide wrong ones). False when one is beyond, or
-/// after diagnostics from computeGrads (`failed` then set).
-bool compareGradients(const NamedTensors &jitGrads, NumericsReference &ref, bool &failed);
+/// like the outputs' would hide wrong ones), or `rule`'s eager rule. False
+/// when one is beyond, or after diagnostics from computeGrads (`failed`
+/// then set).
+bool compareGradients(const NamedTensors &jitGrads, NumericsReference &ref, bool &failed,
+                      NumericsRule rule = {});
+
+/// The eager rule on one tensor: mean |jit - ref64| <= 2 mean |eager -
+/// ref64| (a non-finite mismatch is an infinite error). `jitMean` and
+/// `eagerMean` get the two errors.
+bool withinTwiceEager(const runtime::Tensor &jit, const runtime::Tensor &eager,
+                      const runtime::Tensor &ref64, double &jitMean, double &eagerMean);
 
 } // namespace frond::cli

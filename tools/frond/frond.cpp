@@ -117,7 +117,10 @@ options:
   --attention-tiles T
                    compile --target=cuda and --device cuda: the attention
                    kernel's tiles, f32 (default; a thread per query row) or
-                   bf16/f16 (tensor-core mma.sync with f32 accumulation)
+                   bf16/f16 (tensor-core mma.sync with f32 accumulation);
+                   with --emulate-gpu-attention, bf16/f16 round where the
+                   mma.sync kernel does; check --numerics then also runs
+                   libtorch with eager bf16/f16 attention (the yardstick)
   --profile-kernels
                    with --device cuda: time every GPU kernel (CUDA events)
                    and print, at the end, the GPU time per kernel
@@ -175,6 +178,11 @@ const std::map<std::string, std::string> kCommandHelp = {
               "a reference saved by one: --save-reference F writes libtorch's\n"
               "results, --reference F compares with them (e.g. on a GPU machine:\n"
               "--device cuda --reference F, same batch, seed and init std).\n"
+              "With --device cuda or --attention-tiles bf16|f16 a tensor beyond the\n"
+              "fp32 tolerance is judged as FlexAttention's tests do: its mean abs\n"
+              "error from the fp64 reference must be at most twice that of the\n"
+              "same-dtype eager computation (libtorch fp32, or libtorch with eager\n"
+              "bf16/f16 attention; save such a reference with --attention-tiles).\n"
               "Exit status: 0 clean, 1 errors or beyond tolerance, 2 bad command line.\n"},
     {"eval", "usage: frond eval [--experiment N] [--variant V] [--set K=V]...\n"
              "                  [--batch N] [--seq-len T] [--seed S] [--dtype f64]\n"
@@ -561,6 +569,10 @@ int main(int argc, char **argv) {
     return usageError("--gradient applies to compile and eval");
   if (o.profileKernels && o.device != "cuda")
     return usageError("--profile-kernels times GPU kernels: add --device cuda");
+  if (o.attentionTiles != "f32" && o.command != "compile" && o.device != "cuda" && !o.emulateGPU)
+    return usageError("--attention-tiles " + o.attentionTiles +
+                      " picks the GPU attention kernel's tiles: add --device cuda, or "
+                      "--emulate-gpu-attention to reproduce their rounding on the CPU");
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");
   if ((!o.referenceIn.empty() || !o.referenceOut.empty()) && !(o.command == "check" && o.numerics))

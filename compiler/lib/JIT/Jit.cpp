@@ -114,7 +114,9 @@ std::string describeOptions(const CompileOptions &o) {
                   std::to_string(p.tileK) +
                   " gpu-attention-emulation=" + std::to_string(o.emulateGPUAttention);
   if (o.target == CompileOptions::Target::CUDA)
-    d += " target=cuda chip=" + o.gpuChip + " attention-tiles=" + o.gpuAttentionTiles;
+    d += " target=cuda chip=" + o.gpuChip;
+  if (o.target == CompileOptions::Target::CUDA || o.emulateGPUAttention)
+    d += " attention-tiles=" + o.gpuAttentionTiles;
   return d;
 }
 
@@ -269,7 +271,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
     if (!lowerForCUDA(module, options.gpuChip, options.gpuAttentionTiles, kernelCache, error))
       return false;
   } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention,
-                                 options.chunkLinearAttention)) {
+                                 options.chunkLinearAttention, options.gpuAttentionTiles)) {
     return false;
   }
   report.pipelineSec = secondsSince(t0);

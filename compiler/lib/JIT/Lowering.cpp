@@ -31,12 +31,13 @@ void prepareContext(MLIRContext &ctx) {
 }
 
 bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention,
-                        bool chunkLinearAttention) {
+                        bool chunkLinearAttention, const std::string &emulatedAttentionTiles) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
   mlir::frond::CPUPipelineOptions options;
   options.emulateGPUAttention = emulateGPUAttention;
   options.chunkLinearAttention = chunkLinearAttention;
+  options.emulatedAttentionTiles = emulatedAttentionTiles;
   return runPasses(
       module, [&](OpPassManager &pm) { mlir::frond::buildCPUPipeline(pm, options); },
       "the CPU pipeline", error);

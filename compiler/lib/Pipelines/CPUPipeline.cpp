@@ -54,6 +54,7 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
     kernel.queryTile = options.queryTile;
     kernel.keyTile = options.keyTile;
     kernel.emulate = true;
+    kernel.elementType = options.emulatedAttentionTiles;
     pm.addPass(createFrondLowerAttentionToGPU(kernel));
   }
   FrondLowerAttentionOptions attention;

@@ -45,7 +45,16 @@ struct AttentionKernel {
   AttentionKind kind = AttentionKind::Softmax;
   Type tileType;                            // staged K/V (and Q) element type
   bool emulate = false;                     // host loops instead of a GPU
+  /// Emulating the mma.sync kernel's numbers on the host (bf16/f16 tiles,
+  /// emulated): the f32 row kernel rounds q, k, v and the probabilities
+  /// that multiply v through this type, where the mma kernel does. Null:
+  /// no rounding.
+  Type roundTo;
 };
+
+/// `x` (f32, scalar or vector) rounded to `type` and back; `x` when `type`
+/// is null.
+Value roundThrough(OpBuilder &b, Location loc, Value x, Type type);
 
 /// softmax or power_law: probabilities exp(s - lse), -inf where masked.
 inline bool isSoftmaxKind(AttentionKind kind) {
@@ -229,6 +238,10 @@ struct GradLoweringOptions {
   int64_t queryTile = 0, keyTile = 0;
   bool emulate = false;
   int64_t *kernelCount = nullptr; ///< for uniqueKernelName
+  /// The forward's bf16/f16 tiles (null for f32): the f32 backward rounds
+  /// q, k and v through it, so that its recomputed scores are the ones
+  /// the saved log-sum-exp was taken over (softmax kinds).
+  Type roundTo;
 };
 
 /// Lowers a softmax attention_grad (no metric, static head sizes) whose

@@ -13,6 +13,8 @@
 //     dK_j = Σ_i dS_ij q_i over the query heads sharing the K/V head and
 //     their query tiles (Q and dO staged), reading delta from the first.
 // Rows without a visible key saved lse = -inf; read as +inf, their P is 0.
+// After a forward on bf16/f16 tiles, q, k and v are rounded through that
+// type (AttentionKernel::roundTo) so that P is taken over the same scores.
 // The other kinds follow LowerAttentionGrad.cpp with the forward's saved
 // normaliser L: linear P = w / L, G = (dP - delta) / L; relaxed_linear
 // P = w, G = dP (w = s where visible, else 0). aft (LowerAftGrad.cpp) has
@@ -239,7 +241,7 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   Value last = arith::SubIOp::create(b, loc, f.TQ, cIdx(b, loc, 1));
   Value qc = arith::MinSIOp::create(b, loc, qi, last); // rows past the end read the last
   Value valid = arith::CmpIOp::create(b, loc, P::slt, qi, f.TQ);
-  Value qRow = loadRow(b, loc, f.q, block.b, block.h, qc, f.headDim);
+  Value qRow = roundThrough(b, loc, loadRow(b, loc, f.q, block.b, block.h, qc, f.headDim), f.roundTo);
   Value doRow = loadRow(b, loc, kernel.dout, block.b, block.h, qc, f.valueDim);
   Value delta = dot(b, loc, doRow, loadRow(b, loc, f.out, block.b, block.h, qc, f.valueDim));
   Value stat = savedStat(b, f, block.b, block.h, qc);
@@ -251,8 +253,8 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
     return forEachKeyInTile(
         cb, f, k0, st, [&](OpBuilder &lb, Value j, Value kj, ValueRange it) {
-          Value kRow = tileRow(lb, loc, ks, j, f.headDim);
-          Value vRow = tileRow(lb, loc, vs, j, f.valueDim);
+          Value kRow = roundThrough(lb, loc, tileRow(lb, loc, ks, j, f.headDim), f.roundTo);
+          Value vRow = roundThrough(lb, loc, tileRow(lb, loc, vs, j, f.valueDim), f.roundTo);
           Value raw = aft ? cFloat(lb, loc, f32, 1.0) : dot(lb, loc, qRow, kRow);
           FailureOr<ScoredPair> pair =
               scorePair(lb, kernel, block, raw, qi, kj, withChecks, /*withCaptures=*/true);
@@ -303,8 +305,8 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
   Value kj = arith::AddIOp::create(b, loc, k0, env.threadId);
   Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
   Value valid = arith::CmpIOp::create(b, loc, P::slt, kj, f.TK);
-  Value kRow = loadRow(b, loc, f.k, block.b, block.kvh, kc, f.headDim);
-  Value vRow = loadRow(b, loc, f.v, block.b, block.kvh, kc, f.valueDim);
+  Value kRow = roundThrough(b, loc, loadRow(b, loc, f.k, block.b, block.kvh, kc, f.headDim), f.roundTo);
+  Value vRow = roundThrough(b, loc, loadRow(b, loc, f.v, block.b, block.kvh, kc, f.valueDim), f.roundTo);
   // The block's keys, for the mask's bounds over a tile.
   Value kHi = arith::SubIOp::create(
       b, loc,
@@ -321,7 +323,7 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
         cb, loc, cIdx(cb, loc, 0), rows, one, st,
         [&](OpBuilder &lb, Location, Value i, ValueRange it) {
           Value qi = arith::AddIOp::create(lb, loc, i0, i);
-          Value qRow = tileRow(lb, loc, qs, i, f.headDim);
+          Value qRow = roundThrough(lb, loc, tileRow(lb, loc, qs, i, f.headDim), f.roundTo);
           Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
           if (aft) { // d(k ⊙ v) += w · scale · q ⊙ dO
             Value s = scoreElement(lb, f, head, cFloat(lb, loc, lb.getF32Type(), 1.0), qi, kj,

@@ -60,6 +60,16 @@ Value gpuattn::loadRow(OpBuilder &b, Location loc, Value src, Value bi, Value hi
   return vector::FromElementsOp::create(b, loc, VectorType::get({n}, b.getF32Type()), elems);
 }
 
+Value gpuattn::roundThrough(OpBuilder &b, Location loc, Value x, Type type) {
+  if (!type)
+    return x;
+  Type wide = x.getType(), narrow = type;
+  if (auto vec = dyn_cast<VectorType>(wide))
+    narrow = VectorType::get(vec.getShape(), type);
+  Value rounded = arith::TruncFOp::create(b, loc, narrow, x);
+  return arith::ExtFOp::create(b, loc, wide, rounded);
+}
+
 Value gpuattn::tileRow(OpBuilder &b, Location loc, Value tile, Value j, int64_t n) {
   llvm::MaybeAlign align(4 * std::min<int64_t>(4, n & -n));
   return vector::LoadOp::create(b, loc, VectorType::get({n}, b.getF32Type()), tile,

@@ -31,7 +31,8 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   Value last = arith::SubIOp::create(b, loc, kernel.TQ, cIdx(b, loc, 1));
   Value qc = arith::MinSIOp::create(b, loc, qi, last); // rows past the end read the last
 
-  Value qRow = loadRow(b, loc, kernel.q, block.b, block.h, qc, kernel.headDim);
+  Value qRow = roundThrough(b, loc, loadRow(b, loc, kernel.q, block.b, block.h, qc, kernel.headDim),
+                            kernel.roundTo);
 
   Value negInf = cFloat(b, loc, f32, -std::numeric_limits<double>::infinity());
   Value zero = cFloat(b, loc, f32, 0.0), log2e = cFloat(b, loc, f32, M_LOG2E);
@@ -46,8 +47,8 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
     return forEachKeyInTile(
         cb, kernel, k0, st, [&](OpBuilder &lb, Value j, Value kj, ValueRange it) {
-          Value kRow = tileRow(lb, loc, ks, j, kernel.headDim);
-          Value vRow = tileRow(lb, loc, vs, j, kernel.valueDim);
+          Value kRow = roundThrough(lb, loc, tileRow(lb, loc, ks, j, kernel.headDim), kernel.roundTo);
+          Value vRow = roundThrough(lb, loc, tileRow(lb, loc, vs, j, kernel.valueDim), kernel.roundTo);
           Value dot = cFloat(lb, loc, f32, 1.0);
           if (aft)
             vRow = arith::MulFOp::create(lb, loc, kRow, vRow);
@@ -75,8 +76,11 @@ void gpuattn::buildRowKernel(OpBuilder &b, const AttentionKernel &kernel, const 
           Value lNew = arith::AddFOp::create(lb, loc, arith::MulFOp::create(lb, loc, l, alpha), p);
           Value scaled = arith::MulFOp::create(
               lb, loc, acc, vector::BroadcastOp::create(lb, loc, accType, alpha));
+          // The mma kernel sums p in f32 but multiplies v by p rounded.
           Value accNew = vector::FMAOp::create(
-              lb, loc, vector::BroadcastOp::create(lb, loc, accType, p), vRow, scaled);
+              lb, loc,
+              vector::BroadcastOp::create(lb, loc, accType, roundThrough(lb, loc, p, kernel.roundTo)),
+              vRow, scaled);
           scf::YieldOp::create(lb, loc, ValueRange{mNew, lNew, accNew});
         });
   };

@@ -115,6 +115,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   f.kind = op.getKind();
   f.tileType = b.getF32Type();
   f.emulate = o.emulate;
+  f.roundTo = isSoftmaxKind(f.kind) ? o.roundTo : Type();
   SmallVector<Value> gradBuffers, contributed;
   auto grads = op.getCaptureGrads();
   unsigned nextGrad = 0, leading = f.score ? f.score->getNumArguments() - numCaptures : 0;

@@ -54,11 +54,6 @@ struct FrondLowerAttentionToGPU
       return signalPassFailure();
     }
     bool mma = !tile.isF32();
-    if (mma && emulate) {
-      getOperation().emitError("frond-lower-attention-to-gpu: emulate runs the f32 kernel only "
-                               "(mma.sync has no host form); use element-type=f32");
-      return signalPassFailure();
-    }
     if (mma && (queryTile % 16 || keyTile % 16)) {
       getOperation().emitError("frond-lower-attention-to-gpu: the mma.sync kernel needs tiles "
                                "that are multiples of 16, found query-tile=")
@@ -74,8 +69,9 @@ struct FrondLowerAttentionToGPU
       if (failed(lower(op, tile, mma)))
         return signalPassFailure();
     // Backward kernels for the gradients of the forwards lowered here (in
-    // f32 whatever the forward's tiles: no mma.sync backward yet). They
-    // read the forward's saved row statistic.
+    // f32 whatever the forward's tiles: no mma.sync backward yet, but q, k
+    // and v rounded as the forward's tiles were). They read the forward's
+    // saved row statistic.
     SmallVector<AttentionGradOp> grads;
     DominanceInfo dominance(getOperation());
     getOperation().walk([&](AttentionGradOp op) {
@@ -84,7 +80,8 @@ struct FrondLowerAttentionToGPU
           dominance.properlyDominates(lse, op))
         grads.push_back(op);
     });
-    GradLoweringOptions options{getOperation(), queryTile, keyTile, emulate, &kernelCount};
+    GradLoweringOptions options{getOperation(), queryTile, keyTile, emulate, &kernelCount,
+                                mma ? tile : Type()};
     for (AttentionGradOp op : grads)
       if (failed(lowerAttentionGradToGPU(op, savedLse.lookup(op.getOut()), options)))
         return signalPassFailure();
@@ -168,6 +165,13 @@ struct FrondLowerAttentionToGPU
     kernel.kind = op.getKind();
     // mma.sync has the online softmax only; the other kinds take f32 rows.
     if (!isSoftmaxKind(kernel.kind)) {
+      mma = false;
+      tileType = b.getF32Type();
+    }
+    // mma.sync has no host form: emulated, the f32 row kernel rounds where
+    // the mma kernel does (q, k, v and the probabilities times v).
+    if (mma && emulate) {
+      kernel.roundTo = tileType;
       mma = false;
       tileType = b.getF32Type();
     }

@@ -87,8 +87,9 @@ struct Frame {
 class Interpreter {
 public:
   Interpreter(const std::map<std::string, Tensor> &inputs,
-              const ParamStore &params, DiagEngine &diags, at::ScalarType F)
-      : inputs(inputs), params(params), diags(diags), F(F) {}
+              const ParamStore &params, DiagEngine &diags, at::ScalarType F,
+              at::ScalarType attentionType = at::kFloat)
+      : inputs(inputs), params(params), diags(diags), F(F), attentionType(attentionType) {}
 
   /// Evaluates `g`; fills `values` (one per node) and returns the yielded
   /// value for a region. False after a diagnostic.
@@ -120,6 +121,8 @@ private:
   const ParamStore &params;
   DiagEngine &diags;
   at::ScalarType F; ///< the type of "float" values: f32, or f64
+  /// Softmax attention as eager attention in this type (see runReference).
+  at::ScalarType attentionType;
   bool reported = false;
 
   bool error(const Node &n, const std::string &msg) {
@@ -465,17 +468,22 @@ Tensor Interpreter::attention(const Node &n, const std::vector<Tensor> &ops) {
   q = q.to(st), k = k.to(st), v = v.to(st);
   Tensor out;
   if (kind == "softmax" || kind == "power_law") {
-    Tensor lhs = kind == "power_law" ? at::matmul(q, metric.to(st)) : q;
-    Tensor s = score(at::matmul(lhs, k.transpose(-2, -1)) * scale);
+    // Eager attention in a narrower type rounds each op's result to it.
+    auto narrow = [&](const Tensor &t) {
+      return attentionType == at::kFloat ? t : t.to(attentionType).to(st);
+    };
+    Tensor lhs = narrow(kind == "power_law" ? at::matmul(q, metric.to(st)) : q);
+    k = narrow(k), v = narrow(v);
+    Tensor s = narrow(score(narrow(at::matmul(lhs, k.transpose(-2, -1)) * scale)));
     if (!mask.defined()) {
-      out = at::matmul(at::softmax(s, -1), v);
+      out = narrow(at::matmul(narrow(at::softmax(s, -1)), v));
     } else {
       // Masked keys get -inf; a row without a visible key yields zeros.
       Tensor any = mask.any(-1, /*keepdim=*/true);
       Tensor neg = at::full({}, -INFINITY, s.options());
       Tensor m = at::where(mask, s, neg);
       m = at::where(any, m, at::zeros_like(m));
-      out = at::matmul(at::softmax(m, -1) * any.to(st), v);
+      out = narrow(at::matmul(narrow(at::softmax(m, -1) * any.to(st)), v));
     }
   } else if (kind == "linear" || kind == "relaxed_linear") {
     Tensor w = zeroMasked(score(at::matmul(q, k.transpose(-2, -1)) * scale));
@@ -701,8 +709,9 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
 } // namespace
 
 Outputs runReference(const Graph &g, const std::map<std::string, Tensor> &inputs,
-                     const ParamStore &params, DiagEngine &diags, bool fp64) {
-  Interpreter interp(inputs, params, diags, fp64 ? at::kDouble : at::kFloat);
+                     const ParamStore &params, DiagEngine &diags, bool fp64,
+                     at::ScalarType attentionType) {
+  Interpreter interp(inputs, params, diags, fp64 ? at::kDouble : at::kFloat, attentionType);
   std::vector<Tensor> values;
   if (!interp.run(g, nullptr, values, nullptr))
     return {};

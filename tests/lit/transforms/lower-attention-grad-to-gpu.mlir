@@ -1,5 +1,6 @@
 // RUN: frond-opt %s -frond-lower-attention-to-gpu -canonicalize -cse | FileCheck %s
 // RUN: frond-opt %s -frond-lower-attention-to-gpu="emulate=true" -canonicalize -cse | FileCheck %s --check-prefix=EMU
+// RUN: frond-opt %s -frond-lower-attention-to-gpu="element-type=bf16" -canonicalize -cse | FileCheck %s --check-prefix=BF16
 
 // The backward of a lowered forward: attention_grad reads the forward's
 // saved log-sum-exp and becomes two launches, the dQ kernel on the grid
@@ -62,6 +63,24 @@
 // CHECK: memref.store %{{.*}}, %arg8[
 // CHECK: memref.store %{{.*}}, %arg9[
 // CHECK: gpu.return
+
+// After a bf16 forward (mma.sync), the f32 backward kernels round q, k and
+// v through bf16 as the forward's tiles did: the q row once, each staged k
+// and v row in the dQ kernel; the k and v rows once, each staged q row in
+// the dK/dV kernel (dO stays f32).
+// BF16: gpu.func @alibi_attention_1_dq(
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16: scf.for
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// BF16: math.exp2
+// BF16: gpu.func @alibi_attention_1_dkv(
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// BF16: scf.for
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16-NOT: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// BF16: math.exp2
 
 // Emulated: the same bodies as host loops, the dQ kernel's before the
 // dK/dV kernel's; no GPU op.

@@ -1,9 +1,7 @@
 // RUN: frond-opt %s -split-input-file -verify-diagnostics -frond-lower-attention-to-gpu="element-type=f64"
-// RUN: not frond-opt %s -frond-lower-attention-to-gpu="element-type=bf16 emulate=true" 2>&1 | FileCheck %s --check-prefix=EMU
 // RUN: not frond-opt %s -frond-lower-attention-to-gpu="element-type=bf16 query-tile=24" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not frond-opt %s -frond-lower-attention-to-gpu="query-tile=2048" 2>&1 | FileCheck %s --check-prefix=THREADS
 
-// EMU: emulate runs the f32 kernel only (mma.sync has no host form); use element-type=f32
 // TILE: the mma.sync kernel needs tiles that are multiples of 16, found query-tile=24 key-tile=64
 // THREADS: error: query-tile 2048 needs 2048 threads per block (at most 1024); lower query-tile
 

@@ -1,6 +1,7 @@
 // RUN: frond-opt %s -split-input-file -frond-lower-attention-to-gpu -canonicalize -cse | FileCheck %s
 // RUN: frond-opt %s -split-input-file -frond-lower-attention-to-gpu="element-type=bf16" -canonicalize -cse | FileCheck %s --check-prefix=MMA
 // RUN: frond-opt %s -split-input-file -frond-lower-attention-to-gpu="emulate=true" -canonicalize -cse | FileCheck %s --check-prefix=EMU
+// RUN: frond-opt %s -split-input-file -frond-lower-attention-to-gpu="emulate=true element-type=bf16" -canonicalize -cse | FileCheck %s --check-prefix=EMUBF16
 
 // Causal softmax attention, f32: the host reads q/k/v through to_buffer,
 // allocates the output and the log-sum-exp, and calls the kernel's launch
@@ -72,6 +73,25 @@
 // EMU: scf.for
 // EMU: math.exp2
 // EMU-NOT: gpu.module
+
+// Emulated bf16 tiles: the f32 row kernel (f32 tiles) rounding the q row,
+// each k and v row and the probability that multiplies v through bf16, as
+// the mma.sync kernel does; the running sum l adds the unrounded p.
+// EMUBF16-LABEL: func.func @causal
+// EMUBF16-DAG: memref.alloca() : memref<64x16xf32>
+// EMUBF16-NOT: gpu.
+// EMUBF16: %[[QB:.*]] = arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMUBF16: arith.extf %[[QB]] : vector<16xbf16> to vector<16xf32>
+// EMUBF16: scf.for
+// EMUBF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMUBF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMUBF16: math.exp2
+// EMUBF16: %[[P:.*]] = math.exp2
+// EMUBF16: arith.addf %{{.*}}, %[[P]] : f32
+// EMUBF16: %[[PB:.*]] = arith.truncf %[[P]] : f32 to bf16
+// EMUBF16: %[[PF:.*]] = arith.extf %[[PB]] : bf16 to f32
+// EMUBF16: vector.broadcast %[[PF]] : f32 to vector<16xf32>
+// EMUBF16-NOT: gpu.module
 func.func @causal(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> tensor<?x4x?x16xf32> {
   %o = frond.attention softmax %q, %k, %v scale = 0.25
       : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x4x?x16xf32>

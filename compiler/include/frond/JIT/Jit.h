@@ -82,7 +82,8 @@ struct CompileOptions {
   /// CUDA: the architecture to compile for ("": device 0's, e.g. sm_90).
   std::string gpuChip;
   /// CUDA: the attention kernels' tiles, f32 (scalar) or bf16/f16
-  /// (mma.sync tensor cores, f32 accumulation).
+  /// (mma.sync tensor cores, f32 accumulation). With emulateGPUAttention:
+  /// bf16/f16 round as the mma.sync kernel does.
   std::string gpuAttentionTiles = "f32";
 };
 

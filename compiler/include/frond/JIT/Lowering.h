@@ -20,11 +20,13 @@ void prepareContext(mlir::MLIRContext &ctx);
 /// Lowers `module` in place through the CPU pipeline (frond → LLVM
 /// dialect); `emulateGPUAttention` runs softmax attention as the CUDA
 /// kernel's host emulation; `chunkLinearAttention` false keeps the linear
-/// kinds in the tiled query x key loops (CPUPipelineOptions). On failure
+/// kinds in the tiled query x key loops; `emulatedAttentionTiles` bf16/f16
+/// emulates the mma.sync kernel's rounding (CPUPipelineOptions). On failure
 /// returns false and sets `error` to the pipeline's diagnostics, each with
 /// its spec location.
 bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error,
-                        bool emulateGPUAttention = false, bool chunkLinearAttention = true);
+                        bool emulateGPUAttention = false, bool chunkLinearAttention = true,
+                        const std::string &emulatedAttentionTiles = "f32");
 
 /// Translates an LLVM-dialect module to LLVM IR and optimises it at
 /// -O`optLevel` for the host CPU; `ir` gets the textual IR.

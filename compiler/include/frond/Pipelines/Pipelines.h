@@ -52,6 +52,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "adjacent nests fused; no vectorization), run "
                      "sequentially, to check those numbers on the CPU"),
       llvm::cl::init(false)};
+  Option<std::string> emulatedAttentionTiles{
+      *this, "emulated-attention-tiles",
+      llvm::cl::desc("with emulate-gpu-attention: the attention tiles to emulate, f32, or "
+                     "bf16/f16 (the f32 kernel rounding where the mma.sync kernel does)"),
+      llvm::cl::init("f32")};
   Option<bool> chunkLinearAttention{
       *this, "chunk-linear-attention",
       llvm::cl::desc("linear, relaxed_linear and aft attention under a causal mask (or "

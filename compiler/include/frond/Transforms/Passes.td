@@ -346,7 +346,12 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     which `frond-nvvm-approx-math` makes `ex2.approx`. With `emulate`, the
     f32 kernel is built as host loops in the function instead (blocks and
     threads become `scf.for`, workgroup buffers `memref.alloca`), so the CPU
-    JIT can check its numbers against the reference.
+    JIT can check its numbers against the reference. mma.sync has no host
+    form: `emulate` with `element-type=bf16|f16` builds the f32 kernel but
+    rounds through that type where the mma kernel does (q, k and v as
+    staged, the probabilities that multiply v; their sum stays f32), so
+    the host reproduces the tensor-core kernel's rounding, not its
+    instructions.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
@@ -356,7 +361,8 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     Option<"elementType", "element-type", "std::string", /*default=*/"\"f32\"",
            "Type of the staged Q/K/V tiles: f32 (scalar kernel), bf16 or f16 (mma.sync)">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
-           "Build the f32 kernel as host loops (to run it on the CPU)">,
+           "Build the f32 kernel as host loops (to run it on the CPU); with bf16/f16 "
+           "tiles, rounding as the mma.sync kernel does">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

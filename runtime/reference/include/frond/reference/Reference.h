@@ -68,9 +68,14 @@ ParamStore initParams(const ModelInstance &m, uint64_t seed,
 /// diagnostic at that node's location and an empty result. With `fp64`
 /// every float value (parameters included) is computed in double
 /// precision: the yardstick that tells rounding from real differences.
+/// With `attentionType` at::kBFloat16 or at::kHalf, softmax and power_law
+/// attention compute as eager attention in that type does (the rest stays
+/// f32): q (after the metric), k, v, the scores, the probabilities and the
+/// output are rounded to it, the arithmetic between in f32 — the
+/// same-dtype yardstick for attention kernels with bf16/f16 tiles.
 Outputs runReference(const graph::Graph &g,
                      const std::map<std::string, at::Tensor> &inputs,
                      const ParamStore &params, DiagEngine &diags,
-                     bool fp64 = false);
+                     bool fp64 = false, at::ScalarType attentionType = at::kFloat);
 
 } // namespace frond::reference
