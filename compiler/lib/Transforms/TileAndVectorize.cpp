@@ -123,6 +123,51 @@ struct ScalarLhsContractToFMA : OpRewritePattern<vector::ContractionOp> {
   }
 };
 
+/// acc + transpose(broadcast(x)) * broadcast(y) on [M, N] (x: vector<M>,
+/// y: vector<N>), what a tile without reduction loops (a folded weight
+/// gradient's, after its unit loops are dropped) vectorizes to: one
+/// `vector.fma` per row, acc[i] += x[i] · y, instead of a transpose the
+/// LLVM lowering unrolls element by element.
+struct OuterProductUpdateToFMAs : OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::AddFOp add, PatternRewriter &rw) const final {
+    auto type = dyn_cast<VectorType>(add.getType());
+    if (!type || type.getRank() != 2 || type.isScalable())
+      return failure();
+    for (unsigned accSide = 0; accSide < 2; ++accSide) {
+      Value acc = add->getOperand(accSide);
+      auto mul = add->getOperand(1 - accSide).getDefiningOp<arith::MulFOp>();
+      if (!mul || !mul->hasOneUse())
+        continue;
+      for (unsigned colSide = 0; colSide < 2; ++colSide) {
+        auto transpose = mul->getOperand(colSide).getDefiningOp<vector::TransposeOp>();
+        auto rowB = mul->getOperand(1 - colSide).getDefiningOp<vector::BroadcastOp>();
+        auto colB = transpose ? transpose.getVector().getDefiningOp<vector::BroadcastOp>()
+                              : vector::BroadcastOp();
+        auto x = colB ? dyn_cast<VectorType>(colB.getSourceType()) : VectorType();
+        auto y = rowB ? dyn_cast<VectorType>(rowB.getSourceType()) : VectorType();
+        if (!x || !y || x.getRank() != 1 || y.getRank() != 1 ||
+            transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+            x.getDimSize(0) != type.getDimSize(0) || y.getDimSize(0) != type.getDimSize(1))
+          continue;
+        Location loc = add.getLoc();
+        auto rowType = VectorType::get({type.getDimSize(1)}, type.getElementType());
+        Value out = acc;
+        for (int64_t i = 0; i < type.getDimSize(0); ++i) {
+          Value xi = vector::ExtractOp::create(rw, loc, colB.getSource(), ArrayRef<int64_t>{i});
+          Value splat = vector::BroadcastOp::create(rw, loc, rowType, xi);
+          Value row = vector::ExtractOp::create(rw, loc, acc, ArrayRef<int64_t>{i});
+          Value fma = vector::FMAOp::create(rw, loc, splat, rowB.getSource(), row);
+          out = vector::InsertOp::create(rw, loc, fma, out, ArrayRef<int64_t>{i});
+        }
+        rw.replaceOp(add, out);
+        return success();
+      }
+    }
+    return failure();
+  }
+};
+
 struct FrondTileAndVectorize
     : frond::impl::FrondTileAndVectorizeBase<FrondTileAndVectorize> {
   using Base::Base;
@@ -169,6 +214,22 @@ struct FrondTileAndVectorize
     rw.replaceOp(op, tiled->replacements);
 
     Operation *tile = tiled->tiledOps.back();
+    // Several reduction loops (a weight gradient folded over b and t by
+    // frond-fold-batch-sums): the tile's unit loops go, so that it
+    // vectorizes to one multiply-add per tile instead of an unrolled
+    // contraction over [.., 1, 1]. Rank-reducing slices, no reshapes.
+    if (op.getNumReductionLoops() > 1)
+      if (auto generic = dyn_cast<linalg::GenericOp>(tile)) {
+        linalg::ControlDropUnitDims control;
+        control.rankReductionStrategy =
+            linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+        rw.setInsertionPoint(generic);
+        FailureOr<linalg::DropUnitDimsResult> dropped = linalg::dropUnitDims(rw, generic, control);
+        if (succeeded(dropped)) {
+          rw.replaceOp(generic, dropped->replacements);
+          tile = dropped->resultOp;
+        }
+      }
     rw.setInsertionPoint(tile);
     FailureOr<linalg::VectorizationResult> vec = linalg::vectorize(
         rw, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
@@ -219,7 +280,7 @@ struct FrondTileAndVectorize
     // pattern has had its chance.
     RewritePatternSet toFMA(&getContext());
     vector::populateVectorReductionToContractPatterns(toFMA);
-    toFMA.add<ScalarLhsContractToFMA>(&getContext());
+    toFMA.add<ScalarLhsContractToFMA, OuterProductUpdateToFMAs>(&getContext());
     vector::populateVectorTransferPermutationMapLoweringPatterns(toFMA);
     if (failed(applyPatternsGreedily(getOperation(), std::move(toFMA))))
       return signalPassFailure();

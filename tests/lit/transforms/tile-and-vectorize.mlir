@@ -62,3 +62,34 @@ func.func @dynamic_n(%a: tensor<?x64xf32>, %b: tensor<64x?xf32>, %c: tensor<?x?x
   %r = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x?xf32>) outs(%c : tensor<?x?xf32>) -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// A weight gradient folded over batch and time (frond-fold-batch-sums):
+// dW[n, k] = Σ_b Σ_t dYᵀ[b, n, t] X[b, t, k], two reduction loops. The
+// tile's unit loops (b, t) are dropped, so each (b, t) step is one
+// vector.fma per row of the 8 x 32 accumulator (x[i] broadcast times a
+// row of X), not a contraction over [8, 64, 1, 1] unrolled element by
+// element (nor a transpose of a broadcast).
+// CHECK-LABEL: func.func @folded_weight_grad
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} -> (tensor<64x128xf32>, tensor<8x32xf32>, vector<8x32xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<64x128xf32>, tensor<8x32xf32>, vector<8x32xf32>)
+// CHECK-NOT: vector.transpose
+// CHECK-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+// CHECK-NOT: vector.fma
+// CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>
+#dy = affine_map<(b, n, k, t) -> (b, n, t)>
+#xs = affine_map<(b, n, k, t) -> (b, t, k)>
+#dw = affine_map<(b, n, k, t) -> (n, k)>
+func.func @folded_weight_grad(%dy: tensor<?x64x?xf32>, %x: tensor<?x?x128xf32>, %init: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %r = linalg.generic {indexing_maps = [#dy, #xs, #dw], iterator_types = ["reduction", "parallel", "parallel", "reduction"]}
+      ins(%dy, %x : tensor<?x64x?xf32>, tensor<?x?x128xf32>) outs(%init : tensor<64x128xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %0 = arith.mulf %p, %q : f32
+    %1 = arith.addf %o, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
