@@ -32,6 +32,11 @@ struct Scope {
 };
 using ScopePtr = std::shared_ptr<Scope>;
 
+struct SourceModule;
+/// Every name visible from `scope`: locals outwards, then the module's
+/// globals (candidates for "did you mean" hints).
+std::vector<std::string> visibleNames(const ScopePtr &scope, const SourceModule *m);
+
 /// Arguments of one call, evaluated, with their locations.
 struct CallArgs {
   const ast::CallExpr *call = nullptr;

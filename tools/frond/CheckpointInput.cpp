@@ -10,15 +10,15 @@ namespace frond::cli {
 
 namespace {
 
-bool fail(const std::string &what, const std::string &fix) {
-  std::fprintf(stderr, "frond: error: %s\n  fix: %s\n", what.c_str(), fix.c_str());
+bool failed(const std::string &what, const std::string &fix) {
+  fail(what, fix);
   return false;
 }
 
 /// `error` ("<file>: <what>; fix: <how>") with its fix replaced by `fix`.
 bool failWithFix(const std::string &what, const std::string &error, const std::string &fix) {
   size_t at = error.find("; fix: ");
-  return fail(what + (at == std::string::npos ? error : error.substr(0, at)), fix);
+  return failed(what + (at == std::string::npos ? error : error.substr(0, at)), fix);
 }
 
 /// The checkpoint directory of --checkpoint PATH: PATH/checkpoint (a run
@@ -28,13 +28,13 @@ bool findCheckpoint(const std::string &path, std::string &dir) {
                           "(runs/<experiment>/<variant>-<time>/) or its checkpoint/ directory";
   std::error_code ec;
   if (!fs::exists(path, ec))
-    return fail("--checkpoint " + path + ": no such file or directory", fix);
+    return failed("--checkpoint " + path + ": no such file or directory", fix);
   if (fs::exists(fs::path(path) / "checkpoint" / "model.safetensors", ec))
     dir = (fs::path(path) / "checkpoint").string();
   else if (fs::exists(fs::path(path) / "model.safetensors", ec))
     dir = path;
   else
-    return fail("--checkpoint " + path + " holds no checkpoint (no " +
+    return failed("--checkpoint " + path + " holds no checkpoint (no " +
                     (fs::path(path) / "checkpoint" / "model.safetensors").string() + ")",
                 fix + "; a run stopped before its first checkpoint has none");
   return true;
@@ -62,11 +62,11 @@ bool openCheckpoint(const Options &o, const char *command, CheckpointInput &ck) 
   ck.variant = o.variant.empty() ? trainedVariant : o.variant;
   std::string verb = command;
   if (!trainedAs.empty() && ck.experiment != trainedAs)
-    return fail(ck.dir + " was trained by experiment '" + trainedAs + "', not '" +
+    return failed(ck.dir + " was trained by experiment '" + trainedAs + "', not '" +
                     ck.experiment + "'",
                 verb + " with --experiment " + trainedAs + " (or omit --experiment)");
   if (!o.variant.empty() && o.variant != trainedVariant)
-    return fail(ck.dir + " was trained as " +
+    return failed(ck.dir + " was trained as " +
                     (trainedVariant.empty() ? "the base experiment"
                                             : "variant '" + trainedVariant + "'") +
                     ", not variant '" + o.variant + "'",

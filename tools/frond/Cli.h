@@ -58,6 +58,8 @@ struct Options {
 
 /// Prints `msg` as a command-line error; returns exit status 2.
 int usageError(const std::string &msg);
+/// Prints "frond: error: MSG" and, when given, "  fix: FIX"; returns 1.
+int fail(const std::string &msg, const std::string &fix = "");
 /// Prints the diagnostics and an error count; returns 1 on errors, else 0.
 int printDiagnostics(const DiagEngine &d);
 double secondsSince(std::chrono::steady_clock::time_point t0);

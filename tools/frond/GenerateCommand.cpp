@@ -18,13 +18,6 @@ using namespace frond::gen;
 
 namespace {
 
-int fail(const std::string &what, const std::string &fix = "") {
-  std::fprintf(stderr, "frond: error: %s\n", what.c_str());
-  if (!fix.empty())
-    std::fprintf(stderr, "  fix: %s\n", fix.c_str());
-  return 1;
-}
-
 /// Prints each sequence's prompt and text in order, streaming the first
 /// one that is not finished.
 class OrderedPrinter {

@@ -14,10 +14,8 @@ using runtime::Tensor;
 
 namespace {
 
-bool fail(const std::string &what, const std::string &fix = "") {
-  std::fprintf(stderr, "frond: error: %s\n", what.c_str());
-  if (!fix.empty())
-    std::fprintf(stderr, "  fix: %s\n", fix.c_str());
+bool failed(const std::string &what, const std::string &fix = "") {
+  cli::fail(what, fix);
   return false;
 }
 
@@ -44,14 +42,14 @@ bool readSettings(const cli::Options &o, const ExperimentInstance &e, GenerateSe
   if (auto v = get("greedy"); !v.empty())
     p.greedy = v == "true";
   if (auto v = unquote(get("top_p_style")); !v.empty() && !runtime::parseTopPStyle(v, p.topPStyle))
-    return fail("experiment '" + e.name + "': generate.top_p_style is \"" + v + "\"",
+    return failed("experiment '" + e.name + "': generate.top_p_style is \"" + v + "\"",
                 "write top_p_style = \"hf\" (keeps the token that crosses top_p) or \"pldr\" "
                 "(drops it)");
   if (std::atoll(get("min_length").c_str()) > 0)
     std::fprintf(stderr, "frond: note: generate.min_length has no effect: the tokenizers have "
                          "no end-of-sequence token, so every sequence runs to max_tokens\n");
   if (std::string err = p.validate(); !err.empty())
-    return fail("experiment '" + e.name + "': generate { }: " + err,
+    return failed("experiment '" + e.name + "': generate { }: " + err,
                 "correct the experiment's generate { } section");
   if (o.maxTokens > 0)
     s.maxTokens = o.maxTokens;
@@ -145,7 +143,7 @@ bool makeDecoder(DecoderInputs &inputs, bool noCache, int64_t tokens, Generation
   if (!g.decoder)
     g.decoder = makeRecomputeDecoder(inputs, error);
   if (!g.decoder)
-    return fail("cannot generate with model '" + m.name + "': " + error);
+    return failed("cannot generate with model '" + m.name + "': " + error);
   return true;
 }
 

@@ -43,6 +43,30 @@ std::string jsonNum(double v, int digits) {
   return buf;
 }
 
+std::string oneKeyPerLine(const std::string &text) {
+  std::string pretty;
+  int depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    pretty += c;
+    if (c == '"' && (i == 0 || text[i - 1] != '\\'))
+      inString = !inString;
+    if (inString)
+      continue;
+    if (c == '{')
+      ++depth;
+    else if (c == '}')
+      --depth;
+    if (c == '{' && depth == 1)
+      pretty += "\n  ";
+    else if (c == ',' && depth == 1 && i + 1 < text.size() && text[i + 1] == ' ')
+      pretty += "\n ";
+  }
+  pretty.insert(pretty.size() - 1, "\n");
+  return pretty;
+}
+
 
 /// The integer value of `"key": N` in a metrics line, if present.
 bool jsonInt(const std::string &line, const std::string &key, long long &out) {

@@ -34,6 +34,9 @@ struct JsonObject {
   std::string text() const { return "{" + body + "}"; }
 };
 
+/// A JSON object's text with each top-level key on its own line, for
+/// people reading it (run.json).
+std::string oneKeyPerLine(const std::string &object);
 
 /// The integer / number value of `"key": N` in a metrics line, if present.
 bool jsonInt(const std::string &line, const std::string &key, long long &out);

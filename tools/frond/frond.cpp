@@ -43,6 +43,13 @@ int frond::cli::usageError(const std::string &msg) {
   return 2;
 }
 
+int frond::cli::fail(const std::string &msg, const std::string &fix) {
+  std::fprintf(stderr, "frond: error: %s\n", msg.c_str());
+  if (!fix.empty())
+    std::fprintf(stderr, "  fix: %s\n", fix.c_str());
+  return 1;
+}
+
 int frond::cli::printDiagnostics(const DiagEngine &d) {
   std::string out = d.render();
   std::fputs(out.c_str(), stderr);
