@@ -42,6 +42,10 @@ using runtime::Tensor;
 
 namespace {
 
+/// --quick-codegen 1: LLVM without its loop unroller and vectorizer
+/// (frond --codegen quick).
+bool g_quickCodegen = false;
+
 [[noreturn]] void die(const std::string &msg) {
   std::fprintf(stderr, "train_cpu: %s\n", msg.c_str());
   std::exit(1);
@@ -71,6 +75,8 @@ int run(const Options &o) {
   std::string error;
   jit::CompileOptions copts;
   copts.gradient = true;
+  if (g_quickCodegen)
+    copts.llvmTuning = jit::LLVMTuning::quick();
   jit::CompileReport report;
   auto cm = jit::CompiledModel::compile(std::move(module), error, copts, &report);
   if (!cm)
@@ -161,8 +167,10 @@ int run(const Options &o) {
   std::printf("model %s (%s), batch %lld x %lld, seed %lld, %lld warmup + %lld iters "
               "(interleaved); one step = forward + backward + AdamW\n",
               m.name.c_str(), o.spec.c_str(), o.batch, o.seqLen, o.seed, o.warmup, o.iters);
-  std::printf("frond compile (gradient function): %.0f ms (pipeline %.0f ms, LLVM %.0f ms)\n",
-              compileMs, report.pipelineSec * 1e3, report.llvmSec * 1e3);
+  std::printf("frond compile (gradient function): %.0f ms (pipeline %.0f ms, LLVM %.0f ms; "
+              "%s codegen)\n",
+              compileMs, report.pipelineSec * 1e3, report.llvmSec * 1e3,
+              g_quickCodegen ? "quick" : "full");
   timeInterleaved(o, "step", stepFrond, stepTorch);
   printEnvironment();
   return 0;
@@ -172,6 +180,8 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   Options o;
+  o.extraInts = {{"--quick-codegen", [&](long long n) { g_quickCodegen = n != 0; }}};
+  o.extraUsage = " [--quick-codegen 0|1]";
   int rc = parseArgs(argc, argv, "train_cpu",
                      "one training step (forward + backward + AdamW), Frond vs libtorch", o);
   if (rc >= 0)

@@ -263,8 +263,9 @@ bool runJit(const Options &o, EvalSetup &s, DiagEngine &diags,
   else if (report.source == jit::CompileReport::MemoryCache)
     std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, already compiled in this process", genSec);
   else
-    std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, pipeline %.3f s, LLVM %.3f s%s%s", genSec,
+    std::snprintf(buf, sizeof buf, "MLIRGen %.3f s, pipeline %.3f s, LLVM %.3f s%s%s%s", genSec,
                   report.pipelineSec, report.llvmSec,
+                  options.llvmTuning.isQuick() ? " (--codegen quick)" : "",
                   report.entry.empty() ? "" : "; cached as ", report.entry.c_str());
   timing = buf;
   std::vector<const Tensor *> args;

@@ -13,7 +13,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -104,7 +103,8 @@ std::map<std::string, std::weak_ptr<CompiledModel>> memoryCache;
 /// The options that change the generated code, for the cache key.
 std::string describeOptions(const CompileOptions &o) {
   mlir::frond::CPUPipelineOptions p;
-  std::string d = "opt=" + std::to_string(o.optLevel) + " grad=" + std::to_string(o.gradient) +
+  std::string d = "opt=" + std::to_string(o.optLevel) + " " + o.llvmTuning.describe() +
+                  " grad=" + std::to_string(o.gradient) +
                   " query-tile=" + std::to_string(p.queryTile) +
                   " key-tile=" + std::to_string(p.keyTile) +
                   " fuse=" + std::to_string(bool(p.fuseElementwise)) +
@@ -287,8 +287,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   if (auto builder = llvm::orc::JITTargetMachineBuilder::detectHost())
     if (auto tm = builder->createTargetMachine())
       hostTM = std::move(*tm);
-  auto transformer = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
-                                               hostTM.get());
+  auto transformer = makeLLVMOptimizer(options.optLevel, hostTM.get(), options.llvmTuning);
   eo.transformer = transformer;
   eo.jitCodeGenOptLevel =
       static_cast<llvm::CodeGenOptLevel>(options.optLevel > 3 ? 3 : options.optLevel);

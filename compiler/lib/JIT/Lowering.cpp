@@ -4,7 +4,6 @@
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Pipelines/RunPasses.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -53,8 +52,7 @@ bool translateToLLVMIR(ModuleOp module, unsigned optLevel, std::string &ir,
     error = "translating the LLVM dialect to LLVM IR failed";
     return false;
   }
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
+  auto transformer = makeLLVMOptimizer(optLevel, /*targetMachine=*/nullptr);
   if (llvm::Error err = transformer(llvmModule.get())) {
     error = "optimising the LLVM IR failed: " + llvm::toString(std::move(err));
     return false;

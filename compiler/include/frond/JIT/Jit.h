@@ -25,6 +25,7 @@
 #ifndef FROND_JIT_JIT_H
 #define FROND_JIT_JIT_H
 
+#include "frond/JIT/Lowering.h"
 #include "frond/runtime/Tensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -53,6 +54,8 @@ struct Slot {
 
 struct CompileOptions {
   unsigned optLevel = 2;
+  /// LLVM's loop transforms on the CPU target (Lowering.h).
+  LLVMTuning llvmTuning;
   /// Directory of the on-disk object cache; empty: no disk cache.
   std::string cacheDir;
   /// Compile even when the disk cache has the entry (and refresh it).

@@ -9,7 +9,14 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <string>
+
+namespace llvm {
+class Error;
+class Module;
+class TargetMachine;
+} // namespace llvm
 
 namespace frond::jit {
 
@@ -27,6 +34,28 @@ void prepareContext(mlir::MLIRContext &ctx);
 bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error,
                         bool emulateGPUAttention = false, bool chunkLinearAttention = true,
                         const std::string &emulatedAttentionTiles = "f32");
+
+/// Which of LLVM's loop transforms run on the lowered code. All of them by
+/// default: the CPU pipeline vectorizes the contractions, but the
+/// elementwise loop nests it leaves scalar gain from LLVM's loop vectorizer
+/// and unroller. `quick()` drops those two: LLVM then compiles about three
+/// times faster and the code runs about a quarter slower, the trade for a
+/// model compiled to run once (check --numerics; bench/results/jit_compile.md).
+struct LLVMTuning {
+  bool loopUnrolling = true;      ///< also loop interleaving
+  bool loopVectorization = true;
+  bool slpVectorization = true;   ///< straight-line code (cheap)
+  static LLVMTuning quick() { return {false, false, true}; }
+  bool isQuick() const { return !loopUnrolling && !loopVectorization; }
+  /// "unroll=1 loop-vectorize=1 slp=1", for cache keys.
+  std::string describe() const;
+};
+
+/// LLVM's default -O`optLevel` pipeline with `tuning`, for `targetMachine`
+/// (its cost model; null: none).
+std::function<llvm::Error(llvm::Module *)>
+makeLLVMOptimizer(unsigned optLevel, llvm::TargetMachine *targetMachine,
+                  const LLVMTuning &tuning = {});
 
 /// Translates an LLVM-dialect module to LLVM IR and optimises it at
 /// -O`optLevel` for the host CPU; `ir` gets the textual IR.
