@@ -7,6 +7,8 @@
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "frond/Dialect/Frond/IR/TensorGradients.h"
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"

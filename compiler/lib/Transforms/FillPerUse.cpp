@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 namespace mlir::frond {

@@ -4,6 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

@@ -4,6 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::frond {
 #define GEN_PASS_DEF_FRONDNVVMAPPROXMATH

@@ -17,6 +17,7 @@
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

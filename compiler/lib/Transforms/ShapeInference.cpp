@@ -1,6 +1,7 @@
 //===- ShapeInference.cpp - the frond-shape-inference pass ---------------===//
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace mlir::frond {
 #define GEN_PASS_DEF_FRONDSHAPEINFERENCE

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
