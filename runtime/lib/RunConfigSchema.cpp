@@ -1,6 +1,8 @@
 //===- RunConfigSchema.cpp - the run configuration's schema and text helpers ===//
 #include "RunConfigSchema.h"
 
+#include "frond/lang/Loader.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -182,25 +184,6 @@ std::string formatValue(const ConfigValue &v) {
     }
   };
   return std::visit(Visitor{}, v);
-}
-
-/// Optimal-string-alignment distance (edits plus transpositions).
-static size_t editDistance(const std::string &a, const std::string &b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1,
-                                     std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i)
-    d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j)
-    d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] =
-          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
 }
 
 /// The candidate closest to `word`, or "" when none is close enough.

@@ -66,6 +66,9 @@ private:
   std::string rootDir;
 };
 
+/// Optimal-string-alignment distance: edits plus transpositions ("rnak"
+/// is one edit from "rank").
+size_t editDistance(const std::string &a, const std::string &b);
 /// Edit-distance suggestion: the closest candidate to `name`, or "".
 std::string closestName(const std::string &name,
                         const std::vector<std::string> &candidates);
