@@ -238,9 +238,10 @@ struct GradLoweringOptions {
   int64_t queryTile = 0, keyTile = 0;
   bool emulate = false;
   int64_t *kernelCount = nullptr; ///< for uniqueKernelName
-  /// The forward's bf16/f16 tiles (null for f32): the f32 backward rounds
-  /// q, k and v through it, so that its recomputed scores are the ones
-  /// the saved log-sum-exp was taken over (softmax kinds).
+  /// The forward's bf16/f16 tiles (null for f32). Softmax kinds take the
+  /// mma.sync backward on them; emulated, the f32 backward rounds through
+  /// them where that kernel does (q, k, v, dO, P and dS), so that its
+  /// recomputed scores are the ones the saved log-sum-exp was taken over.
   Type roundTo;
 };
 
@@ -278,6 +279,17 @@ LogicalResult buildGradQueryKernel(OpBuilder &b, const AttentionGradKernel &kern
 LogicalResult buildGradKeyKernel(OpBuilder &b, const AttentionGradKernel &kernel,
                                  const BlockCoords &block, const ThreadEnv &env, Value qs,
                                  Value dos, int64_t stagedRows);
+
+/// The same two kernels on tensor cores (GPUAttentionGradMmaKernels.cpp),
+/// for softmax kinds after a forward on bf16/f16 tiles (`fwd.tileType`):
+/// Tq / 16 warps of 16 rows each; the staged tiles (K/V for dQ, Q/dO for
+/// dK/dV) are [rows, D and Dv padded to 16] in the tile type.
+LogicalResult buildGradQueryMmaKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                      const BlockCoords &block, const ThreadEnv &env, Value ks,
+                                      Value vs);
+LogicalResult buildGradKeyMmaKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                    const BlockCoords &block, const ThreadEnv &env, Value qs,
+                                    Value dos, int64_t stagedRows);
 
 } // namespace mlir::frond::gpuattn
 

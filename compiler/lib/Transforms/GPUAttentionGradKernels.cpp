@@ -13,8 +13,11 @@
 //     dK_j = Σ_i dS_ij q_i over the query heads sharing the K/V head and
 //     their query tiles (Q and dO staged), reading delta from the first.
 // Rows without a visible key saved lse = -inf; read as +inf, their P is 0.
-// After a forward on bf16/f16 tiles, q, k and v are rounded through that
-// type (AttentionKernel::roundTo) so that P is taken over the same scores.
+// Emulating bf16/f16 tiles (AttentionKernel::roundTo), q, k, v and dO
+// (in dP and delta) are rounded through that type, so that P is taken over
+// the scores the forward's log-sum-exp came from, and P and dS are rounded
+// before they multiply, where the mma.sync backward
+// (GPUAttentionGradMmaKernels.cpp) rounds them.
 // The other kinds follow LowerAttentionGrad.cpp with the forward's saved
 // normaliser L: linear P = w / L, G = (dP - delta) / L; relaxed_linear
 // P = w, G = dP (w = s where visible, else 0). aft (LowerAftGrad.cpp) has
@@ -24,7 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "AttentionUtils.h"
-#include "GPUAttention.h"
+#include "GPUAttentionGrad.h"
 #include "LoweringUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -70,11 +73,16 @@ Value zeros(OpBuilder &b, Location loc, int64_t n) {
   return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, 0.0f));
 }
 
-/// The forward's row statistic of row (b, h, qi) as pairGrads reads it:
-/// softmax kinds, the log-sum-exp (+inf for a row that saw no key, saved as
-/// -inf, so that exp(s - lse) is 0 there); linear, 1 / Σ w (0 when the sum
-/// is 0); the others use none.
-Value savedStat(OpBuilder &b, const AttentionKernel &f, Value bi, Value hi, Value qi) {
+/// scale · x ⊙ y for rows x, y: aft's dL/dA = scale · q ⊙ dO, and its
+/// dQ = scale · dO ⊙ A.
+Value scaledProduct(OpBuilder &b, const AttentionKernel &f, Value x, Value y) {
+  Value c = vector::BroadcastOp::create(b, f.loc, x.getType(), cFloat(b, f.loc, b.getF32Type(), f.scale));
+  return arith::MulFOp::create(b, f.loc, arith::MulFOp::create(b, f.loc, x, y), c);
+}
+
+} // namespace
+
+Value gpuattn::savedStat(OpBuilder &b, const AttentionKernel &f, Value bi, Value hi, Value qi) {
   Location loc = f.loc;
   Type f32 = b.getF32Type();
   if (!isSoftmaxKind(f.kind) && f.kind != AttentionKind::Linear)
@@ -90,38 +98,14 @@ Value savedStat(OpBuilder &b, const AttentionKernel &f, Value bi, Value hi, Valu
   return arith::SelectOp::create(b, loc, empty, cFloat(b, loc, f32, inf), x);
 }
 
-/// scale · x ⊙ y for rows x, y: aft's dL/dA = scale · q ⊙ dO, and its
-/// dQ = scale · dO ⊙ A.
-Value scaledProduct(OpBuilder &b, const AttentionKernel &f, Value x, Value y) {
-  Value c = vector::BroadcastOp::create(b, f.loc, x.getType(), cFloat(b, f.loc, b.getF32Type(), f.scale));
-  return arith::MulFOp::create(b, f.loc, arith::MulFOp::create(b, f.loc, x, y), c);
-}
-
-/// Whether a scored pair is visible (scoreElement's -inf marks a masked
-/// one), and its weight for the kinds without softmax: s, or 0 if masked.
-std::pair<Value, Value> visibleWeight(OpBuilder &b, Location loc, Value s) {
+std::pair<Value, Value> gpuattn::visibleWeight(OpBuilder &b, Location loc, Value s) {
   Type f32 = s.getType();
   Value negInf = cFloat(b, loc, f32, -std::numeric_limits<double>::infinity());
   Value visible = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, s, negInf);
   return {visible, arith::SelectOp::create(b, loc, visible, s, cFloat(b, loc, f32, 0.0))};
 }
 
-/// One (query, key) pair of the backward: the probability, the score
-/// gradient G and the gradient of the raw dot product dS.
-struct PairGrads {
-  Value p, g, ds;
-};
-
-/// The score derivatives at a pair: with respect to s (the region's input)
-/// first, then one per read of a capture in `kernel.captureGrads` (`reads`
-/// gets the memref.load of each, `readGrad` its captureGrads index).
-struct ScoreSlopes {
-  SmallVector<Value> slopes;
-  SmallVector<memref::LoadOp> reads;
-  SmallVector<unsigned> readGrad;
-};
-
-FailureOr<ScoreSlopes> scoreSlopes(OpBuilder &b, const AttentionGradKernel &kernel,
+FailureOr<ScoreSlopes> gpuattn::scoreSlopes(OpBuilder &b, const AttentionGradKernel &kernel,
                                    const BlockCoords &block, Value x, Value qi, Value kj,
                                    bool withCaptures) {
   const AttentionKernel &f = kernel.fwd;
@@ -158,18 +142,11 @@ FailureOr<ScoreSlopes> scoreSlopes(OpBuilder &b, const AttentionGradKernel &kern
   return r;
 }
 
-/// The score of a pair from its raw dot product (masked with `withChecks`)
-/// and its slopes (scoreSlopes); fails as scoreSlopes does.
-struct ScoredPair {
-  Value s;
-  ScoreSlopes slopes;
-};
-
-FailureOr<ScoredPair> scorePair(OpBuilder &b, const AttentionGradKernel &kernel,
-                                const BlockCoords &block, Value raw, Value qi, Value kj,
-                                bool withChecks, bool withCaptures) {
+FailureOr<ScoredPair> gpuattn::scorePair(OpBuilder &b, const AttentionGradKernel &kernel,
+                                         const BlockCoords &block, Value raw, Value qi, Value kj,
+                                         bool withChecks, bool withCaptures, bool checkKeys) {
   const AttentionKernel &f = kernel.fwd;
-  Value s = scoreElement(b, f, block, raw, qi, kj, withChecks, /*checkKeys=*/false);
+  Value s = scoreElement(b, f, block, raw, qi, kj, withChecks, checkKeys);
   Value x = arith::MulFOp::create(b, f.loc, raw, cFloat(b, f.loc, raw.getType(), scoreScale(f)));
   FailureOr<ScoreSlopes> slopes = scoreSlopes(b, kernel, block, x, qi, kj, withCaptures);
   if (failed(slopes))
@@ -177,12 +154,7 @@ FailureOr<ScoredPair> scorePair(OpBuilder &b, const AttentionGradKernel &kernel,
   return ScoredPair{s, std::move(*slopes)};
 }
 
-/// P, G and dS of one pair from its score s, the rows' dP = dO·v, the
-/// query row's statistic (savedStat) and delta; `slope` is ∂score/∂s.
-///   softmax kinds:  P = exp(s - lse),  G = P (dP - delta)
-///   linear:         P = w / L,         G = (dP - delta) / L where visible
-///   relaxed_linear: P = w,             G = dP where visible
-PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value stat,
+PairGrads gpuattn::pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, Value stat,
                     Value delta, Value slope) {
   Location loc = f.loc;
   Type f32 = s.getType();
@@ -209,9 +181,7 @@ PairGrads pairGrads(OpBuilder &b, const AttentionKernel &f, Value s, Value dP, V
   return {p, g, ds};
 }
 
-/// Adds g · slope at each capture read of `slopes` (atomically: blocks and
-/// threads share the elements), where `when` holds.
-void addCaptureGrads(OpBuilder &b, const AttentionGradKernel &kernel, const ScoreSlopes &slopes,
+void gpuattn::addCaptureGrads(OpBuilder &b, const AttentionGradKernel &kernel, const ScoreSlopes &slopes,
                      Value g, Value when) {
   if (slopes.reads.empty())
     return;
@@ -229,8 +199,6 @@ void addCaptureGrads(OpBuilder &b, const AttentionGradKernel &kernel, const Scor
   });
 }
 
-} // namespace
-
 LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKernel &kernel,
                                             const BlockCoords &block, const ThreadEnv &env,
                                             Value ks, Value vs) {
@@ -243,7 +211,11 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   Value valid = arith::CmpIOp::create(b, loc, P::slt, qi, f.TQ);
   Value qRow = roundThrough(b, loc, loadRow(b, loc, f.q, block.b, block.h, qc, f.headDim), f.roundTo);
   Value doRow = loadRow(b, loc, kernel.dout, block.b, block.h, qc, f.valueDim);
-  Value delta = dot(b, loc, doRow, loadRow(b, loc, f.out, block.b, block.h, qc, f.valueDim));
+  // dO as the mma.sync kernel takes it, for dP and delta alike: a delta
+  // of the unrounded dO is off by the rounding from Σ_j P_ij dP_ij, and
+  // that shift reaches every gradient (PLDR's went to 3x eager bf16's error).
+  Value doRounded = roundThrough(b, loc, doRow, f.roundTo);
+  Value delta = dot(b, loc, doRounded, loadRow(b, loc, f.out, block.b, block.h, qc, f.valueDim));
   Value stat = savedStat(b, f, block.b, block.h, qc);
   bool aft = f.kind == AttentionKind::Aft;
   Value u = aft ? scaledProduct(b, f, qRow, doRow) : Value(); // dL/dA
@@ -271,10 +243,10 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
             g = arith::SelectOp::create(lb, loc, visible, dot(lb, loc, u, kv), cFloat(lb, loc, f32, 0.0));
             next = axpy(lb, loc, w, kv, it[0]);
           } else {
-            Value dP = dot(lb, loc, doRow, vRow);
+            Value dP = dot(lb, loc, doRounded, vRow);
             PairGrads pg = pairGrads(lb, f, pair->s, dP, stat, delta, pair->slopes.slopes.front());
             g = pg.g;
-            next = axpy(lb, loc, pg.ds, kRow, it[0]);
+            next = axpy(lb, loc, roundThrough(lb, loc, pg.ds, f.roundTo), kRow, it[0]);
           }
           Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, g,
                                                 cFloat(lb, loc, f32, 0.0));
@@ -296,70 +268,23 @@ LogicalResult gpuattn::buildGradQueryKernel(OpBuilder &b, const AttentionGradKer
   return success();
 }
 
-LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKernel &kernel,
-                                          const BlockCoords &block, const ThreadEnv &env,
-                                          Value qs, Value dos, int64_t stagedRows) {
-  const AttentionKernel &f = kernel.fwd;
+SmallVector<Value> gpuattn::forEachQueryTile(OpBuilder &b, const AttentionKernel &f,
+                                             const BlockCoords &block, int64_t numKeys,
+                                             int64_t rowsPerTile, ValueRange init,
+                                             QueryStageFn stage, QueryComputeFn compute) {
   Location loc = f.loc;
-  Value k0 = block.q0, one = cIdx(b, loc, 1);
-  Value kj = arith::AddIOp::create(b, loc, k0, env.threadId);
-  Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
-  Value valid = arith::CmpIOp::create(b, loc, P::slt, kj, f.TK);
-  Value kRow = roundThrough(b, loc, loadRow(b, loc, f.k, block.b, block.kvh, kc, f.headDim), f.roundTo);
-  Value vRow = roundThrough(b, loc, loadRow(b, loc, f.v, block.b, block.kvh, kc, f.valueDim), f.roundTo);
+  Value k0 = block.q0, one = cIdx(b, loc, 1), tileRows = cIdx(b, loc, rowsPerTile);
   // The block's keys, for the mask's bounds over a tile.
   Value kHi = arith::SubIOp::create(
-      b, loc,
-      arith::MinSIOp::create(b, loc,
-                             arith::AddIOp::create(b, loc, k0, cIdx(b, loc, env.numThreads)), f.TK),
+      b, loc, arith::MinSIOp::create(b, loc, arith::AddIOp::create(b, loc, k0, cIdx(b, loc, numKeys)), f.TK),
       one);
-  Value rowsPerTile = cIdx(b, loc, stagedRows);
-  bool failedRegion = false, aft = f.kind == AttentionKind::Aft;
-
-  // The query rows [i0, i0 + rows) of head h, staged.
-  auto compute = [&](OpBuilder &cb, const BlockCoords &head, Value i0, Value rows,
-                     bool withChecks, ValueRange st) {
-    auto loop = scf::ForOp::create(
-        cb, loc, cIdx(cb, loc, 0), rows, one, st,
-        [&](OpBuilder &lb, Location, Value i, ValueRange it) {
-          Value qi = arith::AddIOp::create(lb, loc, i0, i);
-          Value qRow = roundThrough(lb, loc, tileRow(lb, loc, qs, i, f.headDim), f.roundTo);
-          Value doRow = tileRow(lb, loc, dos, i, f.valueDim);
-          if (aft) { // d(k ⊙ v) += w · scale · q ⊙ dO
-            Value s = scoreElement(lb, f, head, cFloat(lb, loc, lb.getF32Type(), 1.0), qi, kj,
-                                   withChecks, /*checkKeys=*/false);
-            Value w = visibleWeight(lb, loc, s).second;
-            scf::YieldOp::create(
-                lb, loc, ValueRange{axpy(lb, loc, w, scaledProduct(lb, f, qRow, doRow), it[0]), it[1]});
-            return;
-          }
-          Value raw = dot(lb, loc, qRow, kRow);
-          FailureOr<ScoredPair> pair =
-              scorePair(lb, kernel, head, raw, qi, kj, withChecks, /*withCaptures=*/false);
-          if (failed(pair)) {
-            failedRegion = true;
-            scf::YieldOp::create(lb, loc, it);
-            return;
-          }
-          Value stat = savedStat(lb, f, head.b, head.h, qi);
-          Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qi});
-          PairGrads pg = pairGrads(lb, f, pair->s, dot(lb, loc, doRow, vRow), stat, delta,
-                                   pair->slopes.slopes.front());
-          scf::YieldOp::create(lb, loc, ValueRange{axpy(lb, loc, pg.ds, qRow, it[0]),
-                                                   axpy(lb, loc, pg.p, doRow, it[1])});
-        });
-    return SmallVector<Value>(loop.getResults());
-  };
   // One query tile: mask bounds (skip / drop the mask), staging, compute.
   auto queryTile = [&](OpBuilder &tb, const BlockCoords &head, Value qt, ValueRange st) {
-    Value i0 = arith::MulIOp::create(tb, loc, qt, rowsPerTile);
-    Value iEnd = arith::MinSIOp::create(tb, loc, arith::AddIOp::create(tb, loc, i0, rowsPerTile), f.TQ);
+    Value i0 = arith::MulIOp::create(tb, loc, qt, tileRows);
+    Value iEnd = arith::MinSIOp::create(tb, loc, arith::AddIOp::create(tb, loc, i0, tileRows), f.TQ);
     Value rows = arith::SubIOp::create(tb, loc, iEnd, i0);
     auto tile = [&](OpBuilder &sb, Value must) -> SmallVector<Value> {
-      env.together(sb, loc, [&](OpBuilder &gb, Value tid) {
-        stageTile(gb, loc, tid, env.numThreads, f.q, head.b, head.h, i0, f.TQ, qs, false);
-        stageTile(gb, loc, tid, env.numThreads, kernel.dout, head.b, head.h, i0, f.TQ, dos, false);
-      });
+      stage(sb, head, i0);
       if (!must)
         return compute(sb, head, i0, rows, /*withChecks=*/false, st);
       auto branch = scf::IfOp::create(
@@ -380,8 +305,7 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
     return SmallVector<Value>(skip.getResults());
   };
 
-  Value numQTiles = arith::CeilDivUIOp::create(b, loc, f.TQ, rowsPerTile);
-  Value init[] = {zeros(b, loc, f.headDim), zeros(b, loc, f.valueDim)};
+  Value numQTiles = arith::CeilDivUIOp::create(b, loc, f.TQ, tileRows);
   Value h0 = arith::MulIOp::create(b, loc, block.kvh, f.group);
   auto heads = scf::ForOp::create(
       b, loc, cIdx(b, loc, 0), f.group, one, init,
@@ -394,12 +318,73 @@ LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKerne
             });
         scf::YieldOp::create(hb, loc, tiles.getResults());
       });
+  return SmallVector<Value>(heads.getResults());
+}
+
+LogicalResult gpuattn::buildGradKeyKernel(OpBuilder &b, const AttentionGradKernel &kernel,
+                                          const BlockCoords &block, const ThreadEnv &env,
+                                          Value qs, Value dos, int64_t stagedRows) {
+  const AttentionKernel &f = kernel.fwd;
+  Location loc = f.loc;
+  Value k0 = block.q0, one = cIdx(b, loc, 1);
+  Value kj = arith::AddIOp::create(b, loc, k0, env.threadId);
+  Value kc = arith::MinSIOp::create(b, loc, kj, arith::SubIOp::create(b, loc, f.TK, one));
+  Value valid = arith::CmpIOp::create(b, loc, P::slt, kj, f.TK);
+  Value kRow = roundThrough(b, loc, loadRow(b, loc, f.k, block.b, block.kvh, kc, f.headDim), f.roundTo);
+  Value vRow = roundThrough(b, loc, loadRow(b, loc, f.v, block.b, block.kvh, kc, f.valueDim), f.roundTo);
+  bool failedRegion = false, aft = f.kind == AttentionKind::Aft;
+
+  auto stage = [&](OpBuilder &sb, const BlockCoords &head, Value i0) {
+    env.together(sb, loc, [&](OpBuilder &gb, Value tid) {
+      stageTile(gb, loc, tid, env.numThreads, f.q, head.b, head.h, i0, f.TQ, qs, false);
+      stageTile(gb, loc, tid, env.numThreads, kernel.dout, head.b, head.h, i0, f.TQ, dos, false);
+    });
+  };
+  // The query rows [i0, i0 + rows) of head h, staged.
+  auto compute = [&](OpBuilder &cb, const BlockCoords &head, Value i0, Value rows,
+                     bool withChecks, ValueRange st) {
+    auto loop = scf::ForOp::create(
+        cb, loc, cIdx(cb, loc, 0), rows, one, st,
+        [&](OpBuilder &lb, Location, Value i, ValueRange it) {
+          Value qi = arith::AddIOp::create(lb, loc, i0, i);
+          Value qRow = roundThrough(lb, loc, tileRow(lb, loc, qs, i, f.headDim), f.roundTo);
+          Value doRow = roundThrough(lb, loc, tileRow(lb, loc, dos, i, f.valueDim), f.roundTo);
+          if (aft) { // d(k ⊙ v) += w · scale · q ⊙ dO
+            Value s = scoreElement(lb, f, head, cFloat(lb, loc, lb.getF32Type(), 1.0), qi, kj,
+                                   withChecks, /*checkKeys=*/false);
+            Value w = visibleWeight(lb, loc, s).second;
+            scf::YieldOp::create(
+                lb, loc, ValueRange{axpy(lb, loc, w, scaledProduct(lb, f, qRow, doRow), it[0]), it[1]});
+            return;
+          }
+          Value raw = dot(lb, loc, qRow, kRow);
+          FailureOr<ScoredPair> pair =
+              scorePair(lb, kernel, head, raw, qi, kj, withChecks, /*withCaptures=*/false);
+          if (failed(pair)) {
+            failedRegion = true;
+            scf::YieldOp::create(lb, loc, it);
+            return;
+          }
+          Value stat = savedStat(lb, f, head.b, head.h, qi);
+          Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qi});
+          PairGrads pg = pairGrads(lb, f, pair->s, dot(lb, loc, doRow, vRow), stat, delta,
+                                   pair->slopes.slopes.front());
+          // Rounded as the mma.sync kernel feeds them to its products.
+          Value ds = roundThrough(lb, loc, pg.ds, f.roundTo), p = roundThrough(lb, loc, pg.p, f.roundTo);
+          scf::YieldOp::create(lb, loc, ValueRange{axpy(lb, loc, ds, qRow, it[0]),
+                                                   axpy(lb, loc, p, doRow, it[1])});
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  Value init[] = {zeros(b, loc, f.headDim), zeros(b, loc, f.valueDim)};
+  SmallVector<Value> sums =
+      forEachQueryTile(b, f, block, env.numThreads, stagedRows, init, stage, compute);
   if (failedRegion)
     return failure();
-  Value dkRow = heads.getResult(0), dvRow = heads.getResult(1);
+  Value dkRow = sums[0], dvRow = sums[1];
   if (aft) { // dK = v ⊙ d(k ⊙ v), dV = k ⊙ d(k ⊙ v)
-    dkRow = arith::MulFOp::create(b, loc, vRow, heads.getResult(0));
-    dvRow = arith::MulFOp::create(b, loc, kRow, heads.getResult(0));
+    dkRow = arith::MulFOp::create(b, loc, vRow, sums[0]);
+    dvRow = arith::MulFOp::create(b, loc, kRow, sums[0]);
   }
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &tb, Location) {
     storeVectorRow(tb, loc, dkRow, kernel.dk, block.b, block.kvh, kj);

@@ -2,21 +2,15 @@
 //
 // Tq / 16 warps per block, each owning 16 query rows. Q, K and Vᵀ tiles are
 // staged in bf16/f16; S = Q Kᵀ and O += P V are nvvm.mma.sync m16n8k16
-// with f32 accumulators. Lane (g = lane / 4, t = lane % 4) holds, of every
-// 16x8 accumulator, rows g and g + 8 at columns 2t and 2t + 1 (PTX ISA,
-// "Matrix Fragments for mma.m16n8k16"), so the S fragments of two
-// neighbouring 8-key blocks are exactly the A fragment of P for 16 keys.
-// Row maxima and sums are combined over the 4 lanes of a row with shuffles.
+// with f32 accumulators (GPUMmaFragments.h): the S fragments of two
+// neighbouring 8-key blocks are the A fragment of P for 16 keys. Row
+// maxima and sums are combined over the 4 lanes of a row with shuffles.
 //
 //===----------------------------------------------------------------------===//
 #include "GPUAttention.h"
+#include "GPUMmaFragments.h"
 #include "LoweringUtils.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -25,82 +19,6 @@ using namespace mlir::frond;
 using namespace mlir::frond::gpuattn;
 using lowering::cFloat;
 using lowering::cIdx;
-
-namespace {
-
-/// Fragment plumbing for one warp: registers are i32 pairs for bf16 and
-/// vector<2xf16> for f16, as nvvm.mma.sync expects them.
-struct Fragments {
-  OpBuilder &b;
-  Location loc;
-  Type elem; // bf16 or f16
-  Value g, t;
-
-  Value idx(int64_t v) { return cIdx(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) { return add(x, idx(y)); }
-
-  /// A register from a pair of elements as a vector<2 x elem>.
-  Value reg(Value pair) {
-    if (elem.isF16())
-      return pair;
-    auto asInt = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), pair);
-    return vector::ExtractOp::create(b, loc, asInt, 0);
-  }
-  /// buf[row][col], buf[row][col + 1] (col is even: 4-byte aligned).
-  Value load(Value buf, Value row, Value col) {
-    auto type = VectorType::get({2}, elem);
-    return reg(vector::LoadOp::create(b, loc, type, buf, ValueRange{row, col}, false,
-                                      llvm::MaybeAlign(4)));
-  }
-  /// Two f32 values rounded to a register.
-  Value pack(Value lo, Value hi) {
-    Value pair = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, elem),
-        ValueRange{arith::TruncFOp::create(b, loc, elem, lo), arith::TruncFOp::create(b, loc, elem, hi)});
-    return reg(pair);
-  }
-  /// D = A B + C over a 16x8x16 tile; C and D are 4 f32 each.
-  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bb, ArrayRef<Value> c) {
-    MLIRContext *ctx = b.getContext();
-    Type f32 = b.getF32Type();
-    auto result = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-    NVVM::MMATypes type = elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-    auto op = NVVM::MmaOp::create(b, loc, result, a, bb, c, {16, 8, 16}, std::nullopt,
-                                  std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
-                                  std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                                 NVVM::MMALayout::col});
-    SmallVector<Value> d;
-    for (int64_t i = 0; i < 4; ++i)
-      d.push_back(LLVM::ExtractValueOp::create(b, loc, op, i));
-    return d;
-  }
-  /// The A fragment of rows [row0, row0 + 16), columns [col0, col0 + 16)
-  /// of a row-major buffer; also the B fragment (two registers, `rows8`)
-  /// of an [n, k] buffer read as its transpose.
-  SmallVector<Value> a(Value buf, Value row0, int64_t col0) {
-    Value r = add(row0, g), c = add(idx(col0), arith::MulIOp::create(b, loc, t, idx(2)));
-    return {load(buf, r, c), load(buf, add(r, 8), c), load(buf, r, add(c, 8)),
-            load(buf, add(r, 8), add(c, 8))};
-  }
-  SmallVector<Value> bT(Value buf, int64_t n0, int64_t k0) {
-    Value r = add(idx(n0), g), c = add(idx(k0), arith::MulIOp::create(b, loc, t, idx(2)));
-    return {load(buf, r, c), load(buf, r, add(c, 8))};
-  }
-  /// Combines `x` over the 4 lanes of a row with `combine`.
-  Value quad(Value x, function_ref<Value(Value, Value)> combine) {
-    Value width = arith::ConstantIntOp::create(b, loc, 32, 32);
-    for (int64_t offset : {1, 2}) {
-      Value off = arith::ConstantIntOp::create(b, loc, offset, 32);
-      Value other =
-          gpu::ShuffleOp::create(b, loc, x, off, width, gpu::ShuffleMode::XOR).getShuffleResult();
-      x = combine(x, other);
-    }
-    return x;
-  }
-};
-
-} // namespace
 
 void gpuattn::buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const BlockCoords &block,
                              const ThreadEnv &env, Value qs, Value ks, Value vts) {
@@ -112,8 +30,8 @@ void gpuattn::buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   Value c32 = cIdx(b, loc, 32), c4 = cIdx(b, loc, 4);
   Value warp = arith::DivUIOp::create(b, loc, env.threadId, c32);
   Value lane = arith::RemUIOp::create(b, loc, env.threadId, c32);
-  Fragments frag{b, loc, kernel.tileType, arith::DivUIOp::create(b, loc, lane, c4),
-                 arith::RemUIOp::create(b, loc, lane, c4)};
+  MmaFragments frag{b, loc, kernel.tileType, arith::DivUIOp::create(b, loc, lane, c4),
+                    arith::RemUIOp::create(b, loc, lane, c4)};
   Value row0 = arith::MulIOp::create(b, loc, warp, cIdx(b, loc, 16));
   // Query rows of this lane: [0] = g, [1] = g + 8.
   Value qRow[2];
@@ -145,7 +63,7 @@ void gpuattn::buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const 
     });
   };
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
-    Fragments f{cb, loc, frag.elem, frag.g, frag.t};
+    MmaFragments f{cb, loc, frag.elem, frag.g, frag.t};
     // S = Q Kᵀ: s[n][i] for keys 8n + 2t + (i % 2), rows g + 8 (i / 2).
     SmallVector<Value> s;
     for (int64_t n = 0; n < tk / 8; ++n) {
@@ -191,10 +109,7 @@ void gpuattn::buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const 
       for (int64_t i = 0; i < 4; ++i)
         c.push_back(arith::MulFOp::create(cb, loc, st[4 + nv * 4 + i], alpha[i / 2]));
       for (int64_t kk = 0; kk < tk / 16; ++kk) {
-        ArrayRef<Value> lo = ArrayRef<Value>(s).slice(kk * 8, 4), hi = ArrayRef<Value>(s).slice(kk * 8 + 4, 4);
-        SmallVector<Value> pA{f.pack(lo[0], lo[1]), f.pack(lo[2], lo[3]), f.pack(hi[0], hi[1]),
-                              f.pack(hi[2], hi[3])};
-        c = f.mma(pA, f.bT(vts, nv * 8, kk * 16), c);
+        c = f.mma(f.accToA(s, kk), f.bT(vts, nv * 8, kk * 16), c);
       }
       for (int64_t i = 0; i < 4; ++i)
         next[4 + nv * 4 + i] = c[i];

@@ -3,7 +3,9 @@
 // The host side of the flash-attention backward (frond-lower-attention-to-gpu,
 // algorithm in Passes.td): buffers for the operands, the forward's saved
 // log-sum-exp, the row sums delta = dO·O and the gradients, then two
-// launches, both one thread per row (GPUAttentionGradKernels.cpp):
+// launches, both one thread per row (GPUAttentionGradKernels.cpp) or, for
+// softmax kinds after bf16/f16 forward tiles, one warp per 16 rows on
+// tensor cores (GPUAttentionGradMmaKernels.cpp):
 //   1. dQ: a block per (query tile, head, batch) sweeps the key tiles;
 //      it also writes delta, and adds the captures' gradients atomically;
 //   2. dK/dV: a block per (key tile, K/V head, batch) sweeps the query
@@ -73,18 +75,25 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     return op.emitError("query-tile ") << o.queryTile
                                        << " needs as many threads per block (at most 1024); "
                                           "lower query-tile";
-  // Staged rows (K/V tiles, then Q/dO tiles) in f32; fewer until they fit.
+  // Softmax kinds after bf16/f16 forward tiles run on tensor cores (the
+  // emulation keeps the f32 kernels, rounding as these do).
+  bool mma = o.roundTo && !o.emulate && isSoftmaxKind(op.getKind());
+  Type tileType = mma ? o.roundTo : b.getF32Type();
+  int64_t Dp = mma ? llvm::alignTo(D, 16) : D, Dvp = mma ? llvm::alignTo(Dv, 16) : Dv;
+  int64_t minRows = mma ? 16 : 1, bytes = tileType.getIntOrFloatBitWidth() / 8;
+  // Staged rows (K/V tiles, then Q/dO tiles); fewer until they fit.
   int64_t tk = o.keyTile;
-  while (tk * (D + Dv) * 4 > kWorkgroupBytes && tk > 1)
-    tk /= 2;
-  if (tk * (D + Dv) * 4 > kWorkgroupBytes)
+  auto fits = [&] { return tk * (Dp + Dvp) * bytes <= kWorkgroupBytes; };
+  while (!fits() && tk > minRows)
+    tk = std::max(minRows, tk / 2 / minRows * minRows);
+  if (!fits())
     return op.emitError("attention gradient tiles do not fit in 48 KiB of workgroup memory with "
                         "head sizes ")
            << D << "/" << Dv;
   auto shared = [&](int64_t cols) -> Type {
-    return workgroupTile(ctx, {tk, cols}, b.getF32Type(), o.emulate);
+    return workgroupTile(ctx, {tk, cols}, tileType, o.emulate);
   };
-  SmallVector<Type> tiles{shared(D), shared(Dv)};
+  SmallVector<Type> tiles{shared(Dp), shared(Dvp)};
 
   // Host side: operands as buffers, then the sizes and the fresh buffers.
   SmallVector<Value> args;
@@ -113,7 +122,7 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
   f.headDim = D, f.valueDim = Dv, f.queryTile = o.queryTile, f.keyTile = tk;
   f.scale = op.getScale().convertToDouble();
   f.kind = op.getKind();
-  f.tileType = b.getF32Type();
+  f.tileType = tileType;
   f.emulate = o.emulate;
   f.roundTo = isSoftmaxKind(f.kind) ? o.roundTo : Type();
   SmallVector<Value> gradBuffers, contributed;
@@ -147,23 +156,24 @@ LogicalResult gpuattn::lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
     KernelLaunch l;
     l.name = name + what.str();
     l.grid = {arith::CeilDivUIOp::create(b, loc, tiles0, tq), heads, B};
-    l.numThreads = o.queryTile;
+    l.numThreads = mma ? o.queryTile / 16 * 32 : o.queryTile;
     l.tiles = tiles;
     l.body = [&](OpBuilder &kb, ValueRange kargs, ArrayRef<Value> ids, Value tid,
                  ValueRange tileBuffers) {
       AttentionGradKernel g = bindGradArgs(shape, kargs, numCaptures);
       readKernelSizes(kb, g.fwd);
-      ThreadEnv env{tid, o.queryTile, o.emulate};
+      ThreadEnv env{tid, l.numThreads, o.emulate};
       Value first = arith::MulIOp::create(kb, loc, ids[0], cIdx(kb, loc, o.queryTile));
+      Value t0 = tileBuffers[0], t1 = tileBuffers[1];
       if (keys) {
         BlockCoords block{ids[2], Value(), ids[1], first};
-        failedRegion |= failed(
-            buildGradKeyKernel(kb, g, block, env, tileBuffers[0], tileBuffers[1], tk));
+        failedRegion |= failed(mma ? buildGradKeyMmaKernel(kb, g, block, env, t0, t1, tk)
+                                   : buildGradKeyKernel(kb, g, block, env, t0, t1, tk));
       } else {
         BlockCoords block{ids[2], ids[1], arith::DivUIOp::create(kb, loc, ids[1], g.fwd.group),
                           first};
-        failedRegion |=
-            failed(buildGradQueryKernel(kb, g, block, env, tileBuffers[0], tileBuffers[1]));
+        failedRegion |= failed(mma ? buildGradQueryMmaKernel(kb, g, block, env, t0, t1)
+                                   : buildGradQueryKernel(kb, g, block, env, t0, t1));
       }
     };
     emitLaunch(b, loc, o.module, l, args, o.emulate);

@@ -72,10 +72,10 @@ struct FrondLowerAttentionToGPU
     for (AttentionOp op : ops)
       if (failed(lower(op, tile, mma)))
         return signalPassFailure();
-    // Backward kernels for the gradients of the forwards lowered here (in
-    // f32 whatever the forward's tiles: no mma.sync backward yet, but q, k
-    // and v rounded as the forward's tiles were). They read the forward's
-    // saved row statistic.
+    // Backward kernels for the gradients of the forwards lowered here, on
+    // the forward's tiles (mma.sync for softmax kinds on bf16/f16 tiles;
+    // emulated, f32 rounding as those do). They read the forward's saved
+    // row statistic.
     SmallVector<AttentionGradOp> grads;
     DominanceInfo dominance(getOperation());
     getOperation().walk([&](AttentionGradOp op) {

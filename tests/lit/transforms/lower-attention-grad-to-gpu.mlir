@@ -1,6 +1,7 @@
 // RUN: frond-opt %s -frond-lower-attention-to-gpu -canonicalize -cse | FileCheck %s
 // RUN: frond-opt %s -frond-lower-attention-to-gpu="emulate=true" -canonicalize -cse | FileCheck %s --check-prefix=EMU
 // RUN: frond-opt %s -frond-lower-attention-to-gpu="element-type=bf16" -canonicalize -cse | FileCheck %s --check-prefix=BF16
+// RUN: frond-opt %s -frond-lower-attention-to-gpu="element-type=bf16 emulate=true" -canonicalize -cse | FileCheck %s --check-prefix=EMU-BF16
 
 // The backward of a lowered forward: attention_grad reads the forward's
 // saved log-sum-exp and becomes two launches, the dQ kernel on the grid
@@ -64,23 +65,55 @@
 // CHECK: memref.store %{{.*}}, %arg9[
 // CHECK: gpu.return
 
-// After a bf16 forward (mma.sync), the f32 backward kernels round q, k and
-// v through bf16 as the forward's tiles did: the q row once, each staged k
-// and v row in the dQ kernel; the k and v rows once, each staged q row in
-// the dK/dV kernel (dO stays f32).
+// After a bf16 forward (mma.sync), the backward is on tensor cores too:
+// 4 warps per block (query-tile 64), K/V (dQ) and Q/dO (dK/dV) staged in
+// bf16 (Dv = 8 padded to 16), S = Q Kᵀ and dP = dO Vᵀ then dQ += dS K as
+// mma.sync; the dQ kernel sums delta over a row's 4 lanes with shuffles
+// and adds the slopes' gradient atomically; the dK/dV kernel has neither.
 // BF16: gpu.func @alibi_attention_1_dq(
-// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
-// BF16: scf.for
-// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
-// BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// BF16-SAME: known_block_size = array<i32: 128, 1, 1>
+// BF16: gpu.shuffle xor
+// BF16: memref.store %{{.*}} : memref<64x16xbf16, #gpu.address_space<workgroup>>
+// BF16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
 // BF16: math.exp2
+// BF16: memref.atomic_rmw addf
+// BF16: nvvm.mma.sync
+// BF16: memref.store %{{.*}}, %arg7[
+// BF16: memref.store %{{.*}}, %arg6[
+// BF16: gpu.return
 // BF16: gpu.func @alibi_attention_1_dkv(
-// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
-// BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
-// BF16: scf.for
-// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
-// BF16-NOT: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
-// BF16: math.exp2
+// BF16-SAME: known_block_size = array<i32: 128, 1, 1>
+// BF16-NOT: gpu.shuffle
+// BF16-NOT: atomic_rmw
+// BF16: nvvm.mma.sync
+// BF16-NOT: atomic_rmw
+// BF16: memref.store %{{.*}}, %arg8[
+// BF16: memref.store %{{.*}}, %arg9[
+// BF16: gpu.return
+
+// Emulated bf16: the f32 kernels as host loops, rounding where the
+// mma.sync kernels do: in the dQ loop q once, dO once (for dP and delta
+// alike), each k and v row, then dS; in the dK/dV loop k and v once, each
+// q and dO row, then dS and P.
+// EMU-BF16-LABEL: func.func @alibi
+// EMU-BF16-NOT: nvvm.
+// EMU-BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMU-BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// EMU-BF16: scf.for
+// EMU-BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMU-BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// EMU-BF16: math.exp2
+// EMU-BF16: arith.truncf %{{.*}} : f32 to bf16
+// EMU-BF16: memref.atomic_rmw addf
+// EMU-BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMU-BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// EMU-BF16: scf.for
+// EMU-BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// EMU-BF16: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// EMU-BF16: math.exp2
+// EMU-BF16: arith.truncf %{{.*}} : f32 to bf16
+// EMU-BF16: arith.truncf %{{.*}} : f32 to bf16
+// EMU-BF16-NOT: nvvm.
 
 // Emulated: the same bodies as host loops, the dQ kernel's before the
 // dK/dV kernel's; no GPU op.

@@ -314,7 +314,9 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
 
     The backward: an `attention_grad` whose `out` is the result of a
     forward lowered here reads that forward's row statistic and becomes two
-    launches (f32, a thread per row, whatever `element-type`); for softmax:
+    launches (f32, a thread per row; for softmax and power_law with
+    `element-type=bf16|f16`, Tq / 16 warps of `nvvm.mma.sync` instead, see
+    below); for softmax:
 
     ```
     dQ kernel, grid (ceil(tq / Tq), h, b), a thread per query row i:
@@ -337,6 +339,14 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     captures get U_i · (k_j ⊙ v_j) · ∂score/∂c), the dK/dV kernel
     d(k ⊙ v)_j = Σ_i w_ij U_i (dK = v ⊙ ·, dV = k ⊙ ·).
 
+    On tensor cores each warp keeps its 16 rows' operands as A fragments
+    (dQ: Q and dO; dK/dV: K and V), staged tiles are row-major in the tile
+    type (D and Dv padded to 16), S = Q Kᵀ and dP = dO Vᵀ (transposed in
+    the dK/dV kernel) are mma.sync products, and P and dS, rounded to the
+    tile type, are the A fragments of dV += Pᵀ dO, dK += dSᵀ Q and
+    dQ += dS K straight from the accumulators; delta is summed by the 4
+    lanes of a row in f32.
+
     Two kernels rather than one with atomic dQ: every gradient row has a
     single writer. A gradient whose forward was not lowered here is left
     for `frond-lower-attention`.
@@ -348,10 +358,10 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     threads become `scf.for`, workgroup buffers `memref.alloca`), so the CPU
     JIT can check its numbers against the reference. mma.sync has no host
     form: `emulate` with `element-type=bf16|f16` builds the f32 kernel but
-    rounds through that type where the mma kernel does (q, k and v as
-    staged, the probabilities that multiply v; their sum stays f32), so
-    the host reproduces the tensor-core kernel's rounding, not its
-    instructions.
+    rounds through that type where the mma kernels do (q, k and v as
+    staged, the probabilities that multiply v; their sum stays f32; in the
+    backward also dO, and P and dS where they multiply), so the host
+    reproduces the tensor-core kernels' rounding, not their instructions.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
