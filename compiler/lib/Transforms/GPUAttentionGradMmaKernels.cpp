@@ -11,9 +11,10 @@
 //   - dK/dV: the warp keeps its K and V rows; per query tile (Q and dO
 //     staged row-major) Sᵀ = K Qᵀ and dPᵀ = V dOᵀ, then dV += Pᵀ dO and
 //     dK += dSᵀ Q.
-// Both take the staged tile 16 rows at a time, so that few values are
-// live beside the accumulators (at head size 128 the dK/dV kernel still
-// spills a few hundred bytes: K, V and dK/dV fill 192 registers).
+// Both take the staged tile 16 rows at a time (a loop), so that few values
+// are live beside the accumulators: ptxas (sm_80) gives the dK/dV kernel
+// 122, 167 and 255 registers at head sizes 32, 64 and 128, without spills
+// (K, V and dK/dV alone fill 192 at 128).
 // A row-major staged operand that is a product's B (K for dQ, Q and dO for
 // dK/dV) is read two rows per register (MmaFragments::bRows). delta =
 // dO·O per row (dO rounded as in dP) is summed in f32 by the 4 lanes of
@@ -63,19 +64,34 @@ SmallVector<SmallVector<Value>> rowFragments(MmaFragments &f, Value src, Value b
   return frags;
 }
 
-/// C = Σ_k A_k B_k over the 8-column blocks n of [n0, n0 + blocks): 4
-/// accumulators per block, B of block n and depth step k from `bOf(n, k)`.
-SmallVector<Value> products(MmaFragments &f, ArrayRef<SmallVector<Value>> a, int64_t n0,
-                            int64_t blocks, function_ref<SmallVector<Value>(int64_t n, int64_t k)> bOf) {
+/// C = Σ_k A_k B_k over two 8-column blocks j (16 columns): 4 accumulators
+/// per block, B of block j and depth step k from `bOf(j, k)`.
+SmallVector<Value> products(MmaFragments &f, ArrayRef<SmallVector<Value>> a,
+                            function_ref<SmallVector<Value>(int64_t j, int64_t k)> bOf) {
   Value zero = cFloat(f.b, f.loc, f.b.getF32Type(), 0.0);
   SmallVector<Value> acc;
-  for (int64_t n = n0; n < n0 + blocks; ++n) {
+  for (int64_t j = 0; j < 2; ++j) {
     SmallVector<Value> c(4, zero);
     for (int64_t k = 0; k < int64_t(a.size()); ++k)
-      c = f.mma(a[k], bOf(n, k), c);
+      c = f.mma(a[k], bOf(j, k), c);
     acc.append(c);
   }
   return acc;
+}
+
+/// scf.for over the 16-row chunks [16 c, 16 c + 16) of a staged tile of
+/// `rows` rows, carrying `init`: `body` gets the chunk's first row and
+/// the carried values and returns the next. A loop rather than C++
+/// unrolling keeps the kernels small (the canonicalizer took 3 s on the
+/// unrolled ones of a 4-layer model); LLVM unrolls what pays.
+SmallVector<Value> forEachChunk(OpBuilder &b, Location loc, int64_t rows, ValueRange init,
+                                function_ref<SmallVector<Value>(OpBuilder &, Value row0, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, rows), cIdx(b, loc, 16), init,
+      [&](OpBuilder &lb, Location, Value row0, ValueRange it) {
+        scf::YieldOp::create(lb, loc, body(lb, row0, it));
+      });
+  return SmallVector<Value>(loop.getResults());
 }
 
 /// acc += X B over the 8-column blocks n of acc: X (16 x 16) given as 8
@@ -181,31 +197,30 @@ LogicalResult gpuattn::buildGradQueryMmaKernel(OpBuilder &b, const AttentionGrad
   // Per 16 keys of the tile (few values live at a time): S and dP for
   // them, then dQ += dS K over those keys (K row-major is B [key, d]).
   auto compute = [&](OpBuilder &cb, Value k0, bool withChecks, ValueRange st) {
-    MmaFragments m{cb, loc, frag.elem, frag.g, frag.t};
-    Value col2t = m.col2t();
-    SmallVector<Value> dq(st.begin(), st.end());
-    for (int64_t c = 0; c < tk / 16 && !failedRegion; ++c) {
-      SmallVector<Value> s = products(m, qFrag, 2 * c, 2, [&](int64_t n, int64_t k) { return m.bT(ks, n * 8, k * 16); });
-      SmallVector<Value> dP = products(m, doFrag, 2 * c, 2, [&](int64_t n, int64_t k) { return m.bT(vs, n * 8, k * 16); });
+    return forEachChunk(cb, loc, tk, st, [&](OpBuilder &lb, Value key0, ValueRange acc) {
+      MmaFragments m{lb, loc, frag.elem, frag.g, frag.t};
+      auto row = [&](int64_t j) { return m.add(key0, j * 8); };
+      SmallVector<Value> s = products(m, qFrag, [&](int64_t j, int64_t k) { return m.bT(ks, row(j), k * 16); });
+      SmallVector<Value> dP = products(m, doFrag, [&](int64_t j, int64_t k) { return m.bT(vs, row(j), k * 16); });
+      Value first = m.add(m.add(k0, key0), m.col2t());
       SmallVector<Value> ds;
       for (int64_t e = 0; e < 8; ++e) {
-        int64_t n = 2 * c + e / 4, i = e % 4, r = i / 2;
-        Value kj = arith::AddIOp::create(cb, loc, arith::AddIOp::create(cb, loc, k0, cIdx(cb, loc, n * 8 + i % 2)), col2t);
-        FailureOr<ScoredPair> pair = scorePair(cb, kernel, block, s[e], qi[r], kj, withChecks,
+        int64_t j = e / 4, i = e % 4, r = i / 2;
+        Value kj = m.add(first, j * 8 + i % 2);
+        FailureOr<ScoredPair> pair = scorePair(lb, kernel, block, s[e], qi[r], kj, withChecks,
                                                /*withCaptures=*/true, /*checkKeys=*/withChecks);
         if (failed(pair)) {
           failedRegion = true;
-          break;
+          return SmallVector<Value>(acc.begin(), acc.end());
         }
-        PairGrads pg = pairGrads(cb, f, pair->s, dP[e], stat[r], delta[r], pair->slopes.slopes.front());
-        Value nonzero = arith::CmpFOp::create(cb, loc, arith::CmpFPredicate::ONE, pg.g, cFloat(cb, loc, f32, 0.0));
-        addCaptureGrads(cb, kernel, pair->slopes, pg.g, arith::AndIOp::create(cb, loc, valid[r], nonzero));
+        PairGrads pg = pairGrads(lb, f, pair->s, dP[e], stat[r], delta[r], pair->slopes.slopes.front());
+        Value nonzero = arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::ONE, pg.g, cFloat(lb, loc, f32, 0.0));
+        addCaptureGrads(lb, kernel, pair->slopes, pg.g, arith::AndIOp::create(lb, loc, valid[r], nonzero));
         ds.push_back(pg.ds);
       }
-      if (!failedRegion)
-        dq = accumulate(m, dq, ds, [&](int64_t n) { return m.bRows(ks, c * 16, n * 8); });
-    }
-    return dq;
+      SmallVector<Value> dq(acc.begin(), acc.end());
+      return accumulate(m, dq, ds, [&](int64_t n) { return m.bRows(ks, key0, n * 8); });
+    });
   };
   SmallVector<Value> init(dp / 8 * 4, cFloat(b, loc, f32, 0.0));
   SmallVector<Value> dq = forEachKeyTile(b, f, block, init, /*checkKeys=*/true, stage, compute);
@@ -248,42 +263,40 @@ LogicalResult gpuattn::buildGradKeyMmaKernel(OpBuilder &b, const AttentionGradKe
   // and dV += Pᵀ dO over those rows (Q and dO row-major are B [query, d]).
   auto compute = [&](OpBuilder &cb, const BlockCoords &head, Value i0, Value, bool withChecks,
                      ValueRange st) {
-    MmaFragments m{cb, loc, frag.elem, frag.g, frag.t};
-    Value col2t = m.col2t(), zero = cFloat(cb, loc, f32, 0.0);
     Value last = arith::SubIOp::create(cb, loc, f.TQ, cIdx(cb, loc, 1));
-    SmallVector<Value> carried(st.begin(), st.end());
-    int64_t nk = dp / 8 * 4;
-    for (int64_t c = 0; c < stagedRows / 16 && !failedRegion; ++c) {
-      SmallVector<Value> sT = products(m, kFrag, 2 * c, 2, [&](int64_t n, int64_t k) { return m.bT(qs, n * 8, k * 16); });
-      SmallVector<Value> dPT = products(m, vFrag, 2 * c, 2, [&](int64_t n, int64_t k) { return m.bT(dos, n * 8, k * 16); });
+    return forEachChunk(cb, loc, stagedRows, st, [&](OpBuilder &lb, Value row0, ValueRange acc) {
+      MmaFragments m{lb, loc, frag.elem, frag.g, frag.t};
+      auto row = [&](int64_t j) { return m.add(row0, j * 8); };
+      SmallVector<Value> sT = products(m, kFrag, [&](int64_t j, int64_t k) { return m.bT(qs, row(j), k * 16); });
+      SmallVector<Value> dPT = products(m, vFrag, [&](int64_t j, int64_t k) { return m.bT(dos, row(j), k * 16); });
+      Value zero = cFloat(lb, loc, f32, 0.0), first = m.add(m.add(i0, row0), m.col2t());
       SmallVector<Value> p, ds;
       for (int64_t e = 0; e < 8; ++e) {
-        int64_t n = 2 * c + e / 4, i = e % 4;
-        Value qi = arith::AddIOp::create(cb, loc, arith::AddIOp::create(cb, loc, i0, cIdx(cb, loc, n * 8 + i % 2)), col2t);
-        Value validQ = arith::CmpIOp::create(cb, loc, P::slt, qi, f.TQ);
-        Value qc = arith::MinSIOp::create(cb, loc, qi, last);
+        int64_t j = e / 4, i = e % 4;
+        Value qi = m.add(first, j * 8 + i % 2);
+        Value validQ = arith::CmpIOp::create(lb, loc, P::slt, qi, f.TQ);
+        Value qc = arith::MinSIOp::create(lb, loc, qi, last);
         FailureOr<ScoredPair> pair =
-            scorePair(cb, kernel, head, sT[e], qi, kj[i / 2], withChecks, /*withCaptures=*/false);
+            scorePair(lb, kernel, head, sT[e], qi, kj[i / 2], withChecks, /*withCaptures=*/false);
         if (failed(pair)) {
           failedRegion = true;
-          break;
+          return SmallVector<Value>(acc.begin(), acc.end());
         }
-        Value stat = savedStat(cb, f, head.b, head.h, qc);
-        Value delta = memref::LoadOp::create(cb, loc, kernel.delta, ValueRange{head.b, head.h, qc});
-        PairGrads pg = pairGrads(cb, f, pair->s, dPT[e], stat, delta, pair->slopes.slopes.front());
+        Value stat = savedStat(lb, f, head.b, head.h, qc);
+        Value delta = memref::LoadOp::create(lb, loc, kernel.delta, ValueRange{head.b, head.h, qc});
+        PairGrads pg = pairGrads(lb, f, pair->s, dPT[e], stat, delta, pair->slopes.slopes.front());
         // Query rows past the sequence (staged as zeros) contribute nothing.
-        p.push_back(arith::SelectOp::create(cb, loc, validQ, pg.p, zero));
-        ds.push_back(arith::SelectOp::create(cb, loc, validQ, pg.ds, zero));
+        p.push_back(arith::SelectOp::create(lb, loc, validQ, pg.p, zero));
+        ds.push_back(arith::SelectOp::create(lb, loc, validQ, pg.ds, zero));
       }
-      if (failedRegion)
-        break;
+      SmallVector<Value> carried(acc.begin(), acc.end());
       ArrayRef<Value> all(carried);
+      int64_t nk = dp / 8 * 4;
       SmallVector<Value> next =
-          accumulate(m, all.take_front(nk), ds, [&](int64_t n) { return m.bRows(qs, c * 16, n * 8); });
-      next.append(accumulate(m, all.drop_front(nk), p, [&](int64_t n) { return m.bRows(dos, c * 16, n * 8); }));
-      carried = std::move(next);
-    }
-    return carried;
+          accumulate(m, all.take_front(nk), ds, [&](int64_t n) { return m.bRows(qs, row0, n * 8); });
+      next.append(accumulate(m, all.drop_front(nk), p, [&](int64_t n) { return m.bRows(dos, row0, n * 8); }));
+      return next;
+    });
   };
   SmallVector<Value> init((dp + dvp) / 8 * 4, cFloat(b, loc, f32, 0.0));
   SmallVector<Value> sums = forEachQueryTile(b, f, block, numKeys, stagedRows, init, stage, compute);

@@ -88,14 +88,15 @@ struct MmaFragments {
   }
   /// The B fragment (k0.., n0..) of an [n, k] buffer read as its transpose
   /// (pairs along k are neighbours: vector loads).
-  SmallVector<Value> bT(Value buf, int64_t n0, int64_t k0) {
-    Value r = add(idx(n0), g), c = add(idx(k0), col2t());
+  SmallVector<Value> bT(Value buf, Value n0, int64_t k0) {
+    Value r = add(n0, g), c = add(idx(k0), col2t());
     return {load(buf, r, c), load(buf, r, add(c, 8))};
   }
+  SmallVector<Value> bT(Value buf, int64_t n0, int64_t k0) { return bT(buf, idx(n0), k0); }
   /// The B fragment (k0.., n0..) of a row-major [k, n] buffer: a pair
   /// spans two rows, so each register takes two scalar loads.
-  SmallVector<Value> bRows(Value buf, int64_t k0, int64_t n0) {
-    Value k = add(idx(k0), col2t()), n = add(idx(n0), g);
+  SmallVector<Value> bRows(Value buf, Value k0, int64_t n0) {
+    Value k = add(k0, col2t()), n = add(idx(n0), g);
     auto at = [&](Value row) -> Value {
       Value lo = memref::LoadOp::create(b, loc, buf, ValueRange{row, n});
       Value hi = memref::LoadOp::create(b, loc, buf, ValueRange{add(row, 1), n});

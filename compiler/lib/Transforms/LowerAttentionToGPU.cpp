@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GPUAttention.h"
+#include "GPUKernelDedup.h"
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "frond/Transforms/Passes.h"
@@ -89,6 +90,15 @@ struct FrondLowerAttentionToGPU
     for (AttentionGradOp op : grads)
       if (failed(lowerAttentionGradToGPU(op, savedLse.lookup(op.getOut()), options)))
         return signalPassFailure();
+    // Every layer's kernels are the same: keep one of each before later
+    // passes walk every copy.
+    DenseMap<StringAttr, SymbolRefAttr> sameAs = dropDuplicateKernelModules(getOperation());
+    if (!sameAs.empty())
+      getOperation().walk([&](func::FuncOp decl) {
+        auto kernel = decl->getAttrOfType<SymbolRefAttr>("frond.gpu_kernel");
+        if (SymbolRefAttr kept = kernel ? sameAs.lookup(kernel.getRootReference()) : SymbolRefAttr())
+          decl->setAttr("frond.gpu_kernel", kept);
+      });
   }
 
   Type parseTileType() {

@@ -3,6 +3,7 @@
 // The frond-merge-gpu-modules pass (see Passes.td).
 //
 //===----------------------------------------------------------------------===//
+#include "GPUKernelDedup.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -14,49 +15,15 @@ namespace mlir::frond {
 } // namespace mlir::frond
 
 using namespace mlir;
+using mlir::frond::onlyKernel;
 
 namespace {
-
-/// The one kernel of a module holding nothing else but workgroup globals
-/// (an outlined kernel, an attention kernel and its tiles), or null.
-gpu::GPUFuncOp onlyKernel(gpu::GPUModuleOp module) {
-  gpu::GPUFuncOp kernel;
-  for (Operation &op : module.getBodyRegion().front()) {
-    auto func = dyn_cast<gpu::GPUFuncOp>(op);
-    if (func && func.isKernel() && !kernel)
-      kernel = func;
-    else if (!isa<memref::GlobalOp>(op))
-      return {};
-  }
-  return kernel;
-}
 
 /// A module holding nothing but one kernel (what gpu-kernel-outlining
 /// makes); modules with workgroup globals or several functions stay.
 gpu::GPUFuncOp soleKernel(gpu::GPUModuleOp module) {
   return llvm::hasSingleElement(module.getBodyRegion().front()) ? onlyKernel(module)
                                                                 : gpu::GPUFuncOp();
-}
-
-/// The module as text, its name and its kernel's left out: equal texts
-/// are the same kernel (signature, attributes, constants, body and tiles).
-std::string moduleText(gpu::GPUModuleOp module, gpu::GPUFuncOp kernel) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << module->getDiscardableAttrDictionary() << module.getTargetsAttr() << '\n';
-  for (Operation &op : module.getBodyRegion().front()) {
-    std::string opText;
-    llvm::raw_string_ostream opOs(opText);
-    op.print(opOs, OpPrintingFlags().useLocalScope());
-    if (&op == kernel.getOperation()) {
-      std::string name = ("@" + kernel.getName() + "(").str();
-      size_t at = opText.find(name);
-      if (at != std::string::npos)
-        opText.replace(at, name.size(), "@(");
-    }
-    os << opText << '\n';
-  }
-  return text;
 }
 
 /// Points every launch of a module named in `to` at its new kernel.
@@ -76,8 +43,10 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
           << int64_t(kernelsPerModule);
       return signalPassFailure();
     }
+    // A kernel whose text is that of one already kept is dropped, and its
+    // launches take the kept kernel.
+    redirectLaunches(top, frond::dropDuplicateKernelModules(top));
     SymbolTable symbols(top);
-    dropDuplicates(top, symbols);
 
     SmallVector<gpu::GPUModuleOp> merging;
     for (auto module : top.getOps<gpu::GPUModuleOp>())
@@ -104,29 +73,6 @@ struct FrondMergeGPUModules : frond::impl::FrondMergeGPUModulesBase<FrondMergeGP
       }
     }
     redirectLaunches(top, renamed);
-  }
-
-  /// A module of one kernel whose text is that of one already kept (the
-  /// same elementwise or attention kernel of every layer) is dropped, and
-  /// its launches take the kept kernel.
-  void dropDuplicates(ModuleOp top, SymbolTable &symbols) {
-    llvm::StringMap<SymbolRefAttr> firstOfText;
-    DenseMap<StringAttr, SymbolRefAttr> sameAs;
-    SmallVector<gpu::GPUModuleOp> duplicates;
-    for (auto module : top.getOps<gpu::GPUModuleOp>()) {
-      gpu::GPUFuncOp kernel = onlyKernel(module);
-      if (!kernel)
-        continue;
-      auto ref = SymbolRefAttr::get(module.getSymNameAttr(), {FlatSymbolRefAttr::get(kernel)});
-      auto [it, fresh] = firstOfText.try_emplace(moduleText(module, kernel), ref);
-      if (!fresh) {
-        sameAs[module.getSymNameAttr()] = it->second;
-        duplicates.push_back(module);
-      }
-    }
-    redirectLaunches(top, sameAs);
-    for (gpu::GPUModuleOp module : duplicates)
-      symbols.erase(module);
   }
 };
 

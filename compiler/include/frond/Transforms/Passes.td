@@ -348,7 +348,9 @@ def FrondLowerAttentionToGPU : Pass<"frond-lower-attention-to-gpu", "ModuleOp"> 
     lanes of a row in f32.
 
     Two kernels rather than one with atomic dQ: every gradient row has a
-    single writer. A gradient whose forward was not lowered here is left
+    single writer. Kernels whose text is the same (every layer's, and
+    a gradient's recomputed forward) are kept once, their launches
+    retargeted, before later passes walk every copy. A gradient whose forward was not lowered here is left
     for `frond-lower-attention`.
 
     The key tile shrinks until the tiles fit in 48 KiB of workgroup memory.
