@@ -8,11 +8,14 @@
 # does before loading it. Prints a markdown table of the median of RUNS runs
 # (default 3) and the kernel count; the raw runs go to stderr.
 #
-# usage: bench/gpu/compile_time.sh [FROND] [RUNS]   (FROND: build/bin/frond)
+# usage: bench/gpu/compile_time.sh [FROND] [RUNS] [TILES]
+#   FROND: build/bin/frond; TILES: the attention tiles, f32 (default), bf16
+#   or f16 (the tensor-core kernels, forward and backward)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 frond=${1:-build/bin/frond}
 runs=${2:-3}
+tiles=${3:-f32}
 [ -x "$frond" ] || { echo "compile_time.sh: no frond at $frond; build it first (make build)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,7 +30,7 @@ measure() {
   for ((i = 0; i < runs; i++)); do
     local t0 t1
     t0=$(date +%s.%N)
-    if ! "$frond" compile "$spec" --target=cuda --emit=ptx "$@" >"$tmp/out.ptx" 2>"$tmp/err"; then
+    if ! "$frond" compile "$spec" --target=cuda --emit=ptx --attention-tiles="$tiles" "$@" >"$tmp/out.ptx" 2>"$tmp/err"; then
       echo "n/a $(head -c 200 "$tmp/err" | tr '\n' ' ')"
       return
     fi
@@ -38,6 +41,8 @@ measure() {
   echo "$(printf '%s\n' "${times[@]}" | median) $(grep -c '^\.visible \.entry' "$tmp/out.ptx") $(grep -c '^// gpu.binary' "$tmp/out.ptx")"
 }
 
+echo "attention tiles: $tiles"
+echo
 echo "| experiment | forward: s | kernels (modules) | gradient: s | kernels (modules) |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for spec in experiments/*.spec; do
