@@ -11,8 +11,9 @@
 #       There (no MLIR, no libtorch: the portable frond): `frond devices`,
 #       then per experiment `check --numerics --device cuda --reference`
 #       with f32 and with bf16 attention tiles,
-#       `train --device cuda` for STEPS steps (default 20) and `generate
-#       --device cuda`, and the GPU compile times; every command's output
+#       `train --device cuda` for STEPS steps (default 20), with f32 tiles
+#       and with bf16 ones (the tensor-core forward and backward), and
+#       `generate --device cuda`, and the GPU compile times; every command's output
 #       goes to OUT/<name>.<step>.log and a summary table to OUT/summary.md.
 #       A failing step is recorded and the script goes on.
 #
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/../.."
 
 sizes=(--batch 2 --seq-len 16)
 experiments=${EXPERIMENTS:-$(ls experiments/*.spec | xargs -n1 basename | sed 's/\.spec$//')}
-usage() { sed -n '4,18p' "$0" >&2; exit 2; }
+usage() { sed -n '5,19p' "$0" >&2; exit 2; }
 
 case "${1:-}" in
 references)
@@ -49,8 +50,8 @@ run)
     echo
     "$frond" devices 2>&1 | sed 's/^/    /'
     echo
-    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | generate | compile s (gradient) |"
-    echo "| --- | --- | --- | --- | --- | ---: |"
+    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | generate | compile s (gradient) |"
+    echo "| --- | --- | --- | --- | --- | --- | ---: |"
   } >"$summary"
   "$frond" devices >"$out/devices.log" 2>&1 || { echo "no GPU: see $out/devices.log" >&2; exit 1; }
   verdict() { [ "$1" -eq 0 ] && echo ok || echo "FAILED ($1)"; }
@@ -66,6 +67,9 @@ run)
     "$frond" train "$spec" --device cuda --steps "$steps" "${sizes[@]}" --out "$out/run-$e" \
       >"$out/$e.train.log" 2>&1
     train=$(verdict $?)
+    "$frond" train "$spec" --device cuda --attention-tiles bf16 --steps "$steps" "${sizes[@]}" \
+      --out "$out/run-$e-bf16" >"$out/$e.train-bf16.log" 2>&1
+    train16=$(verdict $?)
     prompt="1 2 3" # token ids for synthetic tasks, bytes for text data
     grep -q 'text(' "$spec" && prompt="The "
     "$frond" generate "$spec" --device cuda --checkpoint "$out/run-$e" --prompt "$prompt" \
@@ -74,7 +78,7 @@ run)
     t0=$(date +%s.%N)
     "$frond" compile "$spec" --target=cuda --emit=ptx --gradient >/dev/null 2>"$out/$e.compile.log"
     compile=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-    echo "| $e | $numerics | $numerics16 | $train | $generate | $compile |" >>"$summary"
+    echo "| $e | $numerics | $numerics16 | $train | $train16 | $generate | $compile |" >>"$summary"
   done
   cat "$summary"
   ;;
