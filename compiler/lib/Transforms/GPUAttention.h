@@ -3,8 +3,10 @@
 // Shared by frond-lower-attention-to-gpu (LowerAttentionToGPU.cpp, which
 // sets up buffers and the launch) and its two kernel bodies: one thread per
 // query row in f32 (GPUAttentionRowKernel.cpp) and warps of mma.sync on
-// bf16/f16 tiles (GPUAttentionMmaKernel.cpp). The mask and score regions
-// are read on buffers (TileMaskBounds.cpp).
+// bf16/f16 tiles (GPUAttentionMmaKernel.cpp); likewise the backward's
+// launches (LowerAttentionGradToGPU.cpp) and their kernels
+// (GPUAttentionGradKernels.cpp, GPUAttentionGradMmaKernels.cpp). The mask
+// and score regions are read on buffers (TileMaskBounds.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FROND_LIB_TRANSFORMS_GPUATTENTION_H
@@ -245,9 +247,10 @@ struct GradLoweringOptions {
   Type roundTo;
 };
 
-/// Lowers a softmax attention_grad (no metric, static head sizes) whose
-/// forward saved `lse` ([b, h, tq] f32) to two launches: the dQ kernel,
-/// then the dK/dV kernel (LowerAttentionGradToGPU.cpp).
+/// Lowers an attention_grad (static head sizes; power_law's metric as the
+/// gradient of q G) whose forward saved `lse` ([b, h, tq] f32) to two
+/// launches: the dQ kernel, then the dK/dV kernel
+/// (LowerAttentionGradToGPU.cpp).
 LogicalResult lowerAttentionGradToGPU(AttentionGradOp op, Value lse,
                                       const GradLoweringOptions &options);
 
