@@ -152,6 +152,14 @@ using KeyFn = function_ref<void(OpBuilder &, Value j, Value kj, ValueRange it)>;
 SmallVector<Value> forEachKeyInTile(OpBuilder &b, const AttentionKernel &kernel, Value k0,
                                     ValueRange init, KeyFn body);
 
+/// One tile of a sweep, carrying `st`: skipped (yielding `st`) where `may`
+/// is false, else `stage`, then `compute` without checks where `must` holds
+/// and with them elsewhere. A null `may` never skips; a null `must` never
+/// checks. Both are block-uniform, so the barriers in `stage` stay uniform.
+SmallVector<Value> maskedTile(OpBuilder &b, Location loc, Value may, Value must, ValueRange st,
+                              function_ref<void(OpBuilder &)> stage,
+                              function_ref<SmallVector<Value>(OpBuilder &, bool withChecks)> compute);
+
 using StageFn = function_ref<void(OpBuilder &, Value k0)>;
 using ComputeFn =
     function_ref<SmallVector<Value>(OpBuilder &, Value k0, bool withChecks, ValueRange state)>;

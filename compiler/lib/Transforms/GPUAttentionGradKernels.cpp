@@ -283,26 +283,13 @@ SmallVector<Value> gpuattn::forEachQueryTile(OpBuilder &b, const AttentionKernel
     Value i0 = arith::MulIOp::create(tb, loc, qt, tileRows);
     Value iEnd = arith::MinSIOp::create(tb, loc, arith::AddIOp::create(tb, loc, i0, tileRows), f.TQ);
     Value rows = arith::SubIOp::create(tb, loc, iEnd, i0);
-    auto tile = [&](OpBuilder &sb, Value must) -> SmallVector<Value> {
-      stage(sb, head, i0);
-      if (!must)
-        return compute(sb, head, i0, rows, /*withChecks=*/false, st);
-      auto branch = scf::IfOp::create(
-          sb, loc, must,
-          [&](OpBuilder &fb, Location) { scf::YieldOp::create(fb, loc, compute(fb, head, i0, rows, false, st)); },
-          [&](OpBuilder &pb, Location) { scf::YieldOp::create(pb, loc, compute(pb, head, i0, rows, true, st)); });
-      return SmallVector<Value>(branch.getResults());
-    };
-    if (!f.mask)
-      return tile(tb, Value());
-    Value iHi = arith::SubIOp::create(tb, loc, iEnd, one);
-    MaskBounds bounds =
-        maskBoundsOnTile(tb, loc, *f.mask, {head.b, head.h, i0, k0}, iHi, kHi, f.captures);
-    auto skip = scf::IfOp::create(
-        tb, loc, bounds.may,
-        [&](OpBuilder &yb, Location) { scf::YieldOp::create(yb, loc, tile(yb, bounds.must)); },
-        [&](OpBuilder &nb, Location) { scf::YieldOp::create(nb, loc, st); });
-    return SmallVector<Value>(skip.getResults());
+    MaskBounds bounds{};
+    if (f.mask)
+      bounds = maskBoundsOnTile(tb, loc, *f.mask, {head.b, head.h, i0, k0},
+                                arith::SubIOp::create(tb, loc, iEnd, one), kHi, f.captures);
+    return maskedTile(
+        tb, loc, bounds.may, bounds.must, st, [&](OpBuilder &sb) { stage(sb, head, i0); },
+        [&](OpBuilder &cb, bool withChecks) { return compute(cb, head, i0, rows, withChecks, st); });
   };
 
   Value numQTiles = arith::CeilDivUIOp::create(b, loc, f.TQ, tileRows);

@@ -132,6 +132,28 @@ SmallVector<Value> gpuattn::forEachKeyInTile(OpBuilder &b, const AttentionKernel
   return SmallVector<Value>(loop.getResults());
 }
 
+SmallVector<Value> gpuattn::maskedTile(
+    OpBuilder &b, Location loc, Value may, Value must, ValueRange st,
+    function_ref<void(OpBuilder &)> stage,
+    function_ref<SmallVector<Value>(OpBuilder &, bool withChecks)> compute) {
+  auto tile = [&](OpBuilder &tb) -> SmallVector<Value> {
+    stage(tb);
+    if (!must)
+      return compute(tb, /*withChecks=*/false);
+    auto branch = scf::IfOp::create(
+        tb, loc, must,
+        [&](OpBuilder &fb, Location) { scf::YieldOp::create(fb, loc, compute(fb, false)); },
+        [&](OpBuilder &pb, Location) { scf::YieldOp::create(pb, loc, compute(pb, true)); });
+    return SmallVector<Value>(branch.getResults());
+  };
+  if (!may)
+    return tile(b);
+  auto skip = scf::IfOp::create(
+      b, loc, may, [&](OpBuilder &tb, Location) { scf::YieldOp::create(tb, loc, tile(tb)); },
+      [&](OpBuilder &eb, Location) { scf::YieldOp::create(eb, loc, st); });
+  return SmallVector<Value>(skip.getResults());
+}
+
 SmallVector<Value> gpuattn::forEachKeyTile(OpBuilder &b, const AttentionKernel &kernel,
                                            const BlockCoords &block, ValueRange init,
                                            bool checkKeys, StageFn stage, ComputeFn compute) {
@@ -144,19 +166,12 @@ SmallVector<Value> gpuattn::forEachKeyTile(OpBuilder &b, const AttentionKernel &
       [&](OpBuilder &lb, Location, Value kt, ValueRange st) {
         Value k0 = arith::MulIOp::create(lb, loc, kt, tk);
         Value kEnd = arith::AddIOp::create(lb, loc, k0, tk);
-        Value fullKeys = arith::CmpIOp::create(lb, loc, P::sle, kEnd, kernel.TK);
-        auto tile = [&](OpBuilder &tb, Value full) -> SmallVector<Value> {
-          stage(tb, k0);
-          if (!full)
-            return compute(tb, k0, /*withChecks=*/false, st);
-          auto branch = scf::IfOp::create(
-              tb, loc, full,
-              [&](OpBuilder &fb, Location) { scf::YieldOp::create(fb, loc, compute(fb, k0, false, st)); },
-              [&](OpBuilder &pb, Location) { scf::YieldOp::create(pb, loc, compute(pb, k0, true, st)); });
-          return SmallVector<Value>(branch.getResults());
-        };
+        Value fullKeys =
+            checkKeys ? arith::CmpIOp::create(lb, loc, P::sle, kEnd, kernel.TK).getResult() : Value();
+        auto stageTile = [&](OpBuilder &sb) { stage(sb, k0); };
+        auto computeTile = [&](OpBuilder &cb, bool withChecks) { return compute(cb, k0, withChecks, st); };
         if (!kernel.mask) {
-          scf::YieldOp::create(lb, loc, tile(lb, checkKeys ? fullKeys : Value()));
+          scf::YieldOp::create(lb, loc, maskedTile(lb, loc, Value(), fullKeys, st, stageTile, computeTile));
           return;
         }
         // The mask over the tile's box: skipped when it cannot be true,
@@ -169,11 +184,7 @@ SmallVector<Value> gpuattn::forEachKeyTile(OpBuilder &b, const AttentionKernel &
         MaskBounds bounds = maskBoundsOnTile(lb, loc, *kernel.mask, {block.b, block.h, block.q0, k0},
                                              qHi, kHi, kernel.captures);
         Value full = checkKeys ? arith::AndIOp::create(lb, loc, bounds.must, fullKeys) : bounds.must;
-        auto skip = scf::IfOp::create(
-            lb, loc, bounds.may,
-            [&](OpBuilder &tb, Location) { scf::YieldOp::create(tb, loc, tile(tb, full)); },
-            [&](OpBuilder &eb, Location) { scf::YieldOp::create(eb, loc, st); });
-        scf::YieldOp::create(lb, loc, skip.getResults());
+        scf::YieldOp::create(lb, loc, maskedTile(lb, loc, bounds.may, full, st, stageTile, computeTile));
       });
   return SmallVector<Value>(loop.getResults());
 }

@@ -37,7 +37,7 @@ void gpuattn::buildMmaKernel(OpBuilder &b, const AttentionKernel &kernel, const 
   Value qRow[2];
   qRow[0] = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, block.q0, row0), frag.g);
   qRow[1] = frag.add(qRow[0], 8);
-  Value col2t = arith::MulIOp::create(b, loc, frag.t, cIdx(b, loc, 2));
+  Value col2t = frag.col2t();
 
   env.together(b, loc, [&](OpBuilder &tb, Value tid) {
     stageTile(tb, loc, tid, env.numThreads, kernel.q, block.b, block.h, block.q0, kernel.TQ, qs,
