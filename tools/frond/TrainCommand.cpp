@@ -233,16 +233,11 @@ int trainCommand(const Options &o, const Program &program,
     if (!resumed.metricsExisted)
       std::fprintf(stderr, "frond: warning: %s was missing; it starts again at step %lld\n",
                    metricsPath.c_str(), startStep);
-    std::fputs((JsonObject()
-                    .str("event", "resume")
-                    .integer("step", startStep)
-                    .num("time", resumed.priorTime, 6)
-                    .str("command", commandLine())
-                    .text() +
-                "\n")
-                   .c_str(),
-               metrics);
-    std::fflush(metrics);
+    appendRow(metrics, JsonObject()
+                           .str("event", "resume")
+                           .integer("step", startStep)
+                           .num("time", resumed.priorTime, 6)
+                           .str("command", commandLine()));
   }
 
   // --- header -------------------------------------------------------------------------

@@ -107,10 +107,7 @@ private:
   std::string error;
 
   double runTime() const { return s.resumed.priorTime + secondsSince(session0); }
-  void writeRow(const JsonObject &row) {
-    std::fputs((row.text() + "\n").c_str(), s.metrics);
-    std::fflush(s.metrics);
-  }
+  void writeRow(const JsonObject &row) { appendRow(s.metrics, row); }
   void clearLine() {
     if (tty)
       std::fputs("\r\033[K", stderr);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace frond::cli {
@@ -33,6 +34,13 @@ struct JsonObject {
   }
   std::string text() const { return "{" + body + "}"; }
 };
+
+/// Appends `row` to metrics.jsonl (`f`) as one line and flushes it, so that
+/// a run that stops loses none of what it measured.
+inline void appendRow(std::FILE *f, const JsonObject &row) {
+  std::fputs((row.text() + "\n").c_str(), f);
+  std::fflush(f);
+}
 
 /// A JSON object's text with each top-level key on its own line, for
 /// people reading it (run.json).
