@@ -126,8 +126,9 @@ options:
                    kernel's tiles, f32 (default; a thread per query row) or
                    bf16/f16 (tensor-core mma.sync with f32 accumulation,
                    forward and backward); with --emulate-gpu-attention,
-                   bf16/f16 round where the mma.sync kernels do; check --numerics then also runs
-                   libtorch with eager bf16/f16 attention (the yardstick)
+                   bf16/f16 round where the mma.sync kernels do; check
+                   --numerics then also runs libtorch with eager bf16/f16
+                   attention (the yardstick)
   --codegen C      check / eval / train / generate / serve on the CPU: full
                    (LLVM's loop unroller and vectorizer; the default, except
                    for check --numerics) or quick (without them: LLVM
