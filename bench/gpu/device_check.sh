@@ -13,8 +13,11 @@
 #       with f32 and with bf16 attention tiles,
 #       `train --device cuda` for STEPS steps (default 20), with f32 tiles
 #       and with bf16 ones (the tensor-core forward and backward), and
-#       `generate --device cuda`, and the GPU compile times; every command's output
-#       goes to OUT/<name>.<step>.log and a summary table to OUT/summary.md.
+#       `generate --device cuda` (24 greedy tokens: recall's positions end
+#       at 32), with the decode step replayed as a CUDA graph and with
+#       FROND_NO_CUDA_GRAPHS=1 (tokens/s of each; the texts must agree),
+#       and the GPU compile times; every command's output goes to
+#       OUT/<name>.<step>.log and a summary table to OUT/summary.md.
 #       A failing step is recorded and the script goes on.
 #
 # The sizes match between the two modes: --batch 2 --seq-len 16, seed 0.
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/../.."
 
 sizes=(--batch 2 --seq-len 16)
 experiments=${EXPERIMENTS:-$(ls experiments/*.spec | xargs -n1 basename | sed 's/\.spec$//')}
-usage() { sed -n '5,19p' "$0" >&2; exit 2; }
+usage() { sed -n '5,21p' "$0" >&2; exit 2; }
 
 case "${1:-}" in
 references)
@@ -50,8 +53,8 @@ run)
     echo
     "$frond" devices 2>&1 | sed 's/^/    /'
     echo
-    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | generate | compile s (gradient) |"
-    echo "| --- | --- | --- | --- | --- | --- | ---: |"
+    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | generate | tokens/s graph / launches | compile s (gradient) |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | ---: |"
   } >"$summary"
   "$frond" devices >"$out/devices.log" 2>&1 || { echo "no GPU: see $out/devices.log" >&2; exit 1; }
   verdict() { [ "$1" -eq 0 ] && echo ok || echo "FAILED ($1)"; }
@@ -73,12 +76,19 @@ run)
     prompt="1 2 3" # token ids for synthetic tasks, bytes for text data
     grep -q 'text(' "$spec" && prompt="The "
     "$frond" generate "$spec" --device cuda --checkpoint "$out/run-$e" --prompt "$prompt" \
-      --max-tokens 16 >"$out/$e.generate.log" 2>&1
+      --max-tokens 24 --greedy >"$out/$e.generate.txt" 2>"$out/$e.generate.log"
     generate=$(verdict $?)
+    FROND_NO_CUDA_GRAPHS=1 "$frond" generate "$spec" --device cuda --checkpoint "$out/run-$e" \
+      --prompt "$prompt" --max-tokens 24 --greedy >"$out/$e.generate-launches.txt" \
+      2>"$out/$e.generate-launches.log"
+    cmp -s "$out/$e.generate.txt" "$out/$e.generate-launches.txt" ||
+      generate="$generate (texts differ without graphs)"
+    rate() { sed -n 's/.*(\([0-9.]*\) tokens\/s.*/\1/p' "$1" | tail -1; }
+    rates="$(rate "$out/$e.generate.log") / $(rate "$out/$e.generate-launches.log")"
     t0=$(date +%s.%N)
     "$frond" compile "$spec" --target=cuda --emit=ptx --gradient >/dev/null 2>"$out/$e.compile.log"
     compile=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-    echo "| $e | $numerics | $numerics16 | $train | $train16 | $generate | $compile |" >>"$summary"
+    echo "| $e | $numerics | $numerics16 | $train | $train16 | $generate | $rates | $compile |" >>"$summary"
   done
   cat "$summary"
   ;;

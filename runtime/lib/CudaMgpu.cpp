@@ -30,6 +30,9 @@ struct MgpuState {
   std::set<void *> hostFallbacks;            ///< allocations made with malloc
   frond::runtime::BufferPool pool;           ///< freed buffers, for reuse
   CUstream stream = nullptr;                 ///< the one stream, kept
+  // beginMgpuCapture .. endMgpuCapture: the stream is being recorded.
+  bool capturing = false;
+  std::vector<void *> heldForGraph; ///< freed while recording
   // --profile-kernels: events around each launch, read back in batches.
   struct TimedLaunch {
     CUfunction kernel;
@@ -122,7 +125,8 @@ void readTimedLaunches(MgpuState &s) {
 /// `keepBytes`. Call with the mutex held.
 void releaseCachedBuffers(MgpuState &s, uint64_t keepBytes = 0) {
   const frond::runtime::BufferPoolStats &books = s.pool.stats();
-  if (!s.context || books.heldBytes - books.inUseBytes <= keepBytes)
+  // Not while recording a graph: the stream cannot be waited for then.
+  if (!s.context || s.capturing || books.heldBytes - books.inUseBytes <= keepBytes)
     return;
   const CudaDriver &d = s.context->driver();
   // Launches are queued (frond-async-gpu-launches): a kernel still queued
@@ -176,6 +180,12 @@ void setMgpuKernelProfiling(bool on) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   s.profiling = on;
+}
+
+bool mgpuKernelProfiling() {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.profiling;
 }
 
 std::vector<frond::runtime::KernelTime> takeMgpuKernelProfile() {
@@ -268,7 +278,7 @@ extern "C" void frondMgpuLaunchKernel(void *function, intptr_t gridX, intptr_t g
     return;
   const CudaDriver &d = s.context->driver();
   auto fn = static_cast<CUfunction>(function);
-  CUevent start = s.profiling ? timingEvent(s) : nullptr;
+  CUevent start = s.profiling && !s.capturing ? timingEvent(s) : nullptr;
   if (start)
     check(s, d.eventRecord(start, asStream(stream)), "cuEventRecord");
   bool launched =
@@ -312,7 +322,8 @@ extern "C" void frondMgpuStreamDestroy(void *stream) {
 extern "C" void frondMgpuStreamSynchronize(void *stream) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (ready(s))
+  // Waiting would end the recording; the graph's replay waits instead.
+  if (ready(s) && !s.capturing)
     check(s, s.context->driver().streamSynchronize(asStream(stream)), "cuStreamSynchronize");
 }
 
@@ -358,6 +369,10 @@ extern "C" void frondMgpuMemFree(void *pointer, void * /*stream*/) {
     std::free(pointer);
     return;
   }
+  if (s.capturing) { // the graph's kernels use it at every replay
+    s.heldForGraph.push_back(pointer);
+    return;
+  }
   // Kept for the next allocation of its size: a kernel still queued may use
   // the buffer, but the next user's kernels run after it on the one stream.
   if (s.pool.give(pointer)) {
@@ -380,3 +395,85 @@ extern "C" void frondMgpuMemcpy(void *dst, void *src, size_t bytes, void *stream
                                           asStream(stream)),
           "cuMemcpyAsync");
 }
+
+// --- CUDA graphs ---------------------------------------------------------------
+
+namespace frond::runtime::cuda {
+
+bool beginMgpuCapture(std::string &error) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.capturing) {
+    error = "a CUDA graph is already being recorded";
+    return false;
+  }
+  if (ready(s) && !s.stream)
+    check(s, s.context->driver().streamCreate(&s.stream, kStreamNonBlocking), "cuStreamCreate");
+  if (s.error.empty())
+    check(s, s.context->driver().streamBeginCapture(s.stream, kCaptureModeRelaxed),
+          "cuStreamBeginCapture");
+  if (!s.error.empty()) {
+    error = std::exchange(s.error, std::string());
+    return false;
+  }
+  s.capturing = true;
+  return true;
+}
+
+std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error) {
+  MgpuState &s = state();
+  std::unique_ptr<MgpuGraph> g(new MgpuGraph);
+  std::string failure;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.capturing) {
+      error = "no CUDA graph is being recorded";
+      return nullptr;
+    }
+    s.capturing = false;
+    g->held = std::exchange(s.heldForGraph, {});
+    const CudaDriver &d = s.context->driver();
+    failure = std::exchange(s.error, std::string());
+    std::string why;
+    if (!cudaCheck(d, d.streamEndCapture(s.stream, &g->graph), "cuStreamEndCapture", why) &&
+        failure.empty())
+      failure = why;
+    if (failure.empty() &&
+        !cudaCheck(d, d.graphInstantiate(&g->exec, g->graph, 0), "cuGraphInstantiate", why))
+      failure = why;
+  }
+  if (failure.empty())
+    return g;
+  error = "recording a CUDA graph: " + failure;
+  return nullptr; // ~MgpuGraph (the lock released) returns the held buffers
+}
+
+MgpuGraph::~MgpuGraph() {
+  MgpuState &s = state();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.context) {
+      const CudaDriver &d = s.context->driver();
+      if (exec)
+        d.graphExecDestroy(exec);
+      if (graph)
+        d.graphDestroy(graph);
+    }
+  }
+  for (void *p : held)
+    frondMgpuMemFree(p, nullptr);
+}
+
+bool MgpuGraph::replay(std::string &error) {
+  MgpuState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (ready(s)) {
+    const CudaDriver &d = s.context->driver();
+    if (check(s, d.graphLaunch(exec, s.stream), "cuGraphLaunch"))
+      check(s, d.streamSynchronize(s.stream), "cuStreamSynchronize");
+  }
+  error = std::exchange(s.error, std::string());
+  return error.empty();
+}
+
+} // namespace frond::runtime::cuda

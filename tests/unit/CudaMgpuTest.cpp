@@ -229,3 +229,57 @@ TEST_F(MgpuTest, AMissingKernelIsAnError) {
 }
 
 } // namespace
+
+// A call recorded as a CUDA graph (beginMgpuCapture .. endMgpuCapture):
+// its launches are queued into the graph, not run; a buffer it frees stays
+// reserved for the graph (not handed to the next allocation) until the
+// graph is destroyed; its waits are skipped. Each replay runs the launches
+// again on the same buffers.
+TEST_F(MgpuTest, CapturedCallReplaysOnTheSameBuffers) {
+  void *module = frondMgpuModuleLoadJIT(const_cast<char *>(kPtx), 3);
+  ASSERT_NE(module, nullptr) << takeMgpuError();
+  void *fn = frondMgpuModuleGetFunction(module, "add_one");
+  ASSERT_NE(fn, nullptr) << takeMgpuError();
+  uint64_t driverAllocations = mgpuMemoryStats().driverAllocations;
+  auto *p = static_cast<float *>(frondMgpuMemAlloc(2 * sizeof(float), nullptr, true));
+  p[0] = p[1] = 0;
+  int n = 2;
+  void *params[] = {&p, &n};
+
+  std::string error;
+  ASSERT_TRUE(beginMgpuCapture(error)) << error;
+  EXPECT_FALSE(beginMgpuCapture(error));
+  void *stream = frondMgpuStreamCreate();
+  frondMgpuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, stream, params, nullptr, 2);
+  void *scratch = frondMgpuMemAlloc(4096, stream, false);
+  frondMgpuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, stream, params, nullptr, 2);
+  frondMgpuMemFree(scratch, stream);
+  frondMgpuStreamSynchronize(stream); // skipped: it would end the recording
+  frondMgpuStreamDestroy(stream);
+  std::unique_ptr<MgpuGraph> graph = endMgpuCapture(error);
+  ASSERT_TRUE(graph) << error;
+  EXPECT_EQ(p[0], 0.0f) << "recorded launches must not run";
+
+  ASSERT_TRUE(graph->replay(error)) << error;
+  EXPECT_EQ(p[0], 2.0f);
+  ASSERT_TRUE(graph->replay(error)) << error;
+  EXPECT_EQ(p[1], 4.0f);
+  // Held for the graph: a new buffer of the scratch's size is another one.
+  void *other = frondMgpuMemAlloc(4096, nullptr, false);
+  EXPECT_NE(other, scratch);
+  frondMgpuMemFree(other, nullptr);
+  graph.reset();
+  // Back in the pool once the graph is gone: two buffers of that size now
+  // come from it, the scratch one of them.
+  void *a = frondMgpuMemAlloc(4096, nullptr, false), *b = frondMgpuMemAlloc(4096, nullptr, false);
+  EXPECT_TRUE(a == scratch || b == scratch);
+  EXPECT_EQ(mgpuMemoryStats().driverAllocations - driverAllocations, 3u)
+      << "p, scratch and other from the driver; a and b reused";
+  frondMgpuMemFree(a, nullptr);
+  frondMgpuMemFree(b, nullptr);
+  frondMgpuMemFree(p, nullptr);
+  frondMgpuModuleUnload(module);
+  EXPECT_EQ(takeMgpuError(), "");
+  EXPECT_FALSE(endMgpuCapture(error));
+  EXPECT_EQ(error, "no CUDA graph is being recorded");
+}

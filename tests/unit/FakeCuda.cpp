@@ -7,15 +7,17 @@
 // points Frond at it). It is a test double, never shipped:
 //   - FROND_FAKE_CUDA_DEVICES: the device count (default 1; 0 makes cuInit
 //     fail with CUDA_ERROR_NO_DEVICE, as a driver without GPUs does);
-//   - "device memory" is malloc'ed host memory;
+//   - "device memory" is calloc'ed host memory;
 //   - PTX is accepted when it has an `.entry`; the "cubin" is the PTX behind
 //     a FAKECUBIN line; anything else fails with a JIT error log;
 //   - one kernel runs: `.entry add_one` with parameters (float *p, int n)
-//     adds 1 to p[0..n);
+//     adds 1 to p[0..n); launching any other fails, unless
+//     FROND_FAKE_CUDA_KERNELS=any makes it succeed doing nothing (its
+//     outputs keep what they held), to follow host code past it;
 //   - stream capture records launches and a graph launch replays them;
 //   - a clock that every launch advances by 1 ms (kernels take 1 ms each),
 //     read by events (cuEventRecord, cuEventElapsedTime);
-//   - managed memory (cuMemAllocManaged) is malloc'ed host memory too;
+//   - managed memory (cuMemAllocManaged) is calloc'ed host memory too;
 //   - the calls that move data or run code are logged, one line each
 //     (frondFakeCudaLog), so tests can check what reached the driver.
 //
@@ -208,7 +210,11 @@ CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsi
           std::to_string(by) + "x" + std::to_string(bz) + " shared " + std::to_string(shared));
   if (!(s && s->capturing))
     takeOneMillisecond();
-  if (f->name != "add_one" || !args)
+  if (f->name != "add_one") {
+    const char *any = std::getenv("FROND_FAKE_CUDA_KERNELS");
+    return any && std::string(any) == "any" ? kOk : kInvalidValue;
+  }
+  if (!args)
     return kInvalidValue;
   Launch l{reinterpret_cast<float *>(*static_cast<CUdeviceptr *>(args[0])),
            *static_cast<int *>(args[1])};
@@ -220,7 +226,8 @@ CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsi
 }
 
 CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t n) {
-  return *p = CUdeviceptr(reinterpret_cast<uintptr_t>(std::malloc(n))), *p ? kOk : 2;
+  // Zeroed, so that what no-op kernels leave there is finite.
+  return *p = CUdeviceptr(reinterpret_cast<uintptr_t>(std::calloc(n, 1))), *p ? kOk : 2;
 }
 CUresult cuMemAllocManaged(CUdeviceptr *p, size_t n, unsigned flags) {
   logCall("cuMemAllocManaged " + std::to_string(n) + " flags " + std::to_string(flags));
@@ -254,6 +261,7 @@ CUresult cuStreamCreate(Stream **s, unsigned) { return *s = new Stream, kOk; }
 CUresult cuStreamDestroy_v2(Stream *s) { return delete s, kOk; }
 CUresult cuStreamSynchronize(Stream *) { return kOk; }
 CUresult cuStreamBeginCapture_v2(Stream *s, int) {
+  logCall("cuStreamBeginCapture");
   s->capturing = true;
   s->recorded.clear();
   return kOk;
@@ -269,6 +277,7 @@ CUresult cuGraphInstantiateWithFlags(Graph **exec, Graph *g, unsigned long long)
   return *exec = new Graph(*g), kOk;
 }
 CUresult cuGraphLaunch(Graph *exec, Stream *) {
+  logCall("cuGraphLaunch");
   for (const Launch &l : exec->launches) {
     takeOneMillisecond();
     run(l);

@@ -3,13 +3,15 @@
 // A small frond function (y = x + x, loss = sum-free: y itself) compiled
 // twice: in one process the second compile is the same CompiledModel; with
 // the first one gone, the second comes from the disk cache and computes the
-// same numbers.
+// same numbers. Also: results sharing a buffer, a gradient, and a
+// ResidentCall (arguments kept between calls, frond/JIT/ResidentCall.h).
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
 #include "frond/Dialect/Frond/IR/FrondDialect.h"
 #include "frond/JIT/Jit.h"
+#include "frond/JIT/ResidentCall.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -200,3 +202,39 @@ TEST(Jit, GradientOfALinearSquareLoss) {
 }
 
 } // namespace
+
+// A ResidentCall keeps its arguments' buffers between calls: a call after
+// set() sees the new value, one after a change through data() sees that,
+// and values that do not fit the bound argument are refused.
+TEST(ResidentCall, CallsSeeArgumentsSetBetweenThem) {
+  mlir::MLIRContext ctx;
+  std::string error;
+  auto cm = jit::CompiledModel::compile(parse(ctx, kDouble), error, {});
+  ASSERT_TRUE(cm) << error;
+  runtime::Tensor x = runtime::Tensor::zeros(runtime::DType::F32, {2, 4});
+  for (int i = 0; i < 8; ++i)
+    x.f32[size_t(i)] = float(i);
+  auto call = jit::ResidentCall::bind(cm, {&x}, error);
+  ASSERT_TRUE(call) << error;
+  EXPECT_EQ(call->describe(), "on the CPU");
+  x.f32[0] = 100; // bound by copy: the call does not see the caller's tensor
+  std::vector<runtime::Tensor> outs;
+  ASSERT_TRUE(call->run(outs, error)) << error;
+  EXPECT_EQ(outs.at(0).f32, kExpected);
+
+  ASSERT_TRUE(call->set(0, x, error)) << error;
+  ASSERT_TRUE(call->run(outs, error)) << error;
+  EXPECT_EQ(outs.at(0).f32[0], 200.0f);
+  EXPECT_EQ(outs.at(0).f32[7], 14.0f);
+
+  static_cast<float *>(call->data(0))[7] = -1;
+  ASSERT_TRUE(call->run(outs, error)) << error;
+  EXPECT_EQ(outs.at(0).f32[7], -2.0f);
+
+  runtime::Tensor wider = runtime::Tensor::zeros(runtime::DType::F32, {3, 4});
+  EXPECT_FALSE(call->set(0, wider, error));
+  EXPECT_EQ(error, "argument 'x' is bound as f32 [2, 4], got f32 [3, 4]");
+  runtime::Tensor narrow = runtime::Tensor::zeros(runtime::DType::F32, {2, 3});
+  EXPECT_FALSE(jit::ResidentCall::bind(cm, {&narrow}, error));
+  EXPECT_EQ(error, "argument 'x' has shape [2, 3], but dimension 1 must be 4");
+}

@@ -6,18 +6,23 @@
 // - prefill: the prompts right-padded into one [b, t] batch with their
 //   lengths; its results seed every cache. Append caches (K/V) are
 //   allocated here for max tokens per sequence, once: [b, ..., max, ...].
-// - step: one token per sequence at its own position. Decode writes the new
-//   K/V into the caches in place (the compiled code receives the caches'
-//   buffers) and also returns those slices, which are stored again here at
-//   the same positions, so the caches are right even where bufferization
-//   chose to copy. Running states are replaced by the returned ones.
-//   Its linears read weights transposed once here (GenerationPlan::packed).
+// - step: one token per sequence at its own position. Its arguments stay
+//   bound between steps (jit::ResidentCall: on the GPU the weights and
+//   caches live in device memory, and from the third step on each step
+//   replays a CUDA graph); only the tokens, positions and history are set
+//   per step. Decode writes the new K/V into the caches in place (the
+//   compiled code receives the caches' buffers) and also returns those
+//   slices, which are stored again here at the same positions, so the
+//   caches are right even where bufferization chose to copy. Running
+//   states are replaced by the returned ones. Its linears read weights
+//   transposed once here (GenerationPlan::packed).
 //
 // Per-sample inputs besides tokens (PALM's src_len) are the prompt lengths.
 //
 //===----------------------------------------------------------------------===//
 #include "Decoder.h"
 
+#include "frond/JIT/ResidentCall.h"
 #include "frond/MLIRGen/Generation.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -34,18 +39,20 @@ using runtime::Tensor;
 namespace {
 
 /// dst[b, .., at[b] + i, ..] = src[b, .., i, ..] along `axis`, for every i
-/// below src's extent there (both row-major, equal outside `axis`).
-void storeAlong(Tensor &dst, const Tensor &src, int64_t axis, const std::vector<int64_t> &at) {
+/// below src's extent there (both row-major, equal outside `axis`; `cap`
+/// is dst's extent along `axis`).
+void storeAlong(float *dst, int64_t cap, const Tensor &src, int64_t axis,
+                const std::vector<int64_t> &at) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 1; d < axis; ++d)
     outer *= src.shape[size_t(d)];
   for (size_t d = size_t(axis) + 1; d < src.shape.size(); ++d)
     inner *= src.shape[d];
-  int64_t n = src.shape[size_t(axis)], cap = dst.shape[size_t(axis)];
+  int64_t n = src.shape[size_t(axis)];
   for (int64_t b = 0; b < src.shape[0]; ++b)
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < n && at[size_t(b)] + i < cap; ++i)
-        std::memcpy(&dst.f32[size_t(((b * outer + o) * cap + at[size_t(b)] + i) * inner)],
+        std::memcpy(&dst[size_t(((b * outer + o) * cap + at[size_t(b)] + i) * inner)],
                     &src.f32[size_t(((b * outer + o) * n + i) * inner)],
                     size_t(inner) * sizeof(float));
 }
@@ -75,13 +82,17 @@ private:
   // The batch being generated.
   int64_t batch = 0;
   std::vector<int64_t> pos; ///< each sequence's length so far
-  std::map<std::string, Tensor> caches;
   Tensor lengths, history;
+  std::unique_ptr<jit::ResidentCall> decodeCall; ///< bound at prefill
+  std::map<std::string, size_t> decodeArg;        ///< argument index by name
 
-  /// Runs `fn` with `named` values, then the parameters; fills `outs` by
-  /// result name.
-  bool call(jit::CompiledModel &fn, const std::map<std::string, const Tensor *> &named,
-            std::map<std::string, Tensor> &outs, std::string &error);
+  /// `fn`'s arguments: `named` values, then the parameters.
+  bool arguments(const jit::CompiledModel &fn,
+                 const std::map<std::string, const Tensor *> &named,
+                 std::vector<const Tensor *> &args, std::string &error);
+  /// `results` of `fn` by result name.
+  static std::map<std::string, Tensor> byName(const jit::CompiledModel &fn,
+                                              std::vector<Tensor> &results);
   static void toLogits(const Tensor &t, Logits &out);
 };
 
@@ -104,7 +115,12 @@ bool CachedDecoder::init(const DecoderInputs &in, std::string &error) {
   params = in.params;
   DiagEngine diags;
   mlir::MLIRContext ctx;
-  if (!planGeneration(*in.graph, m, plan, diags)) {
+  GenerationOptions planning;
+  // On the GPU (and when emulating its pipeline) each step is the same
+  // kernels on the same buffers: one CUDA graph, replayed.
+  planning.wholeCache =
+      in.compile.target == jit::CompileOptions::Target::CUDA || in.compile.emulateGPUAttention;
+  if (!planGeneration(*in.graph, m, plan, diags, planning)) {
     error = diags.render();
     return false;
   }
@@ -155,10 +171,10 @@ bool CachedDecoder::init(const DecoderInputs &in, std::string &error) {
   return true;
 }
 
-bool CachedDecoder::call(jit::CompiledModel &fn,
-                         const std::map<std::string, const Tensor *> &named,
-                         std::map<std::string, Tensor> &outs, std::string &error) {
-  std::vector<const Tensor *> args;
+bool CachedDecoder::arguments(const jit::CompiledModel &fn,
+                              const std::map<std::string, const Tensor *> &named,
+                              std::vector<const Tensor *> &args, std::string &error) {
+  args.clear();
   for (const jit::Slot &s : fn.arguments()) {
     auto it = named.find(s.name);
     auto p = params.find(s.name);
@@ -168,13 +184,15 @@ bool CachedDecoder::call(jit::CompiledModel &fn,
     }
     args.push_back(it != named.end() ? it->second : &p->second);
   }
-  std::vector<Tensor> results;
-  if (!fn.run(args, results, error))
-    return false;
-  outs.clear();
+  return true;
+}
+
+std::map<std::string, Tensor> CachedDecoder::byName(const jit::CompiledModel &fn,
+                                                    std::vector<Tensor> &results) {
+  std::map<std::string, Tensor> outs;
   for (size_t i = 0; i < results.size(); ++i)
     outs[fn.results()[i].name] = std::move(results[i]);
-  return true;
+  return outs;
 }
 
 void CachedDecoder::toLogits(const Tensor &t, Logits &out) {
@@ -220,15 +238,20 @@ bool CachedDecoder::prefill(const std::vector<std::vector<int64_t>> &prompts, Lo
   std::map<std::string, const Tensor *> named{{"tokens", &tokens}, {"gen.lengths", &lengths}};
   for (const std::string &s : sampleInputs)
     named[s] = &lengths;
-  std::map<std::string, Tensor> outs;
-  if (!call(*prefillFn, named, outs, error))
+  std::vector<const Tensor *> args;
+  std::vector<Tensor> results;
+  decodeCall.reset(); // the last batch's buffers
+  if (!arguments(*prefillFn, named, args, error) || !prefillFn->run(args, results, error))
     return false;
+  std::map<std::string, Tensor> outs = byName(*prefillFn, results);
   for (const CacheSpec &c : plan.caches)
     if (!outs.count("cache:" + c.name)) {
       error = "prefill returned no cache '" + c.name + "'";
       return false;
     }
-  caches.clear();
+  // The decode step's arguments, bound until the next prefill: the caches
+  // (append caches at max tokens, the prompt's part filled), the weights.
+  std::map<std::string, Tensor> caches;
   for (const CacheSpec &c : plan.caches) {
     Tensor &first = outs["cache:" + c.name];
     if (c.update != CacheSpec::Append) {
@@ -238,15 +261,32 @@ bool CachedDecoder::prefill(const std::vector<std::vector<int64_t>> &prompts, Lo
     std::vector<int64_t> shape = first.shape;
     shape[size_t(c.seqAxis)] = maxTokens;
     Tensor &cache = caches[c.name] = Tensor::zeros(DType::F32, shape);
-    storeAlong(cache, first, c.seqAxis, std::vector<int64_t>(size_t(batch), 0));
+    storeAlong(cache.f32.data(), maxTokens, first, c.seqAxis,
+               std::vector<int64_t>(size_t(batch), 0));
   }
   toLogits(outs["logits"], out);
+  Tensor tokensNow = Tensor::zeros(DType::I64, {batch, 1});
+  Tensor posNow = Tensor::zeros(DType::I64, {batch});
+  std::map<std::string, const Tensor *> stepNamed{
+      {"tokens", &tokensNow}, {"gen.pos", &posNow}, {"gen.history", &history}};
+  for (const std::string &s : sampleInputs)
+    stepNamed[s] = &lengths;
+  for (auto &[name, t] : caches)
+    stepNamed["cache:" + name] = &t;
+  for (auto &[name, t] : packed)
+    stepNamed[name] = &t;
+  if (!arguments(*decodeFn, stepNamed, args, error) ||
+      !(decodeCall = jit::ResidentCall::bind(decodeFn, args, error)))
+    return false;
+  decodeArg.clear();
+  for (size_t i = 0; i < decodeFn->arguments().size(); ++i)
+    decodeArg[decodeFn->arguments()[i].name] = i;
   return true;
 }
 
 bool CachedDecoder::step(const std::vector<int64_t> &next, Logits &out, std::string &error) {
-  if (int64_t(next.size()) != batch || pos.empty()) {
-    error = pos.empty() ? "step before prefill"
+  if (int64_t(next.size()) != batch || !decodeCall) {
+    error = !decodeCall ? "step before prefill"
                         : "expected " + std::to_string(batch) + " tokens, one per sequence";
     return false;
   }
@@ -263,25 +303,27 @@ bool CachedDecoder::step(const std::vector<int64_t> &next, Logits &out, std::str
     at.i64[size_t(b)] = p;
     history.i64[size_t(b * maxTokens + p)] = next[size_t(b)];
   }
-  std::map<std::string, const Tensor *> named{
-      {"tokens", &tokens}, {"gen.pos", &at}, {"gen.history", &history}};
-  for (const std::string &s : sampleInputs)
-    named[s] = &lengths;
-  for (auto &[name, t] : caches)
-    named["cache:" + name] = &t;
-  for (auto &[name, t] : packed)
-    named[name] = &t;
-  std::map<std::string, Tensor> outs;
-  if (!call(*decodeFn, named, outs, error))
+  // Only what changed since the last step is set; the caches are where
+  // the last step left them.
+  for (auto [name, t] : {std::pair{"tokens", &tokens}, std::pair{"gen.pos", &at},
+                         std::pair{"gen.history", &history}})
+    if (auto it = decodeArg.find(name);
+        it != decodeArg.end() && !decodeCall->set(it->second, *t, error))
+      return false;
+  std::vector<Tensor> results;
+  if (!decodeCall->run(results, error))
     return false;
+  std::map<std::string, Tensor> outs = byName(*decodeFn, results);
   for (const CacheSpec &c : plan.caches) {
     auto it = outs.find("cache:" + c.name);
     if (it == outs.end())
       continue; // Frozen: read only.
+    size_t arg = decodeArg.at("cache:" + c.name);
     if (c.update == CacheSpec::Append)
-      storeAlong(caches[c.name], it->second, c.seqAxis, pos);
-    else
-      caches[c.name] = std::move(it->second);
+      storeAlong(static_cast<float *>(decodeCall->data(arg)), maxTokens, it->second, c.seqAxis,
+                 pos);
+    else if (!decodeCall->set(arg, it->second, error))
+      return false;
   }
   for (int64_t &p : pos)
     ++p;
@@ -321,6 +363,8 @@ std::string CachedDecoder::describe() const {
     s += (s.empty() ? "" : "; ") + k;
   for (const std::string &d : plan.differences)
     s += "; differs from a full recompute: " + d;
+  if (decodeCall && decodeCall->onGPU())
+    s += "; decode step: " + decodeCall->describe();
   return s;
 }
 

@@ -64,9 +64,11 @@ static int printCUDA(const Options &o, mlir::ModuleOp module) {
 
 /// The prefill and decode functions of cached generation, in one module.
 static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
-                           const ModelInstance &model, DiagEngine &diags) {
+                           const ModelInstance &model, bool forCUDA, DiagEngine &diags) {
   GenerationPlan plan;
-  if (!planGeneration(graph, model, plan, diags))
+  GenerationOptions options;
+  options.wholeCache = forCUDA;
+  if (!planGeneration(graph, model, plan, diags, options))
     return printDiagnostics(diags), 1;
   auto module = mlirGenFunction(ctx, plan.prefill, model, diags, "_prefill");
   auto decode = module ? mlirGenFunction(ctx, plan.decode, model, diags, "_decode") : nullptr;
@@ -85,8 +87,11 @@ static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags) {
   bool cudaEmit = o.emit == "gpu" || o.emit == "ptx";
-  if (cudaEmit != (o.target == "cuda") && !(o.target == "cuda" && o.emit == "mlir")) {
-    std::fprintf(stderr, "frond: error: --emit=%s %s; the cuda target emits mlir, gpu or ptx\n",
+  if (cudaEmit != (o.target == "cuda") &&
+      !(o.target == "cuda" && (o.emit == "mlir" || o.emit == "generation"))) {
+    std::fprintf(stderr,
+                 "frond: error: --emit=%s %s; the cuda target emits mlir, generation, gpu or "
+                 "ptx\n",
                  o.emit.c_str(),
                  cudaEmit ? "needs --target=cuda" : "is a CPU stage, not one of --target=cuda");
     return 2;
@@ -115,7 +120,7 @@ int compileCommand(const Options &o, const Program &program,
   }
   mlir::MLIRContext ctx;
   if (o.emit == "generation")
-    return printGeneration(ctx, graph, inst->model, diags);
+    return printGeneration(ctx, graph, inst->model, o.target == "cuda", diags);
   auto module = mlirGen(ctx, graph, inst->model, diags);
   printDiagnostics(diags);
   if (!module)

@@ -111,8 +111,10 @@ options:
                    lowered (the LLVM dialect after the CPU pipeline), llvm
                    (LLVM IR at -O2, what the JIT compiles), generation
                    (the cached-generation functions @<model>_prefill and
-                   @<model>_decode, in the frond dialect); with --target=cuda:
-                   gpu (host code and NVVM kernels) or ptx
+                   @<model>_decode, in the frond dialect; with --target=cuda
+                   as the GPU gets them: decode attends over every cache
+                   slot, so that each step is the same CUDA graph); with
+                   --target=cuda also gpu (host code and NVVM kernels) or ptx
   --target T       compile: cpu (default) or cuda; with cuda, --emit=gpu prints
                    the host code and NVVM kernels (gpu.launch_func, gpu.module)
                    and --emit=ptx the PTX of every kernel (no GPU needed)
@@ -136,7 +138,9 @@ options:
                    check --numerics' default, as it runs the model once)
   --profile-kernels
                    with --device cuda: time every GPU kernel (CUDA events)
-                   and print, at the end, the GPU time per kernel
+                   and print, at the end, the GPU time per kernel (generate
+                   then launches decode steps kernel by kernel, not as a
+                   CUDA graph)
   --batch N        eval / check --numerics: batch size (default: train.batch)
   --seq-len T      eval / check --numerics: sequence length (default:
                    train.seq_len)

@@ -3,6 +3,7 @@
 
 #include "frond/Pipelines/CUDALowering.h"
 #include "frond/runtime/CudaMgpu.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <cstring>
 
@@ -22,6 +23,15 @@ bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
   options.elementType = attentionTiles;
   options.lowerHost = true;
   return cuda::lowerToCUDA(module, options, error);
+}
+
+std::string replayProblem(mlir::ModuleOp module, const std::string &name) {
+  mlir::Operation *fn = mlir::SymbolTable::lookupSymbolIn(module, name);
+  if (!fn)
+    return "no host function @" + name;
+  if (auto why = fn->getAttrOfType<mlir::StringAttr>("frond.not_replayable"))
+    return why.str();
+  return fn->hasAttr("frond.replayable") ? "" : "@" + name + " was not checked for replay";
 }
 
 llvm::orc::SymbolMap mgpuSymbolMap(llvm::orc::MangleAndInterner mangle) {

@@ -28,6 +28,10 @@ bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
                   const std::string &attentionTiles, const std::string &kernelCacheDir,
                   std::string &error);
 
+/// Why the lowered host function `name` cannot be replayed as a CUDA graph
+/// (frond-mark-replayable's frond.not_replayable), "" if it can.
+std::string replayProblem(mlir::ModuleOp module, const std::string &name);
+
 /// The mgpu* functions under the names generated code calls them by.
 llvm::orc::SymbolMap mgpuSymbolMap(llvm::orc::MangleAndInterner mangle);
 

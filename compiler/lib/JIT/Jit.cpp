@@ -270,6 +270,7 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
         options.cacheDir.empty() ? "" : runtime::cuda::defaultKernelCacheDir();
     if (!lowerForCUDA(module, options.gpuChip, options.gpuAttentionTiles, kernelCache, error))
       return false;
+    notReplayable = replayProblem(module, funcName);
   } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention,
                                  options.chunkLinearAttention, options.gpuAttentionTiles)) {
     return false;
@@ -383,79 +384,67 @@ bool CompiledModel::loadObject(const std::string &object, std::string &error) {
   return true;
 }
 
-bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
-                        std::vector<runtime::Tensor> &outputs, std::string &error) {
-  if (inputs.size() != args.size()) {
-    error = "expected " + std::to_string(args.size()) + " arguments, got " +
-            std::to_string(inputs.size());
+bool CompiledModel::checkArgument(size_t i, const runtime::Tensor *t, std::string &error) const {
+  const Slot &s = args[i];
+  if (!t || t->dtype != s.dtype || t->shape.size() != s.shape.size()) {
+    error = "argument '" + s.name + "' must be a rank-" + std::to_string(s.shape.size()) + " " +
+            runtime::dtypeName(s.dtype) + " tensor" +
+            (t ? ", got " + std::string(runtime::dtypeName(t->dtype)) + " " + t->shapeStr()
+               : "");
     return false;
   }
-  // One identity-layout descriptor per argument:
-  //   {allocated, aligned, offset, sizes[rank], strides[rank]} as 64-bit words.
-  std::vector<std::vector<int64_t>> descs(args.size());
-  std::set<int64_t> inputBuffers;
-  ManagedArguments managed; // on the GPU: the arguments' copies
-  for (size_t i = 0; i < args.size(); ++i) {
-    const Slot &s = args[i];
-    const runtime::Tensor *t = inputs[i];
-    if (!t || t->dtype != s.dtype || t->shape.size() != s.shape.size()) {
-      error = "argument '" + s.name + "' must be a rank-" +
-              std::to_string(s.shape.size()) + " " + runtime::dtypeName(s.dtype) +
-              " tensor" + (t ? ", got " + std::string(runtime::dtypeName(t->dtype)) +
-                                   " " + t->shapeStr() : "");
+  for (size_t d = 0; d < s.shape.size(); ++d)
+    if (s.shape[d] >= 0 && s.shape[d] != t->shape[d]) {
+      error = "argument '" + s.name + "' has shape " + t->shapeStr() + ", but dimension " +
+              std::to_string(d) + " must be " + std::to_string(s.shape[d]);
       return false;
     }
-    for (size_t d = 0; d < s.shape.size(); ++d)
-      if (s.shape[d] >= 0 && s.shape[d] != t->shape[d]) {
-        error = "argument '" + s.name + "' has shape " + t->shapeStr() +
-                ", but dimension " + std::to_string(d) + " must be " +
-                std::to_string(s.shape[d]);
-        return false;
-      }
-    const void *data = t->data();
-    if (onGPU &&
-        !(data = managed.copy(data, size_t(t->numel()) * runtime::elementSize(t->dtype), error)))
-      return false;
-    int64_t ptr = int64_t(reinterpret_cast<intptr_t>(data));
-    inputBuffers.insert(ptr);
-    std::vector<int64_t> &w = descs[i];
-    w = {ptr, ptr, 0};
-    for (int64_t e : t->shape)
-      w.push_back(e);
-    std::vector<int64_t> strides(t->shape.size(), 1);
-    for (int d = int(t->shape.size()) - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * t->shape[d + 1];
-    w.insert(w.end(), strides.begin(), strides.end());
-  }
-  // The results: one struct of descriptors, all fields 64-bit.
-  std::vector<size_t> resultAt;
-  size_t words = 0;
-  for (const Slot &s : outs) {
-    resultAt.push_back(words);
-    words += 3 + 2 * s.shape.size();
-  }
-  std::vector<int64_t> resultWords(words, 0);
+  return true;
+}
 
+std::vector<int64_t> CompiledModel::descriptor(const void *data,
+                                               const std::vector<int64_t> &shape) {
+  // {allocated, aligned, offset, sizes[rank], strides[rank]} as 64-bit words.
+  int64_t ptr = int64_t(reinterpret_cast<intptr_t>(data));
+  std::vector<int64_t> w = {ptr, ptr, 0};
+  w.insert(w.end(), shape.begin(), shape.end());
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int d = int(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  w.insert(w.end(), strides.begin(), strides.end());
+  return w;
+}
+
+std::vector<int64_t> CompiledModel::call(std::vector<std::vector<int64_t>> &descs) const {
+  // The results: one struct of descriptors, all fields 64-bit.
+  size_t words = 0;
+  for (const Slot &s : outs)
+    words += 3 + 2 * s.shape.size();
+  std::vector<int64_t> resultWords(words, 0);
   void *resultPtr = resultWords.data();
-  std::vector<void *> descPtrs(args.size());
+  std::vector<void *> descPtrs(descs.size());
   std::vector<void *> argPtrs;
   argPtrs.push_back(&resultPtr);
-  for (size_t i = 0; i < args.size(); ++i) {
+  for (size_t i = 0; i < descs.size(); ++i) {
     descPtrs[i] = descs[i].data();
     argPtrs.push_back(&descPtrs[i]);
   }
   packed(argPtrs.data());
-  std::string gpuError = onGPU ? takeGPUError() : "";
+  return resultWords;
+}
 
+std::set<int64_t> CompiledModel::copyResults(const std::vector<int64_t> &resultWords,
+                                             const std::set<int64_t> &inputBuffers,
+                                             std::vector<runtime::Tensor> &outputs) const {
   outputs.clear();
   // Results are owned by the caller (ownership-based deallocation clones
-  // anything it does not own); several results may share one buffer, so
-  // buffers are freed once every result has been copied out.
+  // anything it does not own); several results may share one buffer.
   std::set<int64_t> owned;
-  for (size_t r = 0; r < outs.size(); ++r) {
-    const Slot &s = outs[r];
-    const int64_t *w = &resultWords[resultAt[r]];
+  size_t at = 0;
+  for (const Slot &s : outs) {
+    const int64_t *w = &resultWords[at];
     size_t rank = s.shape.size();
+    at += 3 + 2 * rank;
     std::vector<int64_t> shape(w + 3, w + 3 + rank);
     std::vector<int64_t> strides(w + 3 + rank, w + 3 + 2 * rank);
     runtime::Tensor t = runtime::Tensor::zeros(s.dtype, shape);
@@ -463,6 +452,14 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
     size_t elemSize = s.isBool ? 1 : runtime::elementSize(s.dtype);
     char *dst = static_cast<char *>(t.data());
     int64_t n = t.numel();
+    // Row-major without gaps (most results): one copy.
+    bool dense = !s.isBool;
+    for (int64_t d = int64_t(rank) - 1, step = 1; d >= 0 && dense; step *= shape[size_t(d)], --d)
+      dense = shape[size_t(d)] == 1 || strides[size_t(d)] == step;
+    if (dense && n > 0) {
+      std::memcpy(dst, base + w[2] * int64_t(elemSize), size_t(n) * elemSize);
+      n = 0;
+    }
     std::vector<int64_t> idx(rank, 0);
     for (int64_t e = 0; e < n; ++e) {
       int64_t off = w[2];
@@ -483,10 +480,41 @@ bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
     if (int64_t alloc = w[0]; alloc && !inputBuffers.count(alloc))
       owned.insert(alloc);
   }
+  return owned;
+}
+
+void CompiledModel::freeResults(const std::set<int64_t> &owned) const {
   for (int64_t alloc : owned) {
     void *buffer = reinterpret_cast<void *>(intptr_t(alloc));
     onGPU ? freeGPUBuffer(buffer) : std::free(buffer);
   }
+}
+
+bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
+                        std::vector<runtime::Tensor> &outputs, std::string &error) {
+  if (inputs.size() != args.size()) {
+    error = "expected " + std::to_string(args.size()) + " arguments, got " +
+            std::to_string(inputs.size());
+    return false;
+  }
+  std::vector<std::vector<int64_t>> descs(args.size());
+  std::set<int64_t> inputBuffers;
+  ManagedArguments managed; // on the GPU: the arguments' copies
+  for (size_t i = 0; i < args.size(); ++i) {
+    const runtime::Tensor *t = inputs[i];
+    if (!checkArgument(i, t, error))
+      return false;
+    const void *data = t->data();
+    if (onGPU &&
+        !(data = managed.copy(data, size_t(t->numel()) * runtime::elementSize(t->dtype), error)))
+      return false;
+    descs[i] = descriptor(data, t->shape);
+    inputBuffers.insert(descs[i][0]);
+  }
+  std::vector<int64_t> resultWords = call(descs);
+  std::string gpuError = onGPU ? takeGPUError() : "";
+  // Buffers are freed once every result has been copied out.
+  freeResults(copyResults(resultWords, inputBuffers, outputs));
   if (!gpuError.empty()) {
     outputs.clear();
     error = gpuError;

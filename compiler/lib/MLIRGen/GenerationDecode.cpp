@@ -6,8 +6,9 @@
 //   PALM's restart at src_len);
 // - self-attention writes the new K/V into its cache at gen.pos
 //   (frond.cache_write, in place) and attends over the first
-//   max(gen.pos) + 1 cache slots, with the query at its absolute position
-//   and keys after it hidden (their slots are stale or empty);
+//   max(gen.pos) + 1 cache slots (or all of them, plan.wholeCache), with
+//   the query at its absolute position and keys after it hidden (their
+//   slots are stale or empty);
 // - attention over the prompt (PALM's partial attention) reads K/V from its
 //   source cache; the head reads cached prompt values (a metric) likewise;
 // - cumsum adds the new value to its running state.
@@ -197,7 +198,8 @@ private:
   }
 
   /// Writes the new slice `update` into the cache `name` at gen.pos and
-  /// returns the cache's first max(gen.pos) + 1 positions.
+  /// returns the cache's first max(gen.pos) + 1 positions (all of them
+  /// with plan.wholeCache).
   int appendToCache(const std::string &name, int source, int update) {
     const graph::Node &n = g.nodes[size_t(source)];
     int axis = a.seqAxis[size_t(source)];
@@ -208,6 +210,8 @@ private:
     int written = w.add("cache_write", {update, cache, pos}, full, n.dtype, n.loc,
                         {{"dim", Value::ofInt(axis)}});
     updates.push_back({name, update});
+    if (plan.wholeCache)
+      return written;
     return w.add("slice", {written, -1, keyCount()}, seen, n.dtype, n.loc,
                  {{"dim", Value::ofInt(axis)}});
   }

@@ -103,9 +103,10 @@ void planCaches(Analysis &a, GenerationPlan &plan) {
 } // namespace generation
 
 bool planGeneration(const graph::Graph &g, const ModelInstance &m, GenerationPlan &plan,
-                    DiagEngine &diags) {
+                    DiagEngine &diags, const GenerationOptions &options) {
   using namespace generation;
   plan = GenerationPlan();
+  plan.wholeCache = options.wholeCache;
   Analysis a;
   if (!analyse(g, m, a, diags))
     return false;

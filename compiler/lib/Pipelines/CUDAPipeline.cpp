@@ -71,12 +71,14 @@ void addKernelLoweringPasses(OpPassManager &pm) {
   kernels.addPass(createReconcileUnrealizedCastsPass());
 }
 
-/// Host functions (after serialization): buffers in managed memory, the
+/// Host functions (after serialization): buffers in managed memory, those
+/// a CUDA graph can replay marked (frond.replayable), the
 /// kernels of each block queued on one stream (unless `asyncLaunches` is
 /// off), then everything to the LLVM dialect; gpu-to-llvm also converts the func, cf,
 /// arith, index and memref ops (their ConvertToLLVM interfaces).
 void addHostLoweringPasses(OpPassManager &pm, bool asyncLaunches) {
   pm.addPass(frond::createFrondHostBuffersToGPU());
+  pm.addNestedPass<func::FuncOp>(frond::createFrondMarkReplayable());
   if (asyncLaunches)
     pm.addPass(frond::createFrondAsyncGPULaunches());
   pm.addPass(memref::createExpandStridedMetadataPass());

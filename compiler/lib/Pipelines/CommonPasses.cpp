@@ -50,6 +50,8 @@ void mlir::frond::addParallelLoopPasses(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFrondReductionsInnermost());
   pm.addNestedPass<func::FuncOp>(createFrondSplitFullReductions());
   pm.addNestedPass<func::FuncOp>(createFrondHostOpsToParallel());
+  // A cache write's per-sample rows (after their copies became linalg.copy).
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass()); // equal loop bounds, one value
   pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());

@@ -3,11 +3,10 @@
 // The frond-async-gpu-launches pass (see Passes.td).
 //
 //===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::frond {
 #define GEN_PASS_DEF_FRONDASYNCGPULAUNCHES
@@ -23,18 +22,8 @@ namespace {
 /// block. Allocations and frees (managed memory is allocated with no
 /// stream) and effect-free ops (views, memref.dim, arithmetic) need not.
 bool needsFinishedWork(Operation *op) {
-  if (op->hasTrait<OpTrait::IsTerminator>() || op->getNumRegions() > 0)
-    return true;
-  if (isMemoryEffectFree(op))
-    return false;
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects)
-    return true;
-  SmallVector<MemoryEffects::EffectInstance> instances;
-  effects.getEffects(instances);
-  return llvm::any_of(instances, [](const MemoryEffects::EffectInstance &e) {
-    return !isa<MemoryEffects::Allocate, MemoryEffects::Free>(e.getEffect());
-  });
+  return op->hasTrait<OpTrait::IsTerminator>() || op->getNumRegions() > 0 ||
+         !frond::lowering::touchesNoMemory(op);
 }
 
 /// `launch` (synchronous) rebuilt as `gpu.launch_func async [after]`.

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -32,6 +33,19 @@ Value mlir::frond::lowering::zeroOf(OpBuilder &b, Location l, Type t) {
 bool mlir::frond::lowering::onDevice(Operation *op) {
   return op->getParentOfType<scf::ParallelOp>() || op->getParentOfType<gpu::LaunchOp>() ||
          op->getParentOfType<gpu::GPUFuncOp>();
+}
+
+bool mlir::frond::lowering::touchesNoMemory(Operation *op) {
+  if (isMemoryEffectFree(op))
+    return true;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::all_of(instances, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Allocate, MemoryEffects::Free>(e.getEffect());
+  });
 }
 
 void mlir::frond::lowering::forEach(OpBuilder &b, Location loc, Value n,

@@ -38,6 +38,11 @@ Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
 /// turn host work into such nests leave it alone.
 bool onDevice(Operation *op);
 
+/// Whether `op` reads and writes no memory: free of memory effects, or
+/// with only allocations and frees among them (views, memref.dim, index
+/// arithmetic, gpu.alloc). Unknown effects (a call) count as touching it.
+bool touchesNoMemory(Operation *op);
+
 /// scf.for over [0, n) with no carried values, `body` given the builder
 /// inside and the induction variable.
 void forEach(OpBuilder &b, Location loc, Value n, function_ref<void(OpBuilder &, Value)> body);

@@ -2,7 +2,7 @@
 //
 // split_heads / merge_heads (expand/collapse_shape), transpose
 // (linalg.transpose), concat (insert_slice chain) and cache_write (one
-// insert_slice per sample in an scf.for). Slices are in SlicesToLinalg.cpp.
+// parallel_insert_slice per sample in an scf.forall). Slices are in SlicesToLinalg.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "LoweringUtils.h"
@@ -104,26 +104,32 @@ struct CacheWriteLowering : OpRewritePattern<CacheWriteOp> {
     auto type = cast<RankedTensorType>(update.getType());
     int64_t dim = op.getDim();
     unsigned rank = type.getRank();
-    Value c0 = cIdx(rw, loc, 0), c1 = cIdx(rw, loc, 1);
-    Value batch = dimOf(rw, loc, update, 0);
+        Value batch = dimOf(rw, loc, update, 0);
     SmallVector<OpFoldResult> sizes{rw.getIndexAttr(1)};
     for (unsigned d = 1; d < rank; ++d)
       sizes.push_back(type.isDynamicDim(d) ? OpFoldResult(dimOf(rw, loc, update, d))
                                            : OpFoldResult(rw.getIndexAttr(type.getDimSize(d))));
     SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
-    auto loop = scf::ForOp::create(
-        rw, loc, c0, batch, c1, ValueRange{op.getCache()},
-        [&](OpBuilder &b, Location l, Value bi, ValueRange it) {
-          Value p = tensor::ExtractOp::create(b, l, op.getPositions(), ValueRange{bi});
-          p = arith::IndexCastOp::create(b, l, b.getIndexType(), p);
-          SmallVector<OpFoldResult> from(rank, b.getIndexAttr(0)), to(rank, b.getIndexAttr(0));
-          from[0] = bi;
-          to[0] = bi;
-          to[dim] = p;
-          Value row = tensor::ExtractSliceOp::create(b, l, update, from, sizes, strides);
-          Value written = tensor::InsertSliceOp::create(b, l, row, it[0], to, sizes, strides);
-          scf::YieldOp::create(b, l, written);
-        });
+    // Samples write disjoint rows: an scf.forall, so that on the GPU the
+    // positions are read by the kernel, not by host code (a decode step then
+    // does the same work whatever the positions, and can be a CUDA graph).
+    auto loop = scf::ForallOp::create(rw, loc, ArrayRef<OpFoldResult>{batch},
+                                      ValueRange{op.getCache()}, /*mapping=*/std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(loop.getBody());
+      Value bi = loop.getInductionVar(0);
+      Value p = tensor::ExtractOp::create(rw, loc, op.getPositions(), ValueRange{bi});
+      p = arith::IndexCastOp::create(rw, loc, rw.getIndexType(), p);
+      SmallVector<OpFoldResult> from(rank, rw.getIndexAttr(0)), to(rank, rw.getIndexAttr(0));
+      from[0] = bi;
+      to[0] = bi;
+      to[dim] = p;
+      Value row = tensor::ExtractSliceOp::create(rw, loc, update, from, sizes, strides);
+      rw.setInsertionPointToStart(loop.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rw, loc, row, loop.getRegionIterArgs()[0], to, sizes,
+                                            strides);
+    }
     rw.replaceOp(op, loop.getResult(0));
     return success();
   }

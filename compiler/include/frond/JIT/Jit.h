@@ -32,6 +32,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,8 +127,28 @@ public:
   bool run(const std::vector<const runtime::Tensor *> &inputs,
            std::vector<runtime::Tensor> &outputs, std::string &error);
 
+  /// On the GPU: whether a call's host code reads and writes no memory
+  /// itself, so that a CUDA graph recorded from one call can replay the
+  /// next ones (frond-mark-replayable); if not, why not.
+  bool replayable() const { return onGPU && notReplayable.empty(); }
+  const std::string &whyNotReplayable() const { return notReplayable; }
+
 private:
+  friend class ResidentCall;
   CompiledModel() = default;
+  /// Whether `t` fits argument i (dtype, rank, static extents).
+  bool checkArgument(size_t i, const runtime::Tensor *t, std::string &error) const;
+  /// The identity-layout memref descriptor of a dense buffer.
+  static std::vector<int64_t> descriptor(const void *data, const std::vector<int64_t> &shape);
+  /// Calls the function on argument descriptors; the results' descriptors.
+  std::vector<int64_t> call(std::vector<std::vector<int64_t>> &descs) const;
+  /// Copies the results out of their buffers into `outputs`; returns the
+  /// buffers the compiled code allocated for them (none of `inputBuffers`).
+  std::set<int64_t> copyResults(const std::vector<int64_t> &resultWords,
+                                const std::set<int64_t> &inputBuffers,
+                                std::vector<runtime::Tensor> &outputs) const;
+  /// Frees result buffers (std::free, or mgpuMemFree on the GPU).
+  void freeResults(const std::set<int64_t> &owned) const;
   bool compileFresh(mlir::ModuleOp module, const CompileOptions &options,
                     CompileReport &report, std::string &object, std::string &error);
   bool loadObject(const std::string &object, std::string &error);
@@ -135,6 +156,7 @@ private:
   std::string funcName;
   std::vector<Slot> args, outs;
   bool onGPU = false; ///< compiled for CompileOptions::Target::CUDA
+  std::string notReplayable = "not compiled for the GPU";
   // Exactly one of the two owns the code: the ExecutionEngine after a fresh
   // compile, an LLJIT holding the cached object after a disk hit.
   std::unique_ptr<mlir::ExecutionEngine> engine;

@@ -72,6 +72,17 @@ struct GenerationPlan {
   /// Where cached decoding knowingly differs from a full recompute, e.g.
   /// PLDR's metric frozen at the prompt: one line each.
   std::vector<std::string> differences;
+  /// Decode attends over every cache slot (GenerationOptions::wholeCache).
+  bool wholeCache = false;
+};
+
+struct GenerationOptions {
+  /// Decode attends over all max_tokens slots of each K/V cache (the keys
+  /// after gen.pos[b] hidden by the mask, and skipped by the GPU kernel's
+  /// per-tile bounds) instead of its first max(gen.pos) + 1: no host code
+  /// then reads a position, and every step launches the same kernels with
+  /// the same arguments, so the step can be replayed as a CUDA graph.
+  bool wholeCache = false;
 };
 
 /// Derives `plan` from the graph `g` recorded for `m`. On a model whose
@@ -79,7 +90,8 @@ struct GenerationPlan {
 /// spec does not declare, an op mixing positions it cannot carry over),
 /// reports errors at the node's location and returns false.
 bool planGeneration(const graph::Graph &g, const ModelInstance &m,
-                    GenerationPlan &plan, DiagEngine &diags);
+                    GenerationPlan &plan, DiagEngine &diags,
+                    const GenerationOptions &options = {});
 
 /// MLIRGen of one derived graph as `func.func @<model><suffix>` (suffix
 /// "_prefill" or "_decode"); null after errors, as mlirGen.

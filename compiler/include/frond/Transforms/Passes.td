@@ -642,6 +642,24 @@ def FrondAsyncGPULaunches : Pass<"frond-async-gpu-launches", "ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def FrondMarkReplayable : Pass<"frond-mark-replayable", "func::FuncOp"> {
+  let summary = "mark host functions that read and write no memory themselves (a CUDA graph can replay them)";
+  let description = [{
+    A CUDA graph records the GPU work a call queues (launches, device
+    copies) and replays it with the same arguments; host code the call
+    ran is not replayed, and during the capture no kernel runs, so host
+    code that reads a buffer would read stale values. This pass marks a
+    host function `frond.replayable` when everything outside its kernels
+    is GPU work, allocations and frees, or free of memory effects (views,
+    `memref.dim`, index arithmetic, control flow over them): its calls then
+    queue the same work whenever the arguments have the same shapes and
+    addresses. Otherwise it sets `frond.not_replayable` to the first op
+    that touches memory on the host and its location, which the runtime
+    reports. Run it on host code whose buffers are GPU allocations
+    (after `frond-host-buffers-to-gpu`).
+  }];
+}
+
 def FrondFoldBatchSums : Pass<"frond-fold-batch-sums", "func::FuncOp"> {
   let summary = "a sum over a contraction's parallel loops folded into the contraction";
   let description = [{

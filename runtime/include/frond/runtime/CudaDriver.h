@@ -64,6 +64,7 @@ constexpr CUdevice_attribute kAttrComputeCapabilityMinor = 76;
 constexpr unsigned kStreamNonBlocking = 1;             // CU_STREAM_NON_BLOCKING
 constexpr unsigned kMemAttachGlobal = 1;               // CU_MEM_ATTACH_GLOBAL
 constexpr CUstreamCaptureMode kCaptureModeThreadLocal = 1;
+constexpr CUstreamCaptureMode kCaptureModeRelaxed = 2;   // allocations allowed
 
 /// A pointer to a function of type F.
 template <class F>

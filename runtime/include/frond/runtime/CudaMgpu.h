@@ -36,6 +36,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,10 +63,44 @@ void releaseMgpuCachedBuffers();
 /// Times every kernel launch from now on (a CUDA event before and after
 /// it), or stops timing.
 void setMgpuKernelProfiling(bool on);
+/// Whether kernel launches are being timed.
+bool mgpuKernelProfiling();
 
 /// GPU time per kernel since profiling began or the last call, waiting
 /// for the kernels still queued; the largest total first.
 std::vector<frond::runtime::KernelTime> takeMgpuKernelProfile();
+
+/// A call of generated code recorded from the mgpu stream as a CUDA graph
+/// (beginMgpuCapture ... endMgpuCapture), replayed with one cuGraphLaunch:
+/// the same kernels on the same buffers, without the host code. Buffers
+/// the call freed while it was recorded stay out of the pool (its kernels
+/// use them) until the graph is destroyed.
+class MgpuGraph {
+public:
+  ~MgpuGraph();
+  MgpuGraph(const MgpuGraph &) = delete;
+  MgpuGraph &operator=(const MgpuGraph &) = delete;
+  /// Launches the graph on the mgpu stream and waits for it; false with
+  /// `error`.
+  bool replay(std::string &error);
+
+private:
+  friend std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error);
+  MgpuGraph() = default;
+  CUgraph graph = nullptr;
+  CUgraphExec exec = nullptr;
+  std::vector<void *> held; ///< freed during the capture, kept for the graph
+};
+
+/// Starts recording the mgpu stream (relaxed mode: allocations allowed).
+/// Until endMgpuCapture kernels are queued into the graph, not run; frees
+/// are held for it; waits (mgpuStreamSynchronize) are skipped and kernel
+/// profiling pauses. False with `error` (no device, a pending error).
+bool beginMgpuCapture(std::string &error);
+
+/// Ends the recording and instantiates it; null with `error` if anything
+/// failed since beginMgpuCapture (the error latched then is taken).
+std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error);
 
 /// Each mgpu* function under the name generated code calls it by.
 std::vector<std::pair<const char *, void *>> mgpuSymbols();
