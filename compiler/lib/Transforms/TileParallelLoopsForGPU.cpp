@@ -4,14 +4,23 @@
 // outermost scf.parallel is tiled by `block-size` along its innermost
 // dimension with upstream's scf::tileParallelLoop (in-bounds guard, so the
 // inner loop's extents are constants and become the launch's block size).
+// A loop of more than three dimensions first has its leading ones merged
+// into one (scf's collapseParallelLoops) and is mapped here: upstream's
+// gpu-map-parallel-loops maps three dimensions to the hardware and runs the
+// others serially in each thread, and with four, innermost-first, that was
+// the innermost (the threads of a block): one-thread blocks.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -37,6 +46,36 @@ int64_t innermostTile(scf::ParallelOp loop, int64_t blockSize) {
   return std::min(blockSize, std::max<int64_t>(32, llvm::alignTo(trips, 32)));
 }
 
+/// `loop` (n > 3 dimensions) with its first n - 1 merged into one
+/// (delinearized in the body): the new 2-D loop; null if it is not found.
+scf::ParallelOp collapseLeading(IRRewriter &rewriter, scf::ParallelOp loop) {
+  unsigned n = loop.getNumLoops();
+  std::vector<unsigned> leading;
+  for (unsigned d = 0; d + 1 < n; ++d)
+    leading.push_back(d);
+  // collapseParallelLoops builds the new loop just before the old one,
+  // which it erases.
+  Operation *next = loop->getNextNode();
+  collapseParallelLoops(rewriter, loop, {leading, {n - 1}});
+  return next ? dyn_cast_or_null<scf::ParallelOp>(next->getPrevNode()) : nullptr;
+}
+
+/// Maps a tiled 2-D loop by hand: its rows (every leading dimension, up to
+/// 2^31 - 1 of them) to blocks x, the tiles of the innermost dimension to
+/// blocks y, the threads of a tile to threads x. (The default mapping would
+/// put the rows on blocks y, at most 65535.) gpu-map-parallel-loops leaves
+/// mapped loops alone.
+void mapRowsToBlocksX(scf::ParallelOp blocks, scf::ParallelOp threads) {
+  Builder b(blocks.getContext());
+  auto dim = [&](gpu::Processor p) {
+    return b.getAttr<gpu::ParallelLoopDimMappingAttr>(p, b.getDimIdentityMap(),
+                                                       b.getDimIdentityMap());
+  };
+  (void)gpu::setMappingAttr(blocks, {dim(gpu::Processor::BlockX), dim(gpu::Processor::BlockY)});
+  (void)gpu::setMappingAttr(threads,
+                            {dim(gpu::Processor::ThreadY), dim(gpu::Processor::ThreadX)});
+}
+
 struct FrondTileParallelLoopsForGPU
     : frond::impl::FrondTileParallelLoopsForGPUBase<FrondTileParallelLoopsForGPU> {
   using Base::Base;
@@ -50,10 +89,18 @@ struct FrondTileParallelLoopsForGPU
       if (!loop->getParentOfType<scf::ParallelOp>() && loop.getNumReductions() == 0)
         outermost.push_back(loop);
     });
+    IRRewriter rewriter(&getContext());
     for (scf::ParallelOp loop : outermost) {
+      // Before collapsing: its bounds are no longer constants after.
+      int64_t threads = innermostTile(loop, blockSize);
+      bool collapse = loop.getNumLoops() > 3;
+      if (collapse && !(loop = collapseLeading(rewriter, loop)))
+        continue;
       SmallVector<int64_t> sizes(loop.getNumLoops(), 1);
-      sizes.back() = innermostTile(loop, blockSize);
-      scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
+      sizes.back() = threads;
+      auto [blockLoop, threadLoop] = scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
+      if (collapse)
+        mapRowsToBlocksX(blockLoop, threadLoop);
     }
   }
 };

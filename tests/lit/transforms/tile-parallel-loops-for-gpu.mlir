@@ -42,3 +42,35 @@ func.func @small(%m: memref<20xf32>) {
   }
   return
 }
+
+// -----
+
+// Four dimensions (a [b, t, h, d] fill): the leading three are merged
+// into one of b*t*h rows (delinearized in the body), and the loop is mapped
+// here: rows to blocks x, the tiles of d (64: d rounded to a warp) to
+// blocks y, a tile's threads to threads x. Left to gpu-map-parallel-loops,
+// the fourth dimension, d, would run serially in one-thread blocks.
+// CHECK-LABEL: func.func @four_dims
+// CHECK-SAME: (%[[M:.*]]: memref<?x?x4x64xf32>, %[[B:.*]]: index, %[[T:.*]]: index)
+// CHECK: %[[B1:.*]] = arith.muli %c1, %[[B]] : index
+// CHECK: %[[BT:.*]] = arith.muli %[[B1]], %[[T]] : index
+// CHECK: %[[ROWS:.*]] = arith.muli %[[BT]], %c4 : index
+// CHECK: %[[D:.*]] = arith.muli %c1, %c64 : index
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%[[ROWS]], %[[D]])
+// CHECK-NEXT: scf.parallel ({{.*}}) = (%c0, %c0) to (%{{.*}}, %[[D]])
+// CHECK: arith.remsi
+// CHECK: arith.divsi
+// CHECK: memref.store
+// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_y, {{.*}}>, #gpu.loop_dim_map<processor = thread_x, {{.*}}>]
+// CHECK: mapping = [#gpu.loop_dim_map<processor = block_x, {{.*}}>, #gpu.loop_dim_map<processor = block_y, {{.*}}>]
+func.func @four_dims(%m: memref<?x?x4x64xf32>, %b: index, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j, %k, %l) = (%c0, %c0, %c0, %c0) to (%b, %t, %c4, %c64) step (%c1, %c1, %c1, %c1) {
+    memref.store %f, %m[%i, %j, %k, %l] : memref<?x?x4x64xf32>
+  }
+  return
+}

@@ -690,13 +690,19 @@ def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "fu
     the inner loop has static extents: `gpu-map-parallel-loops` with the
     innermost-first policy then maps the tile loop to blocks and the inner
     loop's innermost dimension to threads x. A static innermost extent
-    smaller than `block-size` uses that extent rounded up to a warp.
+    smaller than `block-size` uses that extent rounded up to a warp. A
+    loop of more than three dimensions first has its leading dimensions
+    merged into one (the mapping runs a fourth dimension serially in each
+    thread, and innermost-first that would be the threads' own) and is
+    mapped here: those rows to blocks x (up to 2^31 - 1 of them), the
+    innermost dimension's tiles to blocks y, its threads to threads x.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block along the innermost dimension">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::gpu::GPUDialect", "::mlir::affine::AffineDialect"];
 }
 
 def FrondNVVMApproxMath : Pass<"frond-nvvm-approx-math", "gpu::GPUModuleOp"> {
