@@ -68,7 +68,19 @@ bool BoundFunction::run(const runtime::Batch &b, std::vector<Tensor> &outs, std:
       args[i] = &it->second;
     }
   outs.clear();
-  return fn->run(args, outs, error);
+  if (!fn->replayable())
+    return fn->run(args, outs, error);
+  // The same buffers at every call (a new batch shape binds new ones).
+  for (size_t i = 0; resident && i < args.size(); ++i)
+    if (!resident->fits(i, *args[i]))
+      resident.reset();
+  if (!resident)
+    resident = jit::ResidentCall::bind(fn, args, error);
+  else
+    for (size_t i = 0; i < args.size(); ++i)
+      if (!resident->set(i, *args[i], error))
+        return false;
+  return resident && resident->run(outs, error);
 }
 
 namespace {
@@ -365,9 +377,14 @@ void TrainLoop::printSummary(long long step) {
               withCommas(sessionTokens).c_str(), trainSec);
   std::printf("  wall time        %.2f s  (compile %.2f s, validation %.2f s, checkpoints %.2f s)\n",
               wall, s.compileSec, valSec, ckptSec);
-  if (s.o.device == "cuda")
+  if (s.o.device == "cuda") {
     std::printf("  GPU memory       %s\n",
                 runtime::describeBufferPool(runtime::cuda::mgpuMemoryStats()).c_str());
+    std::printf("  gradient step    %s\n",
+                s.grad.resident ? s.grad.resident->describe().c_str()
+                                : ("one launch per kernel (no CUDA graph: " +
+                                   s.grad.fn->whyNotReplayable() + ")").c_str());
+  }
   std::printf("  stored in        %s  (metrics.jsonl, checkpoint/ at step %lld, run.json)\n",
               s.runDir.c_str(), lastCheckpoint);
   if (step < plan.total)

@@ -12,6 +12,7 @@
 #include "TrainRunDir.h"
 
 #include "frond/JIT/Jit.h"
+#include "frond/JIT/ResidentCall.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Optimizer.h"
 #include "frond/runtime/Tensor.h"
@@ -41,6 +42,12 @@ struct BoundFunction {
             std::string &error);
   /// Runs on batch `b`'s inputs.
   bool run(const runtime::Batch &b, std::vector<runtime::Tensor> &outs, std::string &error);
+
+  /// On the GPU, when the compiled host code can be replayed: the
+  /// arguments kept in device buffers between calls (the parameters and
+  /// the batch copied in at each call) and, from the third call with the
+  /// same shapes, the call replayed as one CUDA graph (jit::ResidentCall).
+  std::unique_ptr<jit::ResidentCall> resident;
 };
 
 /// Everything the loop works with, set up by trainCommand.

@@ -58,12 +58,16 @@ ResidentCall::~ResidentCall() {
     fn && fn->onGPU ? frondMgpuMemFree(b, nullptr) : std::free(b);
 }
 
+bool ResidentCall::fits(size_t i, const runtime::Tensor &t) const {
+  return i < buffers.size() && t.dtype == fn->args[i].dtype && t.shape == shapes[i];
+}
+
 bool ResidentCall::set(size_t i, const runtime::Tensor &t, std::string &error) {
   if (i >= buffers.size()) {
     error = "no argument " + std::to_string(i);
     return false;
   }
-  if (t.dtype != fn->args[i].dtype || t.shape != shapes[i]) {
+  if (!fits(i, t)) {
     runtime::Tensor bound; // for its shapeStr
     bound.shape = shapes[i];
     error = "argument '" + fn->args[i].name + "' is bound as " +

@@ -8,7 +8,9 @@
 // into one (scf's collapseParallelLoops) and is mapped here: upstream's
 // gpu-map-parallel-loops maps three dimensions to the hardware and runs the
 // others serially in each thread, and with four, innermost-first, that was
-// the innermost (the threads of a block): one-thread blocks.
+// the innermost (the threads of a block): one-thread blocks. A loop whose
+// innermost extent is below a warp (a [b, t, 1] fill) is merged into one
+// dimension, so that its blocks are full.
 //
 //===----------------------------------------------------------------------===//
 #include "frond/Transforms/Passes.h"
@@ -33,30 +35,33 @@ using namespace mlir;
 
 namespace {
 
-/// Threads along the innermost dimension: `blockSize`, or a static trip
-/// count below it rounded up to a warp of 32.
-int64_t innermostTile(scf::ParallelOp loop, int64_t blockSize) {
+/// The static trip count of `loop`'s innermost dimension, if it has one.
+std::optional<int64_t> innermostTrips(scf::ParallelOp loop) {
   unsigned last = loop.getNumLoops() - 1;
   std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()[last]);
   std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound()[last]);
   std::optional<int64_t> step = getConstantIntValue(loop.getStep()[last]);
   if (!lb || !ub || !step || *step <= 0)
-    return blockSize;
-  int64_t trips = llvm::divideCeil(*ub - *lb, *step);
-  return std::min(blockSize, std::max<int64_t>(32, llvm::alignTo(trips, 32)));
+    return std::nullopt;
+  return llvm::divideCeil(*ub - *lb, *step);
 }
 
-/// `loop` (n > 3 dimensions) with its first n - 1 merged into one
-/// (delinearized in the body): the new 2-D loop; null if it is not found.
-scf::ParallelOp collapseLeading(IRRewriter &rewriter, scf::ParallelOp loop) {
-  unsigned n = loop.getNumLoops();
-  std::vector<unsigned> leading;
-  for (unsigned d = 0; d + 1 < n; ++d)
-    leading.push_back(d);
+/// Threads along the innermost dimension: `blockSize`, or a static trip
+/// count below it rounded up to a warp of 32.
+int64_t innermostTile(std::optional<int64_t> trips, int64_t blockSize) {
+  if (!trips)
+    return blockSize;
+  return std::min(blockSize, std::max<int64_t>(32, llvm::alignTo(*trips, 32)));
+}
+
+/// `loop` with its dimensions merged by `groups` (delinearized in the
+/// body): the new loop; null if it is not found.
+scf::ParallelOp collapse(IRRewriter &rewriter, scf::ParallelOp loop,
+                         ArrayRef<std::vector<unsigned>> groups) {
   // collapseParallelLoops builds the new loop just before the old one,
   // which it erases.
   Operation *next = loop->getNextNode();
-  collapseParallelLoops(rewriter, loop, {leading, {n - 1}});
+  collapseParallelLoops(rewriter, loop, groups);
   return next ? dyn_cast_or_null<scf::ParallelOp>(next->getPrevNode()) : nullptr;
 }
 
@@ -91,15 +96,26 @@ struct FrondTileParallelLoopsForGPU
     });
     IRRewriter rewriter(&getContext());
     for (scf::ParallelOp loop : outermost) {
-      // Before collapsing: its bounds are no longer constants after.
-      int64_t threads = innermostTile(loop, blockSize);
-      bool collapse = loop.getNumLoops() > 3;
-      if (collapse && !(loop = collapseLeading(rewriter, loop)))
+      unsigned n = loop.getNumLoops();
+      // Read before collapsing: the bounds are no longer constants after.
+      std::optional<int64_t> trips = innermostTrips(loop);
+      std::vector<unsigned> leading, all;
+      for (unsigned d = 0; d < n; ++d)
+        (d + 1 < n ? leading : all).push_back(d);
+      all.insert(all.begin(), leading.begin(), leading.end());
+      // Fewer than a warp along the innermost dimension (a [b, t, 1] fill):
+      // one dimension of every element, a block of threads along it.
+      bool flatten = n > 1 && trips && *trips < 32;
+      bool rows = !flatten && n > 3;
+      int64_t threads = flatten ? int64_t(blockSize) : innermostTile(trips, blockSize);
+      if (flatten && !(loop = collapse(rewriter, loop, {all})))
+        continue;
+      if (rows && !(loop = collapse(rewriter, loop, {leading, {n - 1}})))
         continue;
       SmallVector<int64_t> sizes(loop.getNumLoops(), 1);
       sizes.back() = threads;
       auto [blockLoop, threadLoop] = scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
-      if (collapse)
+      if (rows)
         mapRowsToBlocksX(blockLoop, threadLoop);
     }
   }

@@ -74,3 +74,29 @@ func.func @four_dims(%m: memref<?x?x4x64xf32>, %b: index, %t: index) {
   }
   return
 }
+
+// -----
+
+// An innermost extent below a warp (a [b, t, 1] fill): every dimension
+// merged into one of b*t elements, tiled by the block size, instead of b*t
+// blocks of 32 threads with one of them busy.
+// CHECK-LABEL: func.func @thin
+// CHECK-SAME: (%[[M:.*]]: memref<?x?x1xf32>, %[[B:.*]]: index, %[[T:.*]]: index)
+// CHECK: %[[B1:.*]] = arith.muli %c1, %[[B]] : index
+// CHECK: %[[BT:.*]] = arith.muli %[[B1]], %[[T]] : index
+// CHECK: %[[N:.*]] = arith.muli %[[BT]], %c1 : index
+// CHECK: %[[S:.*]] = arith.muli %c1, %c128 : index
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%[[N]]) step (%[[S]])
+// CHECK-NEXT: scf.parallel (%{{.*}}) = (%c0) to (%[[S]]) step (%c1)
+// CHECK: arith.divsi
+// CHECK: memref.store
+// CHECK-NOT: mapping
+func.func @thin(%m: memref<?x?x1xf32>, %b: index, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%b, %t, %c1) step (%c1, %c1, %c1) {
+    memref.store %f, %m[%i, %j, %k] : memref<?x?x1xf32>
+  }
+  return
+}

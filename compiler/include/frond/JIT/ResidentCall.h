@@ -39,6 +39,8 @@ public:
   ResidentCall(const ResidentCall &) = delete;
   ResidentCall &operator=(const ResidentCall &) = delete;
 
+  /// Whether `t` has argument i's bound dtype and shape (what set takes).
+  bool fits(size_t i, const runtime::Tensor &t) const;
   /// Copies `t` into argument i's buffer: the same dtype and shape as bound.
   bool set(size_t i, const runtime::Tensor &t, std::string &error);
   /// Argument i's buffer (dense, row-major, host-addressable), to change in

@@ -695,7 +695,10 @@ def FrondTileParallelLoopsForGPU : Pass<"frond-tile-parallel-loops-for-gpu", "fu
     merged into one (the mapping runs a fourth dimension serially in each
     thread, and innermost-first that would be the threads' own) and is
     mapped here: those rows to blocks x (up to 2^31 - 1 of them), the
-    innermost dimension's tiles to blocks y, its threads to threads x.
+    innermost dimension's tiles to blocks y, its threads to threads x. A
+    loop whose static innermost extent is below a warp (a `[b, t, 1]`
+    fill: 31 of 32 threads idle) is merged into one dimension instead,
+    tiled by `block-size`.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
