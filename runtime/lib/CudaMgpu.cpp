@@ -432,14 +432,10 @@ std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error) {
     }
     s.capturing = false;
     g->held = std::exchange(s.heldForGraph, {});
-    const CudaDriver &d = s.context->driver();
     failure = std::exchange(s.error, std::string());
     std::string why;
-    if (!cudaCheck(d, d.streamEndCapture(s.stream, &g->graph), "cuStreamEndCapture", why) &&
-        failure.empty())
-      failure = why;
-    if (failure.empty() &&
-        !cudaCheck(d, d.graphInstantiate(&g->exec, g->graph, 0), "cuGraphInstantiate", why))
+    g->graph = CudaGraph::endCapture(s.context->driver(), s.stream, why);
+    if (!g->graph && failure.empty())
       failure = why;
   }
   if (failure.empty())
@@ -449,17 +445,7 @@ std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error) {
 }
 
 MgpuGraph::~MgpuGraph() {
-  MgpuState &s = state();
-  {
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.context) {
-      const CudaDriver &d = s.context->driver();
-      if (exec)
-        d.graphExecDestroy(exec);
-      if (graph)
-        d.graphDestroy(graph);
-    }
-  }
+  graph.reset();
   for (void *p : held)
     frondMgpuMemFree(p, nullptr);
 }
@@ -467,12 +453,11 @@ MgpuGraph::~MgpuGraph() {
 bool MgpuGraph::replay(std::string &error) {
   MgpuState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (ready(s)) {
-    const CudaDriver &d = s.context->driver();
-    if (check(s, d.graphLaunch(exec, s.stream), "cuGraphLaunch"))
-      check(s, d.streamSynchronize(s.stream), "cuStreamSynchronize");
-  }
-  error = std::exchange(s.error, std::string());
+  error.clear();
+  if (ready(s) && graph->launch(s.stream, error))
+    check(s, s.context->driver().streamSynchronize(s.stream), "cuStreamSynchronize");
+  if (error.empty())
+    error = std::exchange(s.error, std::string());
   return error.empty();
 }
 

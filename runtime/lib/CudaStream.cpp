@@ -50,29 +50,32 @@ bool CudaStream::beginCapture(std::string &error) {
 }
 
 std::unique_ptr<CudaGraph> CudaStream::endCapture(std::string &error) {
-  CUgraph graph = nullptr;
-  if (!cudaCheck(*driver_, driver_->streamEndCapture(stream_, &graph), "cuStreamEndCapture",
-                 error))
-    return nullptr;
-  CUgraphExec exec = nullptr;
-  if (!cudaCheck(*driver_, driver_->graphInstantiate(&exec, graph, 0), "cuGraphInstantiate",
-                 error)) {
-    driver_->graphDestroy(graph);
-    return nullptr;
-  }
-  return std::unique_ptr<CudaGraph>(new CudaGraph(*driver_, graph, exec));
+  return CudaGraph::endCapture(*driver_, stream_, error);
 }
 
 // --- graphs --------------------------------------------------------------------
+
+std::unique_ptr<CudaGraph> CudaGraph::endCapture(const CudaDriver &driver, CUstream stream,
+                                                 std::string &error) {
+  CUgraph graph = nullptr;
+  if (!cudaCheck(driver, driver.streamEndCapture(stream, &graph), "cuStreamEndCapture", error))
+    return nullptr;
+  CUgraphExec exec = nullptr;
+  if (!cudaCheck(driver, driver.graphInstantiate(&exec, graph, 0), "cuGraphInstantiate",
+                 error)) {
+    driver.graphDestroy(graph);
+    return nullptr;
+  }
+  return std::unique_ptr<CudaGraph>(new CudaGraph(driver, graph, exec));
+}
 
 CudaGraph::~CudaGraph() {
   driver_->graphExecDestroy(exec_);
   driver_->graphDestroy(graph_);
 }
 
-bool CudaGraph::launch(CudaStream &stream, std::string &error) {
-  return cudaCheck(*driver_, driver_->graphLaunch(exec_, stream.handle()), "cuGraphLaunch",
-                   error);
+bool CudaGraph::launch(CUstream stream, std::string &error) {
+  return cudaCheck(*driver_, driver_->graphLaunch(exec_, stream), "cuGraphLaunch", error);
 }
 
 // --- memory --------------------------------------------------------------------

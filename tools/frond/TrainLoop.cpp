@@ -381,9 +381,9 @@ void TrainLoop::printSummary(long long step) {
     std::printf("  GPU memory       %s\n",
                 runtime::describeBufferPool(runtime::cuda::mgpuMemoryStats()).c_str());
     std::printf("  gradient step    %s\n",
-                s.grad.resident ? s.grad.resident->describe().c_str()
-                                : ("one launch per kernel (no CUDA graph: " +
-                                   s.grad.fn->whyNotReplayable() + ")").c_str());
+                (s.grad.resident ? s.grad.resident->describe()
+                                 : jit::ResidentCall::kernelByKernel(s.grad.fn->whyNotReplayable()))
+                    .c_str());
   }
   std::printf("  stored in        %s  (metrics.jsonl, checkpoint/ at step %lld, run.json)\n",
               s.runDir.c_str(), lastCheckpoint);

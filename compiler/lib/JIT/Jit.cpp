@@ -384,6 +384,13 @@ bool CompiledModel::loadObject(const std::string &object, std::string &error) {
   return true;
 }
 
+bool CompiledModel::checkArgumentCount(size_t n, std::string &error) const {
+  if (n == args.size())
+    return true;
+  error = "expected " + std::to_string(args.size()) + " arguments, got " + std::to_string(n);
+  return false;
+}
+
 bool CompiledModel::checkArgument(size_t i, const runtime::Tensor *t, std::string &error) const {
   const Slot &s = args[i];
   if (!t || t->dtype != s.dtype || t->shape.size() != s.shape.size()) {
@@ -492,11 +499,8 @@ void CompiledModel::freeResults(const std::set<int64_t> &owned) const {
 
 bool CompiledModel::run(const std::vector<const runtime::Tensor *> &inputs,
                         std::vector<runtime::Tensor> &outputs, std::string &error) {
-  if (inputs.size() != args.size()) {
-    error = "expected " + std::to_string(args.size()) + " arguments, got " +
-            std::to_string(inputs.size());
+  if (!checkArgumentCount(inputs.size(), error))
     return false;
-  }
   std::vector<std::vector<int64_t>> descs(args.size());
   std::set<int64_t> inputBuffers;
   ManagedArguments managed; // on the GPU: the arguments' copies

@@ -14,11 +14,8 @@ using runtime::cuda::MgpuGraph;
 std::unique_ptr<ResidentCall> ResidentCall::bind(std::shared_ptr<CompiledModel> fn,
                                                  const std::vector<const runtime::Tensor *> &inputs,
                                                  std::string &error) {
-  if (inputs.size() != fn->args.size()) {
-    error = "expected " + std::to_string(fn->args.size()) + " arguments, got " +
-            std::to_string(inputs.size());
+  if (!fn->checkArgumentCount(inputs.size(), error))
     return nullptr;
-  }
   std::unique_ptr<ResidentCall> rc(new ResidentCall);
   rc->fn = fn;
   rc->noGraph = fn->onGPU ? fn->whyNotReplayable() : "on the CPU";
@@ -88,33 +85,30 @@ bool ResidentCall::runOnce(std::vector<runtime::Tensor> &outputs, std::string &e
   return error.empty();
 }
 
-bool ResidentCall::record(std::vector<runtime::Tensor> &outputs, std::string &error) {
+bool ResidentCall::record() {
   if (!runtime::cuda::beginMgpuCapture(noGraph))
-    return runOnce(outputs, error);
+    return false;
   // The host code runs, its kernels are recorded (not run).
   std::vector<int64_t> resultWords = fn->call(descs);
   std::unique_ptr<MgpuGraph> recorded = runtime::cuda::endMgpuCapture(noGraph);
-  std::vector<runtime::Tensor> unused;
+  std::vector<runtime::Tensor> unused; // not computed yet: only their buffers count
   std::set<int64_t> owned = fn->copyResults(resultWords, argumentBuffers, unused);
-  if (!recorded) { // nothing ran: run the call as before, without a graph
+  if (!recorded) {
     fn->freeResults(owned);
-    return runOnce(outputs, error);
+    return false;
   }
   graph = std::move(recorded);
   graphResults = std::move(resultWords);
   graphOwned = std::move(owned);
-  if (!graph->replay(error))
-    return false;
-  fn->copyResults(graphResults, argumentBuffers, outputs);
   return true;
 }
 
 bool ResidentCall::run(std::vector<runtime::Tensor> &outputs, std::string &error) {
   ++calls;
-  if (!noGraph.empty() || calls == 1)
+  // A failed recording ran nothing: the call then runs as before, without
+  // a graph (noGraph says why).
+  if (!noGraph.empty() || calls == 1 || (!graph && !record()))
     return runOnce(outputs, error);
-  if (!graph)
-    return record(outputs, error);
   if (!graph->replay(error)) {
     outputs.clear();
     return false;
@@ -132,7 +126,11 @@ std::string ResidentCall::describe() const {
     return "a CUDA graph, replayed";
   if (noGraph.empty())
     return "one launch per kernel until its second call records a CUDA graph";
-  return "one launch per kernel (no CUDA graph: " + noGraph + ")";
+  return kernelByKernel(noGraph);
+}
+
+std::string ResidentCall::kernelByKernel(const std::string &why) {
+  return "one launch per kernel (no CUDA graph: " + why + ")";
 }
 
 } // namespace frond::jit

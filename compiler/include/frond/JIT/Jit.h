@@ -136,6 +136,8 @@ public:
 private:
   friend class ResidentCall;
   CompiledModel() = default;
+  /// Whether `n` arguments are as many as the function takes.
+  bool checkArgumentCount(size_t n, std::string &error) const;
   /// Whether `t` fits argument i (dtype, rank, static extents).
   bool checkArgument(size_t i, const runtime::Tensor *t, std::string &error) const;
   /// The identity-layout memref descriptor of a dense buffer.

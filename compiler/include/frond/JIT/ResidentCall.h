@@ -55,11 +55,15 @@ public:
   /// How calls run: "a CUDA graph, replayed" once one is recorded, else
   /// one launch per kernel (and why not a graph) or the CPU.
   std::string describe() const;
+  /// "one launch per kernel (no CUDA graph: <why>)".
+  static std::string kernelByKernel(const std::string &why);
 
 private:
   ResidentCall() = default;
   bool runOnce(std::vector<runtime::Tensor> &outputs, std::string &error);
-  bool record(std::vector<runtime::Tensor> &outputs, std::string &error);
+  /// Records a call as `graph` (its kernels do not run); false, with
+  /// noGraph saying why, if that fails.
+  bool record();
 
   std::shared_ptr<CompiledModel> fn;
   std::vector<void *> buffers;

@@ -32,6 +32,7 @@
 
 #include "frond/runtime/BufferPool.h"
 #include "frond/runtime/CudaDevice.h"
+#include "frond/runtime/CudaStream.h"
 #include "frond/runtime/KernelProfile.h"
 
 #include <cstddef>
@@ -87,8 +88,7 @@ public:
 private:
   friend std::unique_ptr<MgpuGraph> endMgpuCapture(std::string &error);
   MgpuGraph() = default;
-  CUgraph graph = nullptr;
-  CUgraphExec exec = nullptr;
+  std::unique_ptr<CudaGraph> graph;
   std::vector<void *> held; ///< freed during the capture, kept for the graph
 };
 

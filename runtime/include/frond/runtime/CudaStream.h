@@ -59,13 +59,17 @@ private:
 /// An instantiated graph: the captured work, replayed by launch().
 class CudaGraph {
 public:
+  /// Ends the recording on `stream` (any stream being captured, e.g. the
+  /// mgpu runtime's) and instantiates it; null with `error`.
+  static std::unique_ptr<CudaGraph> endCapture(const CudaDriver &driver, CUstream stream,
+                                               std::string &error);
   ~CudaGraph();
   CudaGraph(const CudaGraph &) = delete;
   CudaGraph &operator=(const CudaGraph &) = delete;
-  bool launch(CudaStream &stream, std::string &error);
+  bool launch(CudaStream &stream, std::string &error) { return launch(stream.handle(), error); }
+  bool launch(CUstream stream, std::string &error);
 
 private:
-  friend class CudaStream;
   CudaGraph(const CudaDriver &driver, CUgraph graph, CUgraphExec exec)
       : driver_(&driver), graph_(graph), exec_(exec) {}
   const CudaDriver *driver_;
