@@ -5,12 +5,13 @@
 #   bench/gpu/device_check.sh references DIR
 #       Here (libtorch present): saves each experiment's libtorch results
 #       (`frond check --numerics --save-reference`) as DIR/<name>.ref, and
-#       with eager bf16 attention (the yardstick of bf16 tiles, checked
-#       here through the emulated kernels) as DIR/<name>.bf16.ref.
+#       with eager bf16 attention and bf16 matmul operands (the yardstick
+#       of bf16 tiles, checked here through the emulated kernels) as
+#       DIR/<name>.bf16.ref.
 #   bench/gpu/device_check.sh run FROND DIR OUT
 #       There (no MLIR, no libtorch: the portable frond): `frond devices`,
 #       then per experiment `check --numerics --device cuda --reference`
-#       with f32 and with bf16 attention tiles,
+#       with f32 and with bf16 attention and matmul tiles,
 #       `train --device cuda` for STEPS steps (default 20), with f32 tiles
 #       and with bf16 ones (the tensor-core forward and backward), and
 #       `generate --device cuda` (24 greedy tokens: recall's positions end
@@ -39,7 +40,8 @@ references)
     build/bin/frond check "experiments/$e.spec" --numerics "${sizes[@]}" \
       --save-reference "$dir/$e.ref" | tail -2 || echo "   (failed: $e)"
     build/bin/frond check "experiments/$e.spec" --numerics "${sizes[@]}" --emulate-gpu-attention \
-      --attention-tiles bf16 --save-reference "$dir/$e.bf16.ref" | tail -2 || echo "   (failed: $e, bf16)"
+      --attention-tiles bf16 --matmul-tiles bf16 --save-reference "$dir/$e.bf16.ref" | tail -2 ||
+      echo "   (failed: $e, bf16)"
   done
   ;;
 run)
@@ -53,6 +55,8 @@ run)
     echo
     "$frond" devices 2>&1 | sed 's/^/    /'
     echo
+    echo "bf16 tiles: attention and matmuls on tensor cores (--attention-tiles bf16 --matmul-tiles bf16)."
+    echo
     echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | generate | tokens/s graph / launches | compile s (gradient) |"
     echo "| --- | --- | --- | --- | --- | --- | --- | ---: |"
   } >"$summary"
@@ -64,13 +68,13 @@ run)
     "$frond" check "$spec" --numerics --device cuda "${sizes[@]}" --reference "$dir/$e.ref" \
       >"$out/$e.numerics.log" 2>&1
     numerics=$(verdict $?)
-    "$frond" check "$spec" --numerics --device cuda --attention-tiles bf16 "${sizes[@]}" \
+    "$frond" check "$spec" --numerics --device cuda --attention-tiles bf16 --matmul-tiles bf16 "${sizes[@]}" \
       --reference "$dir/$e.bf16.ref" >"$out/$e.numerics-bf16.log" 2>&1
     numerics16=$(verdict $?)
     "$frond" train "$spec" --device cuda --steps "$steps" "${sizes[@]}" --out "$out/run-$e" \
       >"$out/$e.train.log" 2>&1
     train=$(verdict $?)
-    "$frond" train "$spec" --device cuda --attention-tiles bf16 --steps "$steps" "${sizes[@]}" \
+    "$frond" train "$spec" --device cuda --attention-tiles bf16 --matmul-tiles bf16 --steps "$steps" "${sizes[@]}" \
       --out "$out/run-$e-bf16" >"$out/$e.train-bf16.log" 2>&1
     train16=$(verdict $?)
     prompt="1 2 3" # token ids for synthetic tasks, bytes for text data

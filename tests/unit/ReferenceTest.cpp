@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 using namespace frond;
 using namespace frond::reference;
@@ -156,6 +157,43 @@ TEST(Reference, EagerBf16Attention) {
   expectClose(out.at("out"), want, 1.0 / 256);
   double fromF32 = (out.at("out") - naiveAttention(q, k, v, 0.5, causalBias(6))).abs().max().item<double>();
   EXPECT_GT(fromF32, 1e-4) << "no bf16 rounding";
+}
+
+// The yardstick for tf32 matmul tiles: a linear layer's operands rounded
+// to tf32 (to nearest, ties away: the bits plus 0x1000, the low 13
+// cleared, done here element by element), the bias added after; the
+// gradient reaching the product rounded too, so dW = r(dY)ᵀ r(x) and the
+// bias gets dY unrounded. Tolerance 1e-5 (f32 sums in another order), and
+// clearly away from f32 (the rounding is really there).
+TEST(Reference, MatmulOperandsRoundedToTf32) {
+  Builder b;
+  int x = b.input("x", "float", 2);
+  b.output("out", b.add("linear", {x, b.param("w"), b.param("b")}));
+  ParamStore ps;
+  ps.tensors = {{"w", randn({5, 16}, 1).requires_grad_()}, {"b", randn({5}, 2).requires_grad_()}};
+  Tensor in = randn({3, 16}, 3), upstream = randn({3, 5}, 4);
+  DiagEngine diags;
+  Outputs out = runReference(b.g, {{"x", in}}, ps, diags, /*fp64=*/false, at::kFloat, "tf32");
+  ASSERT_FALSE(diags.hasErrors()) << diags.render();
+  (out.at("out") * upstream).sum().backward();
+
+  auto tf32 = [](const Tensor &t) {
+    Tensor r = t.detach().contiguous().clone();
+    float *p = r.data_ptr<float>();
+    for (int64_t i = 0; i < r.numel(); ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &p[i], 4);
+      bits = (bits + 0x1000u) & 0xFFFFE000u;
+      std::memcpy(&p[i], &bits, 4);
+    }
+    return r;
+  };
+  Tensor w = ps.tensors["w"].detach(), bias = ps.tensors["b"].detach();
+  expectClose(out.at("out").detach(), at::matmul(tf32(in), tf32(w).t()) + bias);
+  expectClose(ps.tensors["w"].grad(), at::matmul(tf32(upstream).t(), tf32(in)));
+  expectClose(ps.tensors["b"].grad(), upstream.sum(0));
+  double fromF32 = (out.at("out").detach() - (at::matmul(in, w.t()) + bias)).abs().max().item<double>();
+  EXPECT_GT(fromF32, 1e-5) << "no tf32 rounding";
 }
 
 TEST(Reference, GroupedQueryAttention) {

@@ -41,6 +41,7 @@ struct Options {
   /// default (quick for check --numerics, full elsewhere).
   std::string codegen;
   std::string attentionTiles = "f32"; ///< compile --attention-tiles (cuda): f32, bf16, f16
+  std::string matmulTiles = "f32";    ///< --matmul-tiles (cuda): f32, tf32, bf16, f16
   bool profileKernels = false;        ///< --profile-kernels (with --device cuda)
   long long repeat = 1;               ///< eval --repeat: runs after a warm-up (1: one run)
   std::string inputsFile;             ///< eval --inputs: the batch from a safetensors file

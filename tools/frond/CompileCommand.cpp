@@ -40,6 +40,7 @@ static int printCUDA(const Options &o, mlir::ModuleOp module) {
   mlir::frond::CUDAPipelineOptions options;
   options.chip = o.gpuArch;
   options.elementType = o.attentionTiles;
+  options.matmulType = o.matmulTiles;
   options.serialize = o.emit == "ptx";
   std::string error;
   if (!cuda::lowerToCUDA(module, options, error)) {

@@ -67,6 +67,7 @@ jit::CompileOptions frond::cli::jitOptions(const Options &o) {
   if (o.device == "cuda")
     options.target = jit::CompileOptions::Target::CUDA;
   options.gpuAttentionTiles = o.attentionTiles;
+  options.gpuMatmulTiles = o.matmulTiles;
   if (o.codegen == "quick")
     options.llvmTuning = jit::LLVMTuning::quick();
   return options;

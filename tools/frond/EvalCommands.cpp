@@ -443,10 +443,10 @@ std::string differentiatedLoss(const graph::Graph &g) {
   return named == 1 ? loss : "";
 }
 
-/// FlexAttention's rule for GPU runs and reduced-precision attention
-/// tiles; the fp32 tolerance alone on the CPU.
+/// FlexAttention's rule for GPU runs and reduced-precision attention or
+/// matmul tiles; the fp32 tolerance alone on the CPU.
 NumericsRule numericsRule(const Options &o) {
-  return {o.device == "cuda" || o.attentionTiles != "f32"};
+  return {o.device == "cuda" || o.attentionTiles != "f32" || o.matmulTiles != "f32"};
 }
 
 /// The JIT's gradient function against the reference's gradients. A model
@@ -518,14 +518,32 @@ int compareWithReference(const Options &o, EvalSetup &s, DiagEngine &diags,
   std::printf("reference: %s\n", source.c_str());
   std::printf("parameters: %zu tensors, %s the reference's\n", ref.params.size(),
               differing ? "NOT identical to" : "bit-identical to");
+  const char *how =
+      o.device == "cuda" ? "mma.sync" : "emulated: the f32 kernel rounding as mma.sync does";
   if (ref.tiles != "f32")
-    std::printf("attention tiles: %s (%s)\n", ref.tiles.c_str(),
-                o.device == "cuda" ? "mma.sync" : "emulated: the f32 kernel rounding as mma.sync does");
+    std::printf("attention tiles: %s (%s)\n", ref.tiles.c_str(), how);
+  if (ref.matmulTiles != "f32")
+    std::printf("matmul tiles: %s (%s)\n", ref.matmulTiles.c_str(), how);
   bool ok = compareOutputs(outputs, ref, numericsRule(o)) && differing == 0;
   std::printf("compile: %.3f s (%s)\nrun: %.3f s\n", compileSec, timing.c_str(), runSec);
   ok = checkGradients(o, s, diags, params, ref) && ok;
   std::printf("%s\n", ok ? "within tolerance" : "beyond tolerance");
   return ok ? 0 : 1;
+}
+
+/// Whether the reference saved in `file` with `kind` ("attention",
+/// "matmul") tiles `saved` holds the yardstick of the run's tiles `wanted`
+/// (f32 needs none); if not, says so with the fix.
+bool savedWithTiles(const std::string &file, const char *kind, const std::string &wanted,
+                    const std::string &saved, const std::string &yardstick) {
+  if (wanted == "f32" || wanted == saved)
+    return true;
+  std::fprintf(stderr, "frond: error: %s has no %s to compare %s %s tiles with (it was saved "
+                       "with %s tiles %s)\n  fix: save it with check --numerics --%s-tiles %s "
+                       "--save-reference FILE\n",
+               file.c_str(), yardstick.c_str(), wanted.c_str(), kind, kind, saved.c_str(), kind,
+               wanted.c_str());
+  return false;
 }
 
 /// `check --numerics --reference FILE`: the reference saved by an earlier
@@ -556,15 +574,13 @@ int savedNumericsCommand(const Options &o, const Program &program,
                  get("seq_len").c_str(), get("seed").c_str(), get("init_std").c_str());
     return 1;
   }
-  if (o.attentionTiles != "f32" && ref.tiles != o.attentionTiles) {
-    std::fprintf(stderr, "frond: error: %s has no eager %s attention to compare %s tiles with "
-                         "(it was saved with attention tiles %s)\n  fix: save it with "
-                         "check --numerics --attention-tiles %s --save-reference FILE\n",
-                 o.referenceIn.c_str(), o.attentionTiles.c_str(), o.attentionTiles.c_str(),
-                 ref.tiles.c_str(), o.attentionTiles.c_str());
+  if (!savedWithTiles(o.referenceIn, "attention", o.attentionTiles, ref.tiles,
+                      "eager " + o.attentionTiles + " attention") ||
+      !savedWithTiles(o.referenceIn, "matmul", o.matmulTiles, ref.matmulTiles,
+                      "reference with " + o.matmulTiles + " matmul operands"))
     return 1;
-  }
   ref.tiles = o.attentionTiles;
+  ref.matmulTiles = o.matmulTiles;
   if (ref.loss != differentiatedLoss(s.graph)) {
     std::fprintf(stderr, "frond: error: %s holds the gradients of '%s', but this model "
                          "differentiates '%s'; save a new reference\n",
@@ -615,9 +631,10 @@ int numericsCommand(const Options &o, const Program &program,
   ref.loss = differentiatedLoss(s.graph);
   ref.about = batchAbout(s, o);
   ref.tiles = o.attentionTiles;
-  if (ref.tiles != "f32" &&
-      !numerics::referenceWithAttentionIn(ref.tiles, s.graph, s.inst->model, s.seed, o.initStd,
-                                          s.inputs, ref.outputsTiles, diags))
+  ref.matmulTiles = o.matmulTiles;
+  if (ref.reducedTiles() &&
+      !numerics::referenceInTiles(ref.tiles, ref.matmulTiles, s.graph, s.inst->model, s.seed,
+                                  o.initStd, s.inputs, ref.outputsTiles, diags))
     return printDiagnostics(diags), 1;
   using Grads = NumericsReference::Grads;
   ref.computeGrads = [&](Grads which) {
@@ -627,14 +644,15 @@ int numericsCommand(const Options &o, const Program &program,
     return !grads.empty() ||
            numerics::referenceGradients(s.graph, s.inst->model, s.seed, o.initStd, s.inputs,
                                         ref.loss, grads, diags, which == Grads::F64,
-                                        which == Grads::Tiles ? ref.tiles : "f32");
+                                        which == Grads::Tiles ? ref.tiles : "f32",
+                                        which == Grads::Tiles ? ref.matmulTiles : "f32");
   };
   if (!o.referenceOut.empty()) {
     // Saved before comparing: a JIT that fails does not lose it.
     std::string error;
     if (!ref.loss.empty() &&
         (!ref.computeGrads(Grads::F32) || !ref.computeGrads(Grads::F64) ||
-         (ref.tiles != "f32" && !ref.computeGrads(Grads::Tiles))))
+         (ref.reducedTiles() && !ref.computeGrads(Grads::Tiles))))
       return printDiagnostics(diags), 1;
     if (!saveNumericsReference(o.referenceOut, ref, error)) {
       std::fprintf(stderr, "frond: error: %s\n", error.c_str());

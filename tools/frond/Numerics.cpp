@@ -66,14 +66,15 @@ static at::ScalarType attentionTypeOf(const std::string &tiles) {
   return tiles == "bf16" ? at::kBFloat16 : tiles == "f16" ? at::kHalf : at::kFloat;
 }
 
-bool referenceWithAttentionIn(const std::string &tiles, const graph::Graph &g,
-                              const ModelInstance &m, uint64_t seed, double initStd,
-                              const std::map<std::string, runtime::Tensor> &inputs,
-                              std::map<std::string, runtime::Tensor> &outputs, DiagEngine &diags) {
+bool referenceInTiles(const std::string &attentionTiles, const std::string &matmulTiles,
+                      const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                      double initStd, const std::map<std::string, runtime::Tensor> &inputs,
+                      std::map<std::string, runtime::Tensor> &outputs, DiagEngine &diags) {
   reference::ParamStore store = reference::initParams(m, seed, initStd);
   at::NoGradGuard noGrad;
-  reference::Outputs out = reference::runReference(g, toAten(inputs), store, diags,
-                                                   /*fp64=*/false, attentionTypeOf(tiles));
+  reference::Outputs out =
+      reference::runReference(g, toAten(inputs), store, diags, /*fp64=*/false,
+                              attentionTypeOf(attentionTiles), matmulTiles);
   for (auto &[name, t] : out)
     outputs[name] = fromAten(t);
   return !out.empty();
@@ -82,10 +83,11 @@ bool referenceWithAttentionIn(const std::string &tiles, const graph::Graph &g,
 bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                         double initStd, const std::map<std::string, runtime::Tensor> &inputs,
                         const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
-                        DiagEngine &diags, bool fp64, const std::string &attentionTiles) {
+                        DiagEngine &diags, bool fp64, const std::string &attentionTiles,
+                        const std::string &matmulTiles) {
   reference::ParamStore store = reference::initParams(m, seed, initStd, /*requiresGrad=*/true);
   reference::Outputs out = reference::runReference(g, toAten(inputs), store, diags, fp64,
-                                                   attentionTypeOf(attentionTiles));
+                                                   attentionTypeOf(attentionTiles), matmulTiles);
   auto it = out.find(loss);
   if (it == out.end())
     return false;

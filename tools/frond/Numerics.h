@@ -31,25 +31,29 @@ bool runReference(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                   DiagEngine &diags);
 
 /// The reference's outputs with softmax attention computed as eager
-/// attention in `tiles` ("bf16" or "f16": every attention op's result
-/// rounded to it, reference::runReference's attentionType), the rest in
-/// f32: the same-dtype yardstick for bf16/f16 attention tiles.
-bool referenceWithAttentionIn(const std::string &tiles, const graph::Graph &g,
-                              const ModelInstance &m, uint64_t seed, double initStd,
-                              const std::map<std::string, runtime::Tensor> &inputs,
-                              std::map<std::string, runtime::Tensor> &outputs, DiagEngine &diags);
+/// attention in `attentionTiles` ("bf16" or "f16": every attention op's
+/// result rounded to it, reference::runReference's attentionType) and the
+/// operands of its dense products rounded to `matmulTiles` ("tf32",
+/// "bf16", "f16"), the rest in f32: the same-dtype yardstick for reduced
+/// attention or matmul tiles.
+bool referenceInTiles(const std::string &attentionTiles, const std::string &matmulTiles,
+                      const graph::Graph &g, const ModelInstance &m, uint64_t seed,
+                      double initStd, const std::map<std::string, runtime::Tensor> &inputs,
+                      std::map<std::string, runtime::Tensor> &outputs, DiagEngine &diags);
 
 /// The reference's gradients (libtorch autograd, fp32) of output `loss`
 /// with respect to every trainable parameter, by path (a tied parameter's
 /// gradient is its owner's). With `fp64` the model and its backward run in
 /// double precision (the gradients are rounded to f32 on the way out): the
 /// yardstick for rounding. With `attentionTiles` "bf16" or "f16", softmax
-/// attention as eager attention in that type (referenceWithAttentionIn),
-/// its backward too. False after diagnostics.
+/// attention as eager attention in that type, and with `matmulTiles` the
+/// dense products' operands rounded (referenceInTiles), their backward
+/// too. False after diagnostics.
 bool referenceGradients(const graph::Graph &g, const ModelInstance &m, uint64_t seed,
                         double initStd, const std::map<std::string, runtime::Tensor> &inputs,
                         const std::string &loss, std::map<std::string, runtime::Tensor> &grads,
                         DiagEngine &diags, bool fp64 = false,
-                        const std::string &attentionTiles = "f32");
+                        const std::string &attentionTiles = "f32",
+                        const std::string &matmulTiles = "f32");
 
 } // namespace frond::numerics

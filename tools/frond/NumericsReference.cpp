@@ -93,8 +93,8 @@ bool judgeAgainstEager(int nameWidth, const Tensor &jit, const TensorMap &eager,
 /// The eager computation the rule compares with, and its name.
 std::pair<const TensorMap *, std::string> eagerYardstick(const NumericsReference &ref,
                                                          bool gradients) {
-  if (ref.tiles != "f32")
-    return {gradients ? &ref.gradsTiles : &ref.outputsTiles, "eager " + ref.tiles + " attention"};
+  if (ref.reducedTiles())
+    return {gradients ? &ref.gradsTiles : &ref.outputsTiles, ref.tilesName()};
   return {gradients ? &ref.grads : &ref.outputs, "libtorch fp32"};
 }
 
@@ -109,6 +109,13 @@ const std::pair<const char *, TensorMap NumericsReference::*> kGroups[] = {
 constexpr const char *kFormat = "frond.numerics-reference.v1";
 
 } // namespace
+
+std::string NumericsReference::tilesName() const {
+  std::string name = tiles != "f32" ? "eager " + tiles + " attention" : "";
+  if (matmulTiles != "f32")
+    name += (name.empty() ? "" : ", ") + matmulTiles + " matmul operands";
+  return name;
+}
 
 bool withinTwiceEager(const Tensor &jit, const Tensor &eager, const Tensor &ref64,
                       double &jitMean, double &eagerMean) {
@@ -127,6 +134,7 @@ bool saveNumericsReference(const std::string &path, const NumericsReference &ref
   metadata["format"] = kFormat;
   metadata["loss"] = ref.loss;
   metadata["attention_tiles"] = ref.tiles;
+  metadata["matmul_tiles"] = ref.matmulTiles;
   return runtime::writeSafetensors(path, all, metadata, error);
 }
 
@@ -163,9 +171,11 @@ bool loadNumericsReference(const std::string &path, NumericsReference &ref, std:
   ref.loss = metadata["loss"];
   // Written before attention tiles were recorded: f32.
   ref.tiles = metadata.count("attention_tiles") ? metadata["attention_tiles"] : "f32";
+  ref.matmulTiles = metadata.count("matmul_tiles") ? metadata["matmul_tiles"] : "f32";
   metadata.erase("format");
   metadata.erase("loss");
   metadata.erase("attention_tiles");
+  metadata.erase("matmul_tiles");
   ref.about = metadata;
   return true;
 }
@@ -247,7 +257,7 @@ bool compareGradients(const NamedTensors &jitGrads, NumericsReference &ref, bool
         return failed = true, false;
       have64 = true;
       if (rule.eagerRule) {
-        if (ref.tiles != "f32" && ref.computeGrads && !ref.computeGrads(Grads::Tiles))
+        if (ref.reducedTiles() && ref.computeGrads && !ref.computeGrads(Grads::Tiles))
           return failed = true, false;
         within = judgeAgainstEager(28, t, *eager, ref.grads64, path, eagerName);
       } else if (auto r64 = ref.grads64.find(path);

@@ -26,11 +26,16 @@ struct NumericsReference {
   TensorMap params, inputs;      ///< what the reference ran on
   TensorMap outputs, outputs64;  ///< by graph output name; fp32 and fp64
   TensorMap grads, grads64;      ///< of `loss`, by parameter path
-  /// "bf16"/"f16": the attention tiles of the run, and outputsTiles /
-  /// gradsTiles the reference with softmax attention as eager attention in
-  /// that type (the same-dtype yardstick); "f32": none.
-  std::string tiles = "f32";
+  /// "bf16"/"f16": the attention tiles of the run; `matmulTiles`
+  /// "tf32"/"bf16"/"f16" its matmul tiles. When either is not "f32",
+  /// outputsTiles / gradsTiles are the reference with softmax attention as
+  /// eager attention in that type and the dense products' operands rounded
+  /// (the same-dtype yardstick).
+  std::string tiles = "f32", matmulTiles = "f32";
   TensorMap outputsTiles, gradsTiles;
+  bool reducedTiles() const { return tiles != "f32" || matmulTiles != "f32"; }
+  /// The yardstick's name: "eager bf16 attention", "tf32 matmul operands", ...
+  std::string tilesName() const;
   std::string loss;              ///< the differentiated output; "" for none
   /// What the batch was made with: experiment, model, batch, seq_len,
   /// seed, init_std (a saved reference must match the run's).

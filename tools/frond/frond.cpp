@@ -131,6 +131,14 @@ options:
                    bf16/f16 round where the mma.sync kernels do; check
                    --numerics then also runs libtorch with eager bf16/f16
                    attention (the yardstick)
+  --matmul-tiles T
+                   compile --target=cuda and --device cuda: the matmul
+                   kernels' tiles, f32 (default; CUDA-core FMAs) or tf32,
+                   bf16, f16 (tensor-core mma.sync, operands rounded to T
+                   as they are staged, f32 accumulation); with
+                   --emulate-gpu-attention the f32 kernel rounds the same
+                   way; check --numerics then also runs libtorch with every
+                   matmul's operands rounded to T (the yardstick)
   --codegen C      check / eval / train / generate / serve on the CPU: full
                    (LLVM's loop unroller and vectorizer; the default, except
                    for check --numerics) or quick (without them: LLVM
@@ -530,6 +538,12 @@ int main(int argc, char **argv) {
         return usageError("--attention-tiles needs f32, bf16 or f16" +
                           (v.empty() ? "" : ", not '" + v + "'"));
       o.attentionTiles = v;
+    } else if (is("--matmul-tiles")) {
+      std::string v;
+      if (!value(v) || (v != "f32" && v != "tf32" && v != "bf16" && v != "f16"))
+        return usageError("--matmul-tiles needs f32, tf32, bf16 or f16" +
+                          (v.empty() ? "" : ", not '" + v + "'"));
+      o.matmulTiles = v;
     } else if (is("--codegen")) {
       if (!value(o.codegen) || (o.codegen != "quick" && o.codegen != "full"))
         return usageError("--codegen needs quick or full" +
@@ -596,6 +610,10 @@ int main(int argc, char **argv) {
   if (o.attentionTiles != "f32" && o.command != "compile" && o.device != "cuda" && !o.emulateGPU)
     return usageError("--attention-tiles " + o.attentionTiles +
                       " picks the GPU attention kernel's tiles: add --device cuda, or "
+                      "--emulate-gpu-attention to reproduce their rounding on the CPU");
+  if (o.matmulTiles != "f32" && o.command != "compile" && o.device != "cuda" && !o.emulateGPU)
+    return usageError("--matmul-tiles " + o.matmulTiles +
+                      " picks the GPU matmul kernels' tiles: add --device cuda, or "
                       "--emulate-gpu-attention to reproduce their rounding on the CPU");
   if (o.f64 && o.command != "eval")
     return usageError("--dtype applies to eval only (train and check --numerics run in f32)");

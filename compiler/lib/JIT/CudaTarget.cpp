@@ -12,7 +12,8 @@ using namespace frond::runtime::cuda;
 namespace frond::jit {
 
 bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
-                  const std::string &attentionTiles, const std::string &kernelCacheDir,
+                  const std::string &attentionTiles, const std::string &matmulTiles,
+                  const std::string &kernelCacheDir,
                   std::string &error) {
   CudaDeviceInfo device;
   if (!openMgpuDevice(error, &device))
@@ -21,6 +22,7 @@ bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
   mlir::frond::CUDAPipelineOptions options;
   options.chip = chip.empty() ? device.smName() : chip;
   options.elementType = attentionTiles;
+  options.matmulType = matmulTiles;
   options.lowerHost = true;
   return cuda::lowerToCUDA(module, options, error);
 }

@@ -23,9 +23,11 @@ namespace frond::jit {
 /// Opens device 0, points the kernel cache at `kernelCacheDir` and lowers
 /// `module` through the CUDA pipeline for the device's architecture (or
 /// `chip` when not empty), attention tiles of `attentionTiles` (f32, bf16,
-/// f16), down to the LLVM dialect. False with `error`.
+/// f16) and matmul tiles of `matmulTiles` (f32, tf32, bf16, f16), down to
+/// the LLVM dialect. False with `error`.
 bool lowerForCUDA(mlir::ModuleOp module, const std::string &chip,
-                  const std::string &attentionTiles, const std::string &kernelCacheDir,
+                  const std::string &attentionTiles, const std::string &matmulTiles,
+                  const std::string &kernelCacheDir,
                   std::string &error);
 
 /// Why the lowered host function `name` cannot be replayed as a CUDA graph

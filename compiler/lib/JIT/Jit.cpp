@@ -116,7 +116,7 @@ std::string describeOptions(const CompileOptions &o) {
   if (o.target == CompileOptions::Target::CUDA)
     d += " target=cuda chip=" + o.gpuChip;
   if (o.target == CompileOptions::Target::CUDA || o.emulateGPUAttention)
-    d += " attention-tiles=" + o.gpuAttentionTiles;
+    d += " attention-tiles=" + o.gpuAttentionTiles + " matmul-tiles=" + o.gpuMatmulTiles;
   return d;
 }
 
@@ -268,11 +268,13 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   if (onGPU) {
     std::string kernelCache =
         options.cacheDir.empty() ? "" : runtime::cuda::defaultKernelCacheDir();
-    if (!lowerForCUDA(module, options.gpuChip, options.gpuAttentionTiles, kernelCache, error))
+    if (!lowerForCUDA(module, options.gpuChip, options.gpuAttentionTiles, options.gpuMatmulTiles,
+                      kernelCache, error))
       return false;
     notReplayable = replayProblem(module, funcName);
   } else if (!lowerToLLVMDialect(module, error, options.emulateGPUAttention,
-                                 options.chunkLinearAttention, options.gpuAttentionTiles)) {
+                                 options.chunkLinearAttention, options.gpuAttentionTiles,
+                                 options.gpuMatmulTiles)) {
     return false;
   }
   report.pipelineSec = secondsSince(t0);

@@ -30,13 +30,15 @@ void prepareContext(MLIRContext &ctx) {
 }
 
 bool lowerToLLVMDialect(ModuleOp module, std::string &error, bool emulateGPUAttention,
-                        bool chunkLinearAttention, const std::string &emulatedAttentionTiles) {
+                        bool chunkLinearAttention, const std::string &emulatedAttentionTiles,
+                        const std::string &emulatedMatmulTiles) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
   mlir::frond::CPUPipelineOptions options;
   options.emulateGPUAttention = emulateGPUAttention;
   options.chunkLinearAttention = chunkLinearAttention;
   options.emulatedAttentionTiles = emulatedAttentionTiles;
+  options.emulatedMatmulTiles = emulatedMatmulTiles;
   return runPasses(
       module, [&](OpPassManager &pm) { mlir::frond::buildCPUPipeline(pm, options); },
       "the CPU pipeline", error);

@@ -88,6 +88,7 @@ void mlir::frond::buildCPUPipeline(OpPassManager &pm,
   if (emulateGPU) {
     FrondContractionsToGPUOptions matmuls;
     matmuls.emulate = true;
+    matmuls.elementType = options.emulatedMatmulTiles;
     pm.addPass(createFrondContractionsToGPU(matmuls));
     addParallelLoopPasses(pm); // scf.parallel runs as sequential loops below
   }

@@ -113,7 +113,9 @@ void mlir::frond::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions
   addLowerToLinalgPasses(pm, /*fuse=*/true);
   addFillPerUsePass(pm);
   addBufferizationPasses(pm);
-  pm.addPass(createFrondContractionsToGPU()); // matmuls as tiled kernels
+  FrondContractionsToGPUOptions matmuls; // matmuls as tiled kernels
+  matmuls.elementType = options.matmulType;
+  pm.addPass(createFrondContractionsToGPU(matmuls));
   pm.addPass(createFrondLaunchGPUKernels());
 
   // linalg → scf.parallel (fused where adjacent nests agree) tiled into

@@ -22,6 +22,7 @@
 // them to C in split order, so the result does not depend on scheduling.
 //
 //===----------------------------------------------------------------------===//
+#include "ContractionMma.h"
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
 #include "frond/Transforms/Passes.h"
@@ -31,10 +32,13 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::frond {
 #define GEN_PASS_DEF_FRONDCONTRACTIONSTOGPU
@@ -45,6 +49,7 @@ using namespace mlir;
 using mlir::frond::lowering::cFloat;
 using mlir::frond::lowering::cIdx;
 using mlir::frond::lowering::forEach;
+using mlir::frond::matmul::TileType;
 
 namespace {
 
@@ -87,13 +92,18 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
 struct TiledKernel {
   const Contraction *c;
   int64_t tileM, tileN, tileK;
+  TileType type; ///< what the products are computed in
+  bool mma;      ///< on tensor cores (the GPU with a type other than f32)
   Value a, b, out;
   SmallVector<Value> loopSizes; ///< one per loop of the op
   Value workspace, splits;      ///< split-K: [S, batch, M, N] and S; else null
 
   int64_t rowsPerThread() const { return tileM / kThreadRows; }
   int64_t colsPerThread() const { return tileN / kThreadCols; }
-  int64_t accumulators() const { return rowsPerThread() * colsPerThread(); }
+  frond::matmul::MmaTiling mmaTiling() const { return {tileM, tileN, tileK, type}; }
+  int64_t accumulators() const {
+    return mma ? mmaTiling().accumulators() : rowsPerThread() * colsPerThread();
+  }
 };
 
 /// The product of the sizes of `loops`.
@@ -189,8 +199,9 @@ SmallVector<StagedElement> planStaging(OpBuilder &b, Location loc, const TiledKe
   return plan;
 }
 
-/// Copies the planned elements of `src` at depth `k0` into `dst`
-/// [tile-k][rows + 1], zero outside the rows and K.
+/// Copies the planned elements of `src` at depth `k0` into `dst`, zero
+/// outside the rows and K, rounded to the kernel's type: [tile-k][rows + 1]
+/// for the f32 products, [rows][stagedRow] for the tensor cores'.
 void stageOperand(OpBuilder &b, Location loc, const TiledKernel &kernel, const GroupSizes &sizes,
                   ArrayRef<StagedElement> plan, Value src, AffineMap map, Value k0, Value dst) {
   for (const StagedElement &el : plan) {
@@ -207,7 +218,10 @@ void stageOperand(OpBuilder &b, Location loc, const TiledKernel &kernel, const G
         [&](OpBuilder &eb, Location el) {
           scf::YieldOp::create(eb, el, cFloat(eb, el, eb.getF32Type(), 0.0));
         });
-    memref::StoreOp::create(b, loc, read.getResult(0), dst, ValueRange{el.kk, el.rr});
+    Value v = frond::matmul::roundForTiles(b, loc, read.getResult(0), kernel.type,
+                                           /*asF32=*/!kernel.mma);
+    memref::StoreOp::create(b, loc, v, dst,
+                            kernel.mma ? ValueRange{el.rr, el.kk} : ValueRange{el.kk, el.rr});
   }
 }
 
@@ -246,11 +260,26 @@ SmallVector<Value> multiplyTiles(OpBuilder &b, Location loc, const TiledKernel &
   return loop.getResults();
 }
 
-/// C[m][n] += acc[i][j] for the thread's outputs inside M and N.
+/// C[m][n] += the thread's accumulators for its outputs inside M and N:
+/// rows ty + 16 i and columns tx + 16 j (acc[i][j]) for the f32 products,
+/// the mma.sync fragments' places on tensor cores.
 void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
                        const BlockOrigin &block, const GroupSizes &sizes, Value tid,
                        ValueRange acc) {
-  auto [ty, tx] = threadCoords(b, loc, tid);
+  SmallVector<Value> localRows, localCols;
+  if (kernel.mma) {
+    frond::matmul::mmaOutputCoords(b, loc, kernel.mmaTiling(), tid, localRows, localCols);
+  } else {
+    auto [ty, tx] = threadCoords(b, loc, tid);
+    for (int64_t i = 0; i < kernel.rowsPerThread(); ++i)
+      localRows.push_back(arith::AddIOp::create(b, loc, ty, cIdx(b, loc, i * kThreadRows)));
+    for (int64_t j = 0; j < kernel.colsPerThread(); ++j)
+      localCols.push_back(arith::AddIOp::create(b, loc, tx, cIdx(b, loc, j * kThreadCols)));
+  }
+  auto accIndex = [&](int64_t i, int64_t j) -> int64_t {
+    return kernel.mma ? frond::matmul::mmaAccumulatorIndex(i, j)
+                      : i * int64_t(localCols.size()) + j;
+  };
   const linalg::ContractionDimensions &dims = kernel.c->dims;
   // The coordinates of the thread's rows (its columns): an inside flag and
   // the M (N) loops' values.
@@ -258,20 +287,18 @@ void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
     Value inside, flat;
     SmallVector<Value> iv;
   };
-  auto coords = [&](Value origin, Value first, int64_t stride, int64_t count, Value bound,
-                    ArrayRef<unsigned> loops) {
+  auto coords = [&](Value origin, ArrayRef<Value> locals, Value bound, ArrayRef<unsigned> loops) {
     SmallVector<Coord> out;
-    for (int64_t i = 0; i < count; ++i) {
-      Value x = arith::AddIOp::create(
-          b, loc, origin, arith::AddIOp::create(b, loc, first, cIdx(b, loc, i * stride)));
+    for (Value local : locals) {
+      Value x = arith::AddIOp::create(b, loc, origin, local);
       SmallVector<Value> iv(kernel.loopSizes.size(), Value());
       delinearizeInto(b, loc, x, kernel.loopSizes, loops, iv);
       out.push_back({lessThan(b, loc, x, bound), x, iv});
     }
     return out;
   };
-  auto rows = coords(block.m0, ty, kThreadRows, kernel.rowsPerThread(), sizes.m, dims.m);
-  auto cols = coords(block.n0, tx, kThreadCols, kernel.colsPerThread(), sizes.n, dims.n);
+  auto rows = coords(block.m0, localRows, sizes.m, dims.m);
+  auto cols = coords(block.n0, localCols, sizes.n, dims.n);
   for (auto [i, row] : llvm::enumerate(rows))
     for (auto [j, col] : llvm::enumerate(cols)) {
       Value inside = arith::AndIOp::create(b, loc, row.inside, col.inside);
@@ -281,7 +308,7 @@ void accumulateOutputs(OpBuilder &b, Location loc, const TiledKernel &kernel,
           iv[l] = row.iv[l];
         for (unsigned l : dims.n)
           iv[l] = col.iv[l];
-        Value partial = acc[i * cols.size() + j];
+        Value partial = acc[accIndex(i, j)];
         if (kernel.workspace) { // split-K: the partial sums, added later
           memref::StoreOp::create(tb, tl, partial, kernel.workspace,
                                   ValueRange{block.split, block.batch, row.flat, col.flat});
@@ -355,7 +382,11 @@ void buildBlock(OpBuilder &b, Location loc, const TiledKernel &kernel, ArrayRef<
           gpu::BarrierOp::create(lb, ll);
           stage(lb, plans, k0Of(lb, kt));
           gpu::BarrierOp::create(lb, ll);
-          scf::YieldOp::create(lb, ll, multiplyTiles(lb, ll, kernel, tid, as, bs, acc));
+          scf::YieldOp::create(
+              lb, ll,
+              kernel.mma
+                  ? frond::matmul::multiplyTilesMma(lb, ll, kernel.mmaTiling(), tid, as, bs, acc)
+                  : multiplyTiles(lb, ll, kernel, tid, as, bs, acc));
         });
     accumulateOutputs(b, loc, kernel, block, sizes, tid, loop.getResults());
     return;
@@ -461,6 +492,22 @@ struct FrondContractionsToGPU
                                "multiples of 256");
       return signalPassFailure();
     }
+    std::optional<TileType> parsed = frond::matmul::parseTileType(elementType);
+    if (!parsed) {
+      getOperation().emitError("frond-contractions-to-gpu: element-type must be f32, tf32, "
+                               "bf16 or f16, not '")
+          << elementType << "'";
+      return signalPassFailure();
+    }
+    type = *parsed;
+    if (type != TileType::F32 && !emulate) {
+      std::string why = frond::matmul::checkMmaTiling({tileM, tileN, tileK, type});
+      if (!why.empty()) {
+        getOperation().emitError("frond-contractions-to-gpu: with element-type=")
+            << elementType << ", " << why;
+        return signalPassFailure();
+      }
+    }
     // A pass instance may run again on another module.
     current = {};
     inCurrent = 0;
@@ -481,6 +528,7 @@ struct FrondContractionsToGPU
   static constexpr int64_t kKernelsPerModule = 64;
   gpu::GPUModuleOp current;
   int64_t inCurrent = 0;
+  TileType type = TileType::F32;
 
   gpu::GPUModuleOp moduleForNextKernel(Location loc) {
     if (!current || inCurrent == kKernelsPerModule) {
@@ -560,11 +608,17 @@ struct FrondContractionsToGPU
     }
     launch.name = frond::gpuattn::uniqueKernelName(getOperation(), op, counter, "matmul");
     Type f32 = b.getF32Type();
-    // [tile-k][rows + 1]: a thread writing consecutive depths hits
-    // different banks.
     MLIRContext *ctx = b.getContext();
-    launch.tiles = {frond::gpuattn::workgroupTile(ctx, {tileK, tileM + 1}, f32, emulate),
-                    frond::gpuattn::workgroupTile(ctx, {tileK, tileN + 1}, f32, emulate)};
+    bool mma = type != TileType::F32 && !emulate;
+    if (mma) { // [rows][tile-k + 16 bytes]: see ContractionMma.h
+      int64_t row = frond::matmul::MmaTiling{tileM, tileN, tileK, type}.stagedRow();
+      Type elem = frond::matmul::stagedElementType(ctx, type);
+      launch.tiles = {frond::gpuattn::workgroupTile(ctx, {tileM, row}, elem, false),
+                      frond::gpuattn::workgroupTile(ctx, {tileN, row}, elem, false)};
+    } else { // [tile-k][rows + 1]: a thread writing consecutive depths hits different banks
+      launch.tiles = {frond::gpuattn::workgroupTile(ctx, {tileK, tileM + 1}, f32, emulate),
+                      frond::gpuattn::workgroupTile(ctx, {tileK, tileN + 1}, f32, emulate)};
+    }
     if (emulate) {
       launch.numThreads = 1; // buildBlock runs the block's threads itself
       launch.tiles.push_back(
@@ -575,10 +629,11 @@ struct FrondContractionsToGPU
     }
     bool emulated = emulate, split = tiles != 0;
     int64_t tm = tileM, tn = tileN, tk = tileK, loops = int64_t(hostSizes.size());
-    launch.body = [&c, loc, emulated, split, tm, tn, tk, loops](
+    TileType tt = type;
+    launch.body = [&c, loc, emulated, split, tm, tn, tk, tt, mma, loops](
                       OpBuilder &kb, ValueRange kargs, ArrayRef<Value> blockIds, Value tid,
                       ValueRange workgroupTiles) {
-      TiledKernel kernel{&c, tm, tn, tk, kargs[0], kargs[1], kargs[2], {}, {}, {}};
+      TiledKernel kernel{&c, tm, tn, tk, tt, mma, kargs[0], kargs[1], kargs[2], {}, {}, {}};
       kernel.loopSizes.assign(kargs.begin() + 3, kargs.begin() + 3 + loops);
       if (split) {
         kernel.workspace = kargs[3 + loops];

@@ -88,8 +88,9 @@ class Interpreter {
 public:
   Interpreter(const std::map<std::string, Tensor> &inputs,
               const ParamStore &params, DiagEngine &diags, at::ScalarType F,
-              at::ScalarType attentionType = at::kFloat)
-      : inputs(inputs), params(params), diags(diags), F(F), attentionType(attentionType) {}
+              at::ScalarType attentionType = at::kFloat, std::string matmulTiles = "f32")
+      : inputs(inputs), params(params), diags(diags), F(F), attentionType(attentionType),
+        matmulTiles(std::move(matmulTiles)) {}
 
   /// Evaluates `g`; fills `values` (one per node) and returns the yielded
   /// value for a region. False after a diagnostic.
@@ -123,7 +124,44 @@ private:
   at::ScalarType F; ///< the type of "float" values: f32, or f64
   /// Softmax attention as eager attention in this type (see runReference).
   at::ScalarType attentionType;
+  /// Dense products with operands rounded to this (see runReference).
+  std::string matmulTiles;
   bool reported = false;
+
+  /// `t` rounded as matmul tiles of matmulTiles round their operands: to
+  /// tf32 (nearest, ties away: cvt.rna.tf32.f32), bf16 or f16. Forward
+  /// only: the gradient passes through unrounded (an exact difference
+  /// added and detached).
+  Tensor roundOperand(const Tensor &t) const { return roundedTo(matmulTiles, t); }
+  static Tensor roundedTo(const std::string &tiles, const Tensor &t) {
+    if (tiles == "f32" || t.scalar_type() != at::kFloat)
+      return t;
+    Tensor r;
+    if (tiles == "tf32")
+      r = at::bitwise_and(t.contiguous().view(at::kInt) + 0x1000, int64_t(int32_t(0xFFFFE000)))
+              .view(at::kFloat);
+    else
+      r = t.to(tiles == "bf16" ? at::kBFloat16 : at::kHalf).to(at::kFloat);
+    return t.requires_grad() ? t + (r - t).detach() : r;
+  }
+  /// The product `y` of rounded operands, its gradient rounded on the way
+  /// back: the backward's products (dX = dY W, dW = dYᵀ X) take rounded
+  /// operands too, as the GPU's matmul kernels do.
+  Tensor roundedProduct(Tensor y) const {
+    if (matmulTiles == "f32" || !y.requires_grad())
+      return y;
+    y = y.view_as(y); // a hook on a fresh node, not on an input
+    // Backward runs after the interpreter is gone: the hook keeps a copy.
+    y.register_hook([tiles = matmulTiles](const Tensor &g) { return roundedTo(tiles, g.detach()); });
+    return y;
+  }
+  Tensor linear(const Tensor &x, const Tensor &w, const Tensor &bias = {}) const {
+    if (matmulTiles == "f32")
+      return at::linear(x, w, bias);
+    // The bias is added after the product, outside the rounded operands.
+    Tensor y = roundedProduct(at::linear(roundOperand(x), roundOperand(w)));
+    return bias.defined() ? y + bias : y;
+  }
 
   bool error(const Node &n, const std::string &msg) {
     if (!reported) // an inner region reports once, not again at its attention
@@ -554,11 +592,9 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
   if (op == "embedding")
     return at::embedding(arg(1), arg(0).to(at::kLong));
   if (op == "linear")
-    return at::linear(arg(0), arg(1), maybe(ops, 2));
+    return linear(arg(0), arg(1), maybe(ops, 2));
   if (op == "lowrank_linear")
-    return at::linear(activation(str(n, "activation", "none"),
-                                 at::linear(arg(0), arg(1))),
-                      arg(2));
+    return linear(activation(str(n, "activation", "none"), linear(arg(0), arg(1))), arg(2));
   if (op == "rms_norm") {
     Tensor x = arg(0).to(F);
     Tensor y = x * at::rsqrt(x.square().mean(-1, true) + num(n, "eps", 1e-6));
@@ -574,7 +610,7 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
   if (op == "rope")
     return rope(n, arg(0), arg(1));
   if (op == "matmul")
-    return at::matmul(arg(0), arg(1));
+    return roundedProduct(at::matmul(roundOperand(arg(0)), roundOperand(arg(1))));
 
   // Elementwise.
   if (op == "unary")
@@ -710,8 +746,9 @@ Tensor Interpreter::eval(const Node &n, const std::vector<Tensor> &ops,
 
 Outputs runReference(const Graph &g, const std::map<std::string, Tensor> &inputs,
                      const ParamStore &params, DiagEngine &diags, bool fp64,
-                     at::ScalarType attentionType) {
-  Interpreter interp(inputs, params, diags, fp64 ? at::kDouble : at::kFloat, attentionType);
+                     at::ScalarType attentionType, const std::string &matmulTiles) {
+  Interpreter interp(inputs, params, diags, fp64 ? at::kDouble : at::kFloat, attentionType,
+                     matmulTiles);
   std::vector<Tensor> values;
   if (!interp.run(g, nullptr, values, nullptr))
     return {};

@@ -89,6 +89,10 @@ struct CompileOptions {
   /// (mma.sync tensor cores, f32 accumulation). With emulateGPUAttention:
   /// bf16/f16 round as the mma.sync kernel does.
   std::string gpuAttentionTiles = "f32";
+  /// CUDA: the matmul kernels' tiles, f32 (CUDA cores) or tf32/bf16/f16
+  /// (mma.sync, operands rounded to it). With emulateGPUAttention: the f32
+  /// kernel rounds its operands as the mma.sync kernel does.
+  std::string gpuMatmulTiles = "f32";
 };
 
 /// Where a compile's code came from, and what it cost.

@@ -28,12 +28,14 @@ void prepareContext(mlir::MLIRContext &ctx);
 /// dialect); `emulateGPUAttention` runs softmax attention as the CUDA
 /// kernel's host emulation; `chunkLinearAttention` false keeps the linear
 /// kinds in the tiled query x key loops; `emulatedAttentionTiles` bf16/f16
-/// emulates the mma.sync kernel's rounding (CPUPipelineOptions). On failure
+/// and `emulatedMatmulTiles` tf32/bf16/f16 emulate the mma.sync kernels'
+/// rounding (CPUPipelineOptions). On failure
 /// returns false and sets `error` to the pipeline's diagnostics, each with
 /// its spec location.
 bool lowerToLLVMDialect(mlir::ModuleOp module, std::string &error,
                         bool emulateGPUAttention = false, bool chunkLinearAttention = true,
-                        const std::string &emulatedAttentionTiles = "f32");
+                        const std::string &emulatedAttentionTiles = "f32",
+                        const std::string &emulatedMatmulTiles = "f32");
 
 /// Which of LLVM's loop transforms run on the lowered code. All of them by
 /// default: the CPU pipeline vectorizes the contractions, but the

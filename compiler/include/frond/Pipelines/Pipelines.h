@@ -57,6 +57,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("with emulate-gpu-attention: the attention tiles to emulate, f32, or "
                      "bf16/f16 (the f32 kernel rounding where the mma.sync kernel does)"),
       llvm::cl::init("f32")};
+  Option<std::string> emulatedMatmulTiles{
+      *this, "emulated-matmul-tiles",
+      llvm::cl::desc("with emulate-gpu-attention: the matmul tiles to emulate, f32, or "
+                     "tf32/bf16/f16 (the f32 kernel rounding its operands as the "
+                     "mma.sync kernel does)"),
+      llvm::cl::init("f32")};
   Option<bool> chunkLinearAttention{
       *this, "chunk-linear-attention",
       llvm::cl::desc("linear, relaxed_linear and aft attention under a causal mask (or "
@@ -96,6 +102,11 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
       *this, "element-type",
       llvm::cl::desc("attention tile type: f32 (scalar kernel), bf16 or f16 "
                      "(mma.sync tensor cores, f32 accumulation)"),
+      llvm::cl::init("f32")};
+  Option<std::string> matmulType{
+      *this, "matmul-type",
+      llvm::cl::desc("matmul tile type: f32 (CUDA cores), or tf32, bf16, f16 (mma.sync "
+                     "tensor cores, operands rounded to it, f32 accumulation)"),
       llvm::cl::init("f32")};
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("threads per block of the other kernels"),

@@ -503,6 +503,14 @@ def FrondContractionsToGPU : Pass<"frond-contractions-to-gpu", "ModuleOp"> {
     numbers against the reference. Contractions already inside a kernel or
     a parallel loop, and the others (a sum of products into a vector, a
     non-f32 type), are left as they are.
+
+    `element-type=tf32|bf16|f16`: tensor cores. The operands are rounded
+    to that type as they are staged (tf32 to nearest, ties away, as
+    cvt.rna.tf32.f32; kept in f32 bits), and the block's 8 warps compute
+    the tile with `nvvm.mma.sync` (m16n8k8 tf32, m16n8k16 bf16/f16) into
+    f32 accumulators: tile-m / 16 warps along M, the rest along N, the
+    tiles staged as [rows][tile-k + 16 bytes] (ContractionMma.h). With
+    `emulate`, the f32 kernel rounds the staged operands the same way.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"64", "Output rows per block">,
@@ -511,11 +519,16 @@ def FrondContractionsToGPU : Pass<"frond-contractions-to-gpu", "ModuleOp"> {
            "Reduction depth of the workgroup tiles">,
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "Build the kernel as host loops (to run it on the CPU)">,
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"f32\"",
+           "The products' type: f32 (CUDA cores), or tf32, bf16, f16 (mma.sync "
+           "tensor cores, f32 accumulation)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect", "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

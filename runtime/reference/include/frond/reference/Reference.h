@@ -72,10 +72,15 @@ ParamStore initParams(const ModelInstance &m, uint64_t seed,
 /// attention compute as eager attention in that type does (the rest stays
 /// f32): q (after the metric), k, v, the scores, the probabilities and the
 /// output are rounded to it, the arithmetic between in f32 — the
-/// same-dtype yardstick for attention kernels with bf16/f16 tiles.
+/// same-dtype yardstick for attention kernels with bf16/f16 tiles. With
+/// `matmulTiles` "tf32", "bf16" or "f16", the operands of linear,
+/// lowrank_linear and matmul (f32) are rounded to it (tf32: to nearest,
+/// ties away), and so is the gradient reaching their result: the
+/// yardstick for matmul kernels on tensor cores.
 Outputs runReference(const graph::Graph &g,
                      const std::map<std::string, at::Tensor> &inputs,
                      const ParamStore &params, DiagEngine &diags,
-                     bool fp64 = false, at::ScalarType attentionType = at::kFloat);
+                     bool fp64 = false, at::ScalarType attentionType = at::kFloat,
+                     const std::string &matmulTiles = "f32");
 
 } // namespace frond::reference
