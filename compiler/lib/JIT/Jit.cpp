@@ -446,9 +446,6 @@ std::set<int64_t> CompiledModel::copyResults(const std::vector<int64_t> &resultW
                                              const std::set<int64_t> &inputBuffers,
                                              std::vector<runtime::Tensor> &outputs) const {
   outputs.clear();
-  // Results are owned by the caller (ownership-based deallocation clones
-  // anything it does not own); several results may share one buffer.
-  std::set<int64_t> owned;
   size_t at = 0;
   for (const Slot &s : outs) {
     const int64_t *w = &resultWords[at];
@@ -486,8 +483,20 @@ std::set<int64_t> CompiledModel::copyResults(const std::vector<int64_t> &resultW
       }
     }
     outputs.push_back(std::move(t));
-    if (int64_t alloc = w[0]; alloc && !inputBuffers.count(alloc))
+  }
+  return resultBuffers(resultWords, inputBuffers);
+}
+
+std::set<int64_t> CompiledModel::resultBuffers(const std::vector<int64_t> &resultWords,
+                                               const std::set<int64_t> &inputBuffers) const {
+  // Results are owned by the caller (ownership-based deallocation clones
+  // anything it does not own); several results may share one buffer.
+  std::set<int64_t> owned;
+  size_t at = 0;
+  for (const Slot &s : outs) {
+    if (int64_t alloc = resultWords[at]; alloc && !inputBuffers.count(alloc))
       owned.insert(alloc);
+    at += 3 + 2 * s.shape.size();
   }
   return owned;
 }

@@ -91,8 +91,8 @@ bool ResidentCall::record() {
   // The host code runs, its kernels are recorded (not run).
   std::vector<int64_t> resultWords = fn->call(descs);
   std::unique_ptr<MgpuGraph> recorded = runtime::cuda::endMgpuCapture(noGraph);
-  std::vector<runtime::Tensor> unused; // not computed yet: only their buffers count
-  std::set<int64_t> owned = fn->copyResults(resultWords, argumentBuffers, unused);
+  // Not computed yet: only their buffers count.
+  std::set<int64_t> owned = fn->resultBuffers(resultWords, argumentBuffers);
   if (!recorded) {
     fn->freeResults(owned);
     return false;

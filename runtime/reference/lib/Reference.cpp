@@ -510,7 +510,10 @@ Tensor Interpreter::attention(const Node &n, const std::vector<Tensor> &ops) {
     auto narrow = [&](const Tensor &t) {
       return attentionType == at::kFloat ? t : t.to(attentionType).to(st);
     };
-    Tensor lhs = narrow(kind == "power_law" ? at::matmul(q, metric.to(st)) : q);
+    // power_law's q G is a matmul of its own on the GPU, before the kernel.
+    Tensor lhs = narrow(kind == "power_law"
+                            ? roundedProduct(at::matmul(roundOperand(q), roundOperand(metric.to(st))))
+                            : q);
     k = narrow(k), v = narrow(v);
     Tensor s = narrow(score(narrow(at::matmul(lhs, k.transpose(-2, -1)) * scale)));
     if (!mask.defined()) {

@@ -149,10 +149,14 @@ private:
   /// Calls the function on argument descriptors; the results' descriptors.
   std::vector<int64_t> call(std::vector<std::vector<int64_t>> &descs) const;
   /// Copies the results out of their buffers into `outputs`; returns the
-  /// buffers the compiled code allocated for them (none of `inputBuffers`).
+  /// buffers the compiled code allocated for them (resultBuffers).
   std::set<int64_t> copyResults(const std::vector<int64_t> &resultWords,
                                 const std::set<int64_t> &inputBuffers,
                                 std::vector<runtime::Tensor> &outputs) const;
+  /// The buffers the compiled code allocated for its results (none of
+  /// `inputBuffers`), without reading them.
+  std::set<int64_t> resultBuffers(const std::vector<int64_t> &resultWords,
+                                  const std::set<int64_t> &inputBuffers) const;
   /// Frees result buffers (std::free, or mgpuMemFree on the GPU).
   void freeResults(const std::set<int64_t> &owned) const;
   bool compileFresh(mlir::ModuleOp module, const CompileOptions &options,
