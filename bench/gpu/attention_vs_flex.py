@@ -178,6 +178,23 @@ def run_frond(cmd):
 
 # --- PyTorch ---------------------------------------------------------------
 
+def cuda_median_ms(fn, repeat):
+    """The median GPU time of `fn` (CUDA events), ms, over `repeat` calls
+    after 3 warm-up calls."""
+    import torch
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
 def torch_rows(form, inputs, heads, dim, repeat):
     import torch
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
@@ -213,23 +230,10 @@ def torch_rows(form, inputs, heads, dim, repeat):
                            requires_grad=True) for _ in range(3))
     dout = torch.randn(batch, heads, seq, dim, device=dev, dtype=torch.bfloat16)
 
-    def timed(fn):
-        for _ in range(3):
-            fn()
-        times = []
-        for _ in range(repeat):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end))
-        return statistics.median(times)
-
     def measure(forward):
         out = forward()
-        fwd = timed(lambda: forward())
-        bwd = timed(lambda: out.backward(dout, retain_graph=True))
+        fwd = cuda_median_ms(lambda: forward(), repeat)
+        bwd = cuda_median_ms(lambda: out.backward(dout, retain_graph=True), repeat)
         return fwd, bwd
 
     rows = {}

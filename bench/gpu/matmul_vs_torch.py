@@ -29,14 +29,14 @@ import datetime
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from attention_vs_flex import KERNEL_ROW, write_safetensors  # noqa: E402
+from attention_vs_flex import (KERNEL_ROW, cuda_median_ms, fmt, ratio, tflops,  # noqa: E402
+                               write_safetensors)
 
 SPEC = os.path.join(HERE, "matmul", "mlp.spec")
 VOCAB = 64
@@ -112,32 +112,7 @@ def torch_times(tokens, d, tiles, repeat):
             torch.matmul(g, w)     # dX
             torch.matmul(g.t(), a)  # dW
 
-    def timed(fn):
-        for _ in range(3):
-            fn()
-        times = []
-        for _ in range(repeat):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end))
-        return statistics.median(times)
-
-    return timed(forward), timed(gradient)
-
-
-def tflops(f, ms):
-    return f / (ms * 1e-3) / 1e12 if ms else None
-
-
-def fmt(x):
-    return "—" if x is None else f"{x:.1f}"
-
-
-def ratio(a, b):
-    return f"{a / b:.2f}×" if a and b else "—"
+    return cuda_median_ms(forward, repeat), cuda_median_ms(gradient, repeat)
 
 
 def table(rows):

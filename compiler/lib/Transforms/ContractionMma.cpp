@@ -10,6 +10,7 @@
 
 using namespace mlir;
 using namespace mlir::frond::matmul;
+using mlir::frond::gpuattn::MmaFragments;
 using mlir::frond::lowering::cIdx;
 
 std::optional<TileType> mlir::frond::matmul::parseTileType(StringRef name) {
@@ -84,29 +85,23 @@ Lane laneOf(OpBuilder &b, Location loc, const MmaTiling &tiling, Value tid) {
 /// One m16n8k8 tf32 product per 8-column block at depth `k0`: A registers
 /// (g, t) (g + 8, t) (g, t + 4) (g + 8, t + 4), B registers (t, g) (t + 4,
 /// g) of the transposed tile (PTX ISA, "Matrix Fragments for
-/// mma.m16n8k8" .tf32), each an f32 whose bits the instruction reads.
-void tf32Step(OpBuilder &b, Location loc, const MmaTiling &tiling, const Lane &lane, Value as,
+/// mma.m16n8k8" .tf32), each an f32's bits.
+void tf32Step(MmaFragments &frag, const MmaTiling &tiling, const Lane &lane, Value as,
               Value bs, int64_t k0, SmallVectorImpl<Value> &acc) {
-  Type i32 = b.getI32Type(), f32 = b.getF32Type();
-  auto add = [&](Value x, int64_t y) { return arith::AddIOp::create(b, loc, x, cIdx(b, loc, y)); };
+  OpBuilder &b = frag.b;
+  Location loc = frag.loc;
   auto reg = [&](Value buf, Value row, Value col) -> Value {
     Value v = memref::LoadOp::create(b, loc, buf, ValueRange{row, col});
-    return arith::BitcastOp::create(b, loc, i32, v);
+    return arith::BitcastOp::create(b, loc, b.getI32Type(), v);
   };
-  Value r = arith::AddIOp::create(b, loc, lane.row0, lane.g), c = add(lane.t, k0);
-  SmallVector<Value> a{reg(as, r, c), reg(as, add(r, 8), c), reg(as, r, add(c, 4)),
-                       reg(as, add(r, 8), add(c, 4))};
-  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value r = frag.add(lane.row0, lane.g), c = frag.add(lane.t, k0);
+  SmallVector<Value> a{reg(as, r, c), reg(as, frag.add(r, 8), c), reg(as, r, frag.add(c, 4)),
+                       reg(as, frag.add(r, 8), frag.add(c, 4))};
   for (int64_t j = 0; j < tiling.blocksPerWarp(); ++j) {
-    Value n = add(arith::AddIOp::create(b, loc, lane.col0, lane.g), 8 * j);
-    SmallVector<Value> bb{reg(bs, n, c), reg(bs, n, add(c, 4))};
-    ArrayRef<Value> in = ArrayRef<Value>(acc).slice(4 * j, 4);
-    auto op = NVVM::MmaOp::create(
-        b, loc, result, a, bb, in, {16, 8, 8}, std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::tf32, NVVM::MMATypes::tf32},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-    for (int64_t i = 0; i < 4; ++i)
-      acc[4 * j + i] = LLVM::ExtractValueOp::create(b, loc, op, i);
+    Value n = frag.add(frag.add(lane.col0, lane.g), 8 * j);
+    SmallVector<Value> d = frag.mma(a, {reg(bs, n, c), reg(bs, n, frag.add(c, 4))},
+                                    ArrayRef<Value>(acc).slice(4 * j, 4));
+    std::copy(d.begin(), d.end(), acc.begin() + 4 * j);
   }
 }
 
@@ -117,13 +112,13 @@ SmallVector<Value> mlir::frond::matmul::multiplyTilesMma(OpBuilder &b, Location 
                                                          Value as, Value bs, ValueRange acc) {
   Lane lane = laneOf(b, loc, tiling, tid);
   SmallVector<Value> out(acc.begin(), acc.end());
+  MmaFragments frag{b, loc, stagedElementType(b.getContext(), tiling.type), lane.g,
+                             lane.t};
   for (int64_t k0 = 0; k0 < tiling.tileK; k0 += tiling.kStep()) {
     if (tiling.type == TileType::TF32) {
-      tf32Step(b, loc, tiling, lane, as, bs, k0, out);
+      tf32Step(frag, tiling, lane, as, bs, k0, out);
       continue;
     }
-    gpuattn::MmaFragments frag{b, loc, stagedElementType(b.getContext(), tiling.type), lane.g,
-                               lane.t};
     SmallVector<Value> a = frag.a(as, lane.row0, k0);
     for (int64_t j = 0; j < tiling.blocksPerWarp(); ++j) {
       Value n0 = frag.add(lane.col0, 8 * j);

@@ -501,7 +501,7 @@ struct FrondContractionsToGPU
     }
     type = *parsed;
     if (type != TileType::F32 && !emulate) {
-      std::string why = frond::matmul::checkMmaTiling({tileM, tileN, tileK, type});
+      std::string why = frond::matmul::checkMmaTiling(mmaTiling());
       if (!why.empty()) {
         getOperation().emitError("frond-contractions-to-gpu: with element-type=")
             << elementType << ", " << why;
@@ -529,6 +529,7 @@ struct FrondContractionsToGPU
   gpu::GPUModuleOp current;
   int64_t inCurrent = 0;
   TileType type = TileType::F32;
+  frond::matmul::MmaTiling mmaTiling() const { return {tileM, tileN, tileK, type}; }
 
   gpu::GPUModuleOp moduleForNextKernel(Location loc) {
     if (!current || inCurrent == kKernelsPerModule) {
@@ -611,7 +612,7 @@ struct FrondContractionsToGPU
     MLIRContext *ctx = b.getContext();
     bool mma = type != TileType::F32 && !emulate;
     if (mma) { // [rows][tile-k + 16 bytes]: see ContractionMma.h
-      int64_t row = frond::matmul::MmaTiling{tileM, tileN, tileK, type}.stagedRow();
+      int64_t row = mmaTiling().stagedRow();
       Type elem = frond::matmul::stagedElementType(ctx, type);
       launch.tiles = {frond::gpuattn::workgroupTile(ctx, {tileM, row}, elem, false),
                       frond::gpuattn::workgroupTile(ctx, {tileN, row}, elem, false)};

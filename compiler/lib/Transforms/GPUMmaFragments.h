@@ -64,13 +64,18 @@ struct MmaFragments {
         ValueRange{arith::TruncFOp::create(b, loc, elem, lo), arith::TruncFOp::create(b, loc, elem, hi)});
     return reg(pair);
   }
-  /// D = A B + C over a 16x8x16 tile; C and D are 4 f32 each.
+  /// D = A B + C over a 16x8x16 tile (16x8x8 when `elem` is f32: tf32
+  /// registers, each an f32 whose bits the instruction reads); C and D are
+  /// 4 f32 each.
   SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bb, ArrayRef<Value> c) {
     MLIRContext *ctx = b.getContext();
     Type f32 = b.getF32Type();
     auto result = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-    NVVM::MMATypes type = elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-    auto op = NVVM::MmaOp::create(b, loc, result, a, bb, c, {16, 8, 16}, std::nullopt,
+    NVVM::MMATypes type = elem.isF16()    ? NVVM::MMATypes::f16
+                          : elem.isBF16() ? NVVM::MMATypes::bf16
+                                          : NVVM::MMATypes::tf32;
+    int64_t k = elem.isF32() ? 8 : 16;
+    auto op = NVVM::MmaOp::create(b, loc, result, a, bb, c, {16, 8, k}, std::nullopt,
                                   std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
                                   std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                                                  NVVM::MMALayout::col});
