@@ -13,7 +13,9 @@
 #       then per experiment `check --numerics --device cuda --reference`
 #       with f32 and with bf16 attention and matmul tiles,
 #       `train --device cuda` for STEPS steps (default 20), with f32 tiles
-#       and with bf16 ones (the tensor-core forward and backward), and
+#       and with bf16 ones (the tensor-core forward and backward), and with
+#       the optimizer's update on the host instead of compiled into the
+#       step (the largest relative difference of their losses), and
 #       `generate --device cuda` (24 greedy tokens: recall's positions end
 #       at 32), with the decode step replayed as a CUDA graph and with
 #       FROND_NO_CUDA_GRAPHS=1 (tokens/s of each; the texts must agree),
@@ -57,8 +59,8 @@ run)
     echo
     echo "bf16 tiles: attention and matmuls on tensor cores (--attention-tiles bf16 --matmul-tiles bf16)."
     echo
-    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | generate | tokens/s graph / launches | compile s (gradient) |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | ---: |"
+    echo "| experiment | numerics f32 | numerics bf16 tiles | train ($steps steps) | train bf16 tiles | update compiled vs host (loss diff) | generate | tokens/s graph / launches | compile s (gradient) |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | ---: |"
   } >"$summary"
   "$frond" devices >"$out/devices.log" 2>&1 || { echo "no GPU: see $out/devices.log" >&2; exit 1; }
   verdict() { [ "$1" -eq 0 ] && echo ok || echo "FAILED ($1)"; }
@@ -77,6 +79,10 @@ run)
     "$frond" train "$spec" --device cuda --attention-tiles bf16 --matmul-tiles bf16 --steps "$steps" "${sizes[@]}" \
       --out "$out/run-$e-bf16" >"$out/$e.train-bf16.log" 2>&1
     train16=$(verdict $?)
+    "$frond" train "$spec" --device cuda --optimizer-step host --steps "$steps" "${sizes[@]}" \
+      --out "$out/run-$e-host" >"$out/$e.train-host.log" 2>&1
+    update="$(verdict $?) ($(python3 tests/lit/train/Inputs/metrics.py loss-difference \
+      "$out/run-$e/metrics.jsonl" "$out/run-$e-host/metrics.jsonl" 2>&1 | tail -1))"
     prompt="1 2 3" # token ids for synthetic tasks, bytes for text data
     grep -q 'text(' "$spec" && prompt="The "
     "$frond" generate "$spec" --device cuda --checkpoint "$out/run-$e" --prompt "$prompt" \
@@ -92,7 +98,7 @@ run)
     t0=$(date +%s.%N)
     "$frond" compile "$spec" --target=cuda --emit=ptx --gradient >/dev/null 2>"$out/$e.compile.log"
     compile=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-    echo "| $e | $numerics | $numerics16 | $train | $train16 | $generate | $rates | $compile |" >>"$summary"
+    echo "| $e | $numerics | $numerics16 | $train | $train16 | $update | $generate | $rates | $compile |" >>"$summary"
   done
   cat "$summary"
   ;;

@@ -179,10 +179,14 @@ bool Optimizer::step(std::map<std::string, Tensor> &params,
     }
     }
   }
+  copyTiedParams(params);
+  return true;
+}
+
+void Optimizer::copyTiedParams(std::map<std::string, Tensor> &params) const {
   for (auto &[tied, owner] : ties_)
     if (auto it = params.find(tied); it != params.end())
       it->second = params[owner];
-  return true;
 }
 
 std::map<std::string, Tensor> Optimizer::state() const {

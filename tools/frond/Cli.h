@@ -34,6 +34,10 @@ struct Options {
   std::string referenceIn;         ///< check --numerics --reference FILE (saved, no libtorch)
   std::string referenceOut;        ///< check --numerics --save-reference FILE
   bool gradient = false;           ///< compile --gradient: add @<model>_grad
+  bool trainStep = false;          ///< compile --train-step: @<model>_train_step (implies gradient)
+  /// train --optimizer-step: "host" (runtime::Optimizer), "compiled" (the
+  /// update in the gradient function), "" (compiled on cuda when it can be).
+  std::string optimizerStep;
   std::string target = "cpu";      ///< compile --target: cpu or cuda
   std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)
   /// --codegen: "full" (LLVM's loop unroller and vectorizer), "quick"

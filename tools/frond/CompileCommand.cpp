@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
+#include "CompiledStep.h"
 
 #include "frond/JIT/Lowering.h"
 #include "frond/MLIRGen/Generation.h"
@@ -20,6 +21,7 @@
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/raw_ostream.h"
@@ -85,6 +87,26 @@ static int printGeneration(mlir::MLIRContext &ctx, const graph::Graph &graph,
   return 0;
 }
 
+/// Replaces @<model>_grad with @<model>_train_step for the experiment's
+/// optimizer.
+static bool addTrainStep(const ExperimentInstance &e, mlir::ModuleOp module, std::string &error) {
+  auto opt = runtime::makeOptimizer(e, e.model.params, error);
+  if (!opt)
+    return false;
+  std::string whyNot;
+  auto plan = trainStepPlan(*opt, whyNot);
+  if (!plan) {
+    error = "the optimizer step cannot be compiled: " + whyNot;
+    return false;
+  }
+  if (!jit::addTrainStep(module, *plan, error))
+    return false;
+  for (auto f : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
+    if (f.getName().ends_with("_grad"))
+      f.erase();
+  return true;
+}
+
 int compileCommand(const Options &o, const Program &program,
                    const std::vector<Override> &overrides, DiagEngine &diags) {
   bool cudaEmit = o.emit == "gpu" || o.emit == "ptx";
@@ -129,6 +151,10 @@ int compileCommand(const Options &o, const Program &program,
   std::string text, error;
   if (o.gradient && !jit::addGradient(*module, error)) {
     std::fprintf(stderr, "frond: error: %s", error.c_str());
+    return 1;
+  }
+  if (o.trainStep && !addTrainStep(*inst, *module, error)) {
+    std::fprintf(stderr, "frond: error: %s\n", error.c_str());
     return 1;
   }
   llvm::raw_string_ostream os(text);

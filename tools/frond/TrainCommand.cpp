@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 #include "Cli.h"
 #include "TrainLoop.h"
+#include "CompiledStep.h"
 #include "TrainOutput.h"
 #include "TrainRunDir.h"
 
@@ -94,6 +95,27 @@ int resolvePlan(const Options &o, const ExperimentInstance &e, const runtime::Da
 } // namespace
 
 /// `frond train`.
+/// The optimizer's update compiled into the gradient step, when
+/// --optimizer-step asks for it or (by default) on the GPU; null with
+/// `whyNot` saying why the host updates instead.
+static std::shared_ptr<jit::TrainStepPlan> chooseTrainStep(const Options &o, const TrainPlan &plan,
+                                                           const runtime::Optimizer &opt,
+                                                           std::string &whyNot) {
+  if (o.optimizerStep == "host") {
+    whyNot = "--optimizer-step host";
+    return nullptr;
+  }
+  if (o.optimizerStep.empty() && o.device != "cuda") {
+    whyNot = "the default on the CPU; --optimizer-step compiled compiles it";
+    return nullptr;
+  }
+  if (plan.accumulate > 1) {
+    whyNot = "gradients accumulate over " + std::to_string(plan.accumulate) + " micro-batches";
+    return nullptr;
+  }
+  return trainStepPlan(opt, whyNot);
+}
+
 int trainCommand(const Options &o, const Program &program,
                  const std::vector<Override> &overrides, DiagEngine &diags) {
   auto wall0 = std::chrono::steady_clock::now();
@@ -157,10 +179,21 @@ int trainCommand(const Options &o, const Program &program,
     fwdModule->print(os);
   }
   std::string modelHash = hex(fnv1a(modelText));
+  // The optimizer first: its update may be compiled into the gradient.
+  auto opt = runtime::makeOptimizer(e, m.params, error);
+  if (!opt)
+    return fail(error);
+  std::string stepWhyNot;
+  std::shared_ptr<jit::TrainStepPlan> stepPlan = chooseTrainStep(o, plan, *opt, stepWhyNot);
+  if (!stepPlan && o.optimizerStep == "compiled")
+    return fail("--optimizer-step compiled: the update cannot be compiled: " + stepWhyNot,
+                "use --optimizer-step host");
   auto compileOne = [&](mlir::OwningOpRef<mlir::ModuleOp> mod, bool gradient, BoundFunction &out,
                         std::string &how) {
     jit::CompileOptions options = jitOptions(o);
     options.gradient = gradient;
+    if (gradient)
+      options.trainStep = stepPlan;
     jit::CompileReport report;
     out.fn = jit::CompiledModel::compile(std::move(mod), error, options, &report);
     if (!out.fn)
@@ -185,9 +218,6 @@ int trainCommand(const Options &o, const Program &program,
 
   // --- parameters and optimizer: fresh or from the checkpoint ------------------------
   std::map<std::string, Tensor> params;
-  auto opt = runtime::makeOptimizer(e, m.params, error);
-  if (!opt)
-    return fail(error);
   fs::path runDir;
   ResumedRun resumed;
   long long &startStep = resumed.startStep;
@@ -201,8 +231,18 @@ int trainCommand(const Options &o, const Program &program,
       return status;
   }
 
-  // The compiled functions read the parameters through pointers into `params`.
-  if (!grad.bind(params, inputNames, error) || !fwd.bind(params, inputNames, error))
+  // The compiled functions read the parameters through pointers into
+  // `params`; a compiled update keeps them (and its state) in its buffers.
+  std::map<std::string, Tensor> stepState;
+  if (stepPlan) {
+    if (!trainStepPlan(*opt, stepWhyNot)) // the checkpoint's state may not fit
+      return fail("the compiled optimizer step cannot continue this run: " + stepWhyNot,
+                  "resume with --optimizer-step host");
+    stepState = trainStepState(*stepPlan, *opt);
+    grad.keepArguments = true;
+  }
+  if (!grad.bind(params, inputNames, error, stepPlan ? &stepState : nullptr) ||
+      !fwd.bind(params, inputNames, error))
     return fail(error);
 
   // --- the run directory -------------------------------------------------------------
@@ -255,14 +295,18 @@ int trainCommand(const Options &o, const Program &program,
                                   : "",
               (unsigned long long)plan.seed, plan.evalEvery, plan.valBatches);
   std::printf("  optimizer: %s\n", opt->summary().c_str());
+  std::printf("  update:   %s\n",
+              stepPlan ? "compiled into the gradient step (the parameters stay in its buffers)"
+                       : ("on the host, after each gradient (" + stepWhyNot + ")").c_str());
   std::printf("  compile:  %.2f s (gradient %s, forward %s; %s)\n", compileSec, gradHow.c_str(),
               fwdHow.c_str(), o.device == "cuda" ? "CUDA device 0" : "CPU");
   std::printf("  run:      %s%s\n", runDir.c_str(),
               o.resume.empty() ? "" : (" (resumed at step " + std::to_string(startStep) + ")").c_str());
   std::fflush(stdout);
 
-  TrainSetup setup{o,      e,       plan,      *data,   grad,       fwd,  params,
-                   *opt,   runDir,  resumed,   modelHash, metrics, compileSec, wall0};
+  TrainSetup setup{o,       e,       plan,    *data,     grad,      fwd,
+                   params,  *opt,    stepPlan.get(), &stepState, runDir, resumed,
+                   modelHash, metrics, compileSec, wall0};
   return runTrainLoop(setup);
 }
 

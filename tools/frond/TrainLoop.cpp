@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TrainLoop.h"
+#include "CompiledStep.h"
 #include "TrainOutput.h"
 
 #include "frond/runtime/Accuracy.h"
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <unistd.h>
 
 namespace frond::cli {
@@ -24,22 +26,30 @@ using runtime::Split;
 using runtime::Tensor;
 
 bool BoundFunction::bind(std::map<std::string, Tensor> &params,
-                         const std::set<std::string> &inputs, std::string &error) {
+                         const std::set<std::string> &inputs, std::string &error,
+                         std::map<std::string, Tensor> *state) {
   args.assign(fn->arguments().size(), nullptr);
   inputNames.assign(args.size(), "");
+  kept.assign(args.size(), nullptr);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &name = fn->arguments()[i].name;
     if (inputs.count(name)) {
       inputNames[i] = name;
       continue;
     }
-    auto p = params.find(name);
-    if (p == params.end()) {
+    Tensor *t = nullptr;
+    if (auto p = params.find(name); p != params.end())
+      t = &p->second;
+    else if (auto q = state ? state->find(name) : params.end(); state && q != state->end())
+      t = &q->second;
+    if (!t) {
       error = "the compiled model takes '" + name +
               "', which is neither a parameter nor an input the data gives";
       return false;
     }
-    args[i] = &p->second;
+    args[i] = t;
+    if (name != "hyper") // the step's changing values are copied at each call
+      kept[i] = t;
   }
   for (size_t i = 0; i < fn->results().size(); ++i) {
     const std::string &n = fn->results()[i].name;
@@ -68,19 +78,38 @@ bool BoundFunction::run(const runtime::Batch &b, std::vector<Tensor> &outs, std:
       args[i] = &it->second;
     }
   outs.clear();
-  if (!fn->replayable())
+  if (!fn->replayable() && !keepArguments)
     return fn->run(args, outs, error);
-  // The same buffers at every call (a new batch shape binds new ones).
+  // The same buffers at every call (a new batch shape binds new ones, from
+  // the kept arguments' latest values).
   for (size_t i = 0; resident && i < args.size(); ++i)
-    if (!resident->fits(i, *args[i]))
+    if (!resident->fits(i, *args[i])) {
+      pullArguments();
       resident.reset();
+    }
   if (!resident)
     resident = jit::ResidentCall::bind(fn, args, error);
   else
     for (size_t i = 0; i < args.size(); ++i)
-      if (!resident->set(i, *args[i], error))
+      if ((!keepArguments || !kept[i]) && !resident->set(i, *args[i], error))
         return false;
   return resident && resident->run(outs, error);
+}
+
+void BoundFunction::pullArguments() {
+  if (!resident || !keepArguments)
+    return;
+  for (size_t i = 0; i < kept.size(); ++i)
+    if (kept[i])
+      std::memcpy(kept[i]->data(), resident->data(i),
+                  size_t(kept[i]->numel()) * runtime::elementSize(kept[i]->dtype));
+}
+
+int BoundFunction::resultIndex(const std::string &name) const {
+  for (size_t i = 0; i < fn->results().size(); ++i)
+    if (fn->results()[i].name == name)
+      return int(i);
+  return -1;
 }
 
 namespace {
@@ -130,12 +159,27 @@ private:
   /// One optimizer step's loss and gradients (accumulated and averaged
   /// over plan.accumulate micro-batches) into `grads`.
   bool lossAndGradients(long long step, double &loss);
+  /// One step with the update compiled into s.grad: its loss and the
+  /// gradient norm (the parameters change in the call's buffers).
+  bool compiledStep(long long step, double &loss, double &gradNorm);
+  /// With the compiled step: the parameters and optimizer state back from
+  /// the step's buffers, for validation and checkpoints.
+  void syncHost();
   void drawProgress(long long step, double loss, double lr, double tps);
   void printSummary(long long step);
 };
 
+void TrainLoop::syncHost() {
+  if (!s.trainStep)
+    return;
+  s.grad.pullArguments();
+  storeTrainStepState(*s.stepState, s.opt);
+  s.opt.copyTiedParams(s.params);
+}
+
 bool TrainLoop::validate(long long step, double &loss) {
   auto t0 = std::chrono::steady_clock::now();
+  syncHost();
   double sum = 0;
   // Task data labels its answers: the first head's next-token accuracy
   // on them (text labels every token; its loss says enough).
@@ -176,6 +220,7 @@ bool TrainLoop::validate(long long step, double &loss) {
 
 bool TrainLoop::checkpoint(long long step) {
   auto t0 = std::chrono::steady_clock::now();
+  syncHost();
   runtime::TrainingState ts;
   ts.step = step;
   ts.rng = "seed=" + std::to_string(plan.seed);
@@ -248,6 +293,18 @@ bool TrainLoop::lossAndGradients(long long step, double &loss) {
   return true;
 }
 
+bool TrainLoop::compiledStep(long long step, double &loss, double &gradNorm) {
+  runtime::Batch b = s.data.batchAt(Split::Train, step, plan.batch, plan.seqLen, plan.seed);
+  if (!b.ok())
+    return fail(b.error), false;
+  (*s.stepState)["hyper"] = trainStepHyper(*s.trainStep, s.opt, step);
+  if (!s.grad.run(b, outs, error))
+    return fail(error), false;
+  loss = outs[size_t(s.grad.lossIndex)].at(0);
+  gradNorm = outs[size_t(s.grad.resultIndex("grad_norm"))].at(0);
+  return true;
+}
+
 void TrainLoop::drawProgress(long long step, double loss, double lr, double tps) {
   // On a terminal the line is redrawn at most 10 times a second.
   long long startStep = s.resumed.startStep;
@@ -290,16 +347,26 @@ int TrainLoop::run() {
   long long step = startStep;
   while (step < plan.stopAt) {
     auto t0 = std::chrono::steady_clock::now();
-    double loss = 0;
-    if (!lossAndGradients(step, loss))
-      return 1;
-    if (!std::isfinite(loss))
-      return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
+    double loss = 0, gradNorm = 0;
     double lr = s.opt.lrAt(step);
-    if (!s.opt.step(s.params, grads, step, error)) {
-      if (error.find("not finite") != std::string::npos)
-        return nonFinite("a gradient is not finite (" + error + ")", step + 1);
-      return fail(error);
+    if (s.trainStep) {
+      if (!compiledStep(step, loss, gradNorm))
+        return 1;
+      if (!std::isfinite(loss))
+        return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
+      if (!std::isfinite(gradNorm))
+        return nonFinite("a gradient is not finite (norm " + finiteName(gradNorm) + ")", step + 1);
+    } else {
+      if (!lossAndGradients(step, loss))
+        return 1;
+      if (!std::isfinite(loss))
+        return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
+      if (!s.opt.step(s.params, grads, step, error)) {
+        if (error.find("not finite") != std::string::npos)
+          return nonFinite("a gradient is not finite (" + error + ")", step + 1);
+        return fail(error);
+      }
+      gradNorm = s.opt.lastGradNorm();
     }
     trainSec += secondsSince(t0);
     ++step;
@@ -309,7 +376,7 @@ int TrainLoop::run() {
                  .integer("step", step)
                  .num("loss", loss, 17)
                  .num("lr", lr, 9)
-                 .num("grad_norm", s.opt.lastGradNorm(), 9)
+                 .num("grad_norm", gradNorm, 9)
                  .integer("tokens", step * tokensPerStep)
                  .num("tokens_per_s", tps, 6)
                  .num("time", runTime(), 6));
@@ -380,7 +447,8 @@ void TrainLoop::printSummary(long long step) {
   if (s.o.device == "cuda") {
     std::printf("  GPU memory       %s\n",
                 runtime::describeBufferPool(runtime::cuda::mgpuMemoryStats()).c_str());
-    std::printf("  gradient step    %s\n",
+    std::printf(s.trainStep ? "  training step    %s  (the update compiled in)\n"
+                            : "  gradient step    %s\n",
                 (s.grad.resident ? s.grad.resident->describe()
                                  : jit::ResidentCall::kernelByKernel(s.grad.fn->whyNotReplayable()))
                     .c_str());

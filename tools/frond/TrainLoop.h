@@ -13,6 +13,7 @@
 
 #include "frond/JIT/Jit.h"
 #include "frond/JIT/ResidentCall.h"
+#include "frond/JIT/TrainStep.h"
 #include "frond/runtime/Data.h"
 #include "frond/runtime/Optimizer.h"
 #include "frond/runtime/Tensor.h"
@@ -36,18 +37,32 @@ struct BoundFunction {
   std::vector<std::string> inputNames; ///< per argument: "" for a parameter
   int lossIndex = -1;
 
-  /// Binds parameters and inputs, and finds the one loss (or the total
-  /// "loss"); false with `error` otherwise.
+  /// Binds parameters, `state` (the compiled optimizer step's arguments,
+  /// if any) and inputs, and finds the one loss (or the total "loss");
+  /// false with `error` otherwise.
   bool bind(std::map<std::string, runtime::Tensor> &params, const std::set<std::string> &inputs,
-            std::string &error);
+            std::string &error, std::map<std::string, runtime::Tensor> *state = nullptr);
   /// Runs on batch `b`'s inputs.
   bool run(const runtime::Batch &b, std::vector<runtime::Tensor> &outs, std::string &error);
+
+  /// For a function that updates its arguments (the compiled optimizer
+  /// step): parameters and optimizer state stay in the call's buffers
+  /// (jit::ResidentCall, on the CPU too), copied in once; only the inputs
+  /// and "hyper" are copied at each call. pullArguments copies the kept
+  /// ones back into the host tensors they were bound from.
+  bool keepArguments = false;
+  void pullArguments();
+  /// The result named `name`, -1 if none.
+  int resultIndex(const std::string &name) const;
 
   /// On the GPU, when the compiled host code can be replayed: the
   /// arguments kept in device buffers between calls (the parameters and
   /// the batch copied in at each call) and, from the third call with the
   /// same shapes, the call replayed as one CUDA graph (jit::ResidentCall).
   std::unique_ptr<jit::ResidentCall> resident;
+
+private:
+  std::vector<runtime::Tensor *> kept; ///< per argument: the host tensor kept in the call
 };
 
 /// Everything the loop works with, set up by trainCommand.
@@ -59,6 +74,10 @@ struct TrainSetup {
   BoundFunction &grad, &fwd;
   std::map<std::string, runtime::Tensor> &params;
   runtime::Optimizer &opt;
+  /// With the optimizer's update compiled into `grad` (--optimizer-step
+  /// compiled): its plan and its state arguments; null: opt.step on the host.
+  const jit::TrainStepPlan *trainStep;
+  std::map<std::string, runtime::Tensor> *stepState;
   std::filesystem::path runDir;
   ResumedRun &resumed;
   std::string modelHash;

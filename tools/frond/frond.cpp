@@ -123,6 +123,9 @@ options:
                    gradient function @<model>_grad (frond-autodiff), as
                    training compiles it; on cuda its attention backward is
                    the dQ and dK/dV kernels
+  --train-step     compile: the gradient with the experiment's optimizer
+                   update appended, @<model>_train_step, as training on
+                   the GPU compiles it (--optimizer-step compiled)
   --attention-tiles T
                    compile --target=cuda and --device cuda: the attention
                    kernel's tiles, f32 (default; a thread per query row) or
@@ -266,7 +269,17 @@ const std::map<std::string, std::string> kCommandHelp = {
      "                        same FILE, --experiment, --variant and --set flags;\n"
      "                        the losses are bit-identical to an uninterrupted\n"
      "                        run's; metrics.jsonl rows after the checkpoint are\n"
-     "                        dropped, new ones appended\n\n"
+     "                        dropped, new ones appended\n"
+     "  --optimizer-step host|compiled\n"
+     "                        where the optimizer's update runs: host (after\n"
+     "                        each gradient, on host tensors) or compiled into\n"
+     "                        the gradient step (AdamW and SGD, clipping\n"
+     "                        included: the parameters and optimizer state stay\n"
+     "                        in the step's buffers, on the GPU in device memory,\n"
+     "                        and come back for validation and checkpoints).\n"
+     "                        Default: compiled with --device cuda, where it can\n"
+     "                        be (not Muon, not with train.accumulate > 1), else\n"
+     "                        host\n\n"
      "Progress (step, loss, lr, tokens/s, ETA) goes to stderr, in place on a\n"
      "terminal (run.progress = false: none). The summary on stdout gives the\n"
      "final train loss (mean of the last 10 steps), validation loss, the data's\n"
@@ -548,10 +561,16 @@ int main(int argc, char **argv) {
       if (!value(o.codegen) || (o.codegen != "quick" && o.codegen != "full"))
         return usageError("--codegen needs quick or full" +
                           (o.codegen.empty() ? "" : ", not '" + o.codegen + "'"));
+    } else if (is("--optimizer-step")) {
+      if (!value(o.optimizerStep) || (o.optimizerStep != "host" && o.optimizerStep != "compiled"))
+        return usageError("--optimizer-step needs host or compiled" +
+                          (o.optimizerStep.empty() ? "" : ", not '" + o.optimizerStep + "'"));
     } else if (a == "--profile-kernels") {
       o.profileKernels = true;
     } else if (a == "--gradient") {
       o.gradient = true;
+    } else if (a == "--train-step") {
+      o.gradient = o.trainStep = true;
     } else if (a == "--emulate-gpu-attention") {
       o.emulateGPU = true;
     } else if (a == "--numerics") {
@@ -602,6 +621,10 @@ int main(int argc, char **argv) {
     return usageError("--inputs applies to eval");
   if (o.gradient && o.command != "eval" && o.command != "compile")
     return usageError("--gradient applies to compile and eval");
+  if (o.trainStep && o.command != "compile")
+    return usageError("--train-step applies to compile");
+  if (!o.optimizerStep.empty() && o.command != "train")
+    return usageError("--optimizer-step applies to train");
   if (o.profileKernels && o.device != "cuda")
     return usageError("--profile-kernels times GPU kernels: add --device cuda");
   // check --numerics runs the model once: compiling quickly pays more.

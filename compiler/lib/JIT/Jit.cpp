@@ -7,6 +7,7 @@
 #include "frond/runtime/CacheEntry.h"
 #include "frond/runtime/CudaKernelCache.h"
 #include "frond/JIT/Lowering.h"
+#include "frond/JIT/TrainStep.h"
 #include "frond/Pipelines/Pipelines.h"
 #include "frond/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
@@ -155,10 +156,17 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
 
   if (options.gradient && !addGradient(*module, error))
     return nullptr;
+  if (options.trainStep && !options.gradient) {
+    error = "the optimizer step needs the gradient (CompileOptions::gradient)";
+    return nullptr;
+  }
+  if (options.trainStep && !addTrainStep(*module, *options.trainStep, error))
+    return nullptr;
   // The function to expose (the forward MLIRGen made, or its gradient),
   // its named arguments and results; every other function goes.
   func::FuncOp fn;
-  std::string suffix = options.gradient         ? "_grad"
+  std::string suffix = options.trainStep        ? "_train_step"
+                       : options.gradient      ? "_grad"
                        : options.entry.empty() ? "_forward"
                                                : options.entry;
   for (auto f : module->getOps<func::FuncOp>())

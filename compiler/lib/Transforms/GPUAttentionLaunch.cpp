@@ -6,7 +6,7 @@
 // as host loops in the function.
 //
 //===----------------------------------------------------------------------===//
-#include "../Dialect/Frond/IR/GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

@@ -14,7 +14,7 @@
 // writer, so the results do not depend on the order blocks run in.
 //
 //===----------------------------------------------------------------------===//
-#include "../Dialect/Frond/IR/GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 #include "GPUAttention.h"
 #include "LoweringUtils.h"
 #include "frond/Dialect/Frond/IR/FrondOps.h"

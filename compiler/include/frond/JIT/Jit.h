@@ -45,6 +45,8 @@ class LLJIT;
 
 namespace frond::jit {
 
+struct TrainStepPlan;
+
 /// One argument or result of the compiled function.
 struct Slot {
   std::string name;            ///< frond.name / frond.outputs entry
@@ -65,6 +67,9 @@ struct CompileOptions {
   /// forward's; results "loss", then "grad:<param>" for every trainable
   /// parameter) instead of the forward.
   bool gradient = false;
+  /// With `gradient`: append the optimizer's update (TrainStep.h) and
+  /// expose @<model>_train_step instead.
+  std::shared_ptr<const TrainStepPlan> trainStep;
   /// Without `gradient`: the suffix of the function to expose, e.g.
   /// "_prefill" or "_decode" (frond/MLIRGen/Generation.h); empty: "_forward".
   std::string entry;

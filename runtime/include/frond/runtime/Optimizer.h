@@ -193,6 +193,11 @@ public:
   bool loadState(const std::map<std::string, Tensor> &state, std::string &error);
 
   const std::vector<Slot> &slots() const { return slots_; }
+  /// For an update applied elsewhere (the compiled step): its counts and state.
+  std::vector<Slot> &mutableSlots() { return slots_; }
+  /// Sets every tied parameter in `params` to its owner's value (as step()
+  /// does after an update).
+  void copyTiedParams(std::map<std::string, Tensor> &params) const;
   const OptimizerConfig &config() const { return config_; }
   /// A one-line-per-parameter description (rule, group, lr) for logs.
   std::string describe() const;

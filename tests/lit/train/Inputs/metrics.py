@@ -4,6 +4,9 @@
   metrics.py same-losses A B   exit 1 unless the training losses (step, loss)
                                of A and B are identical (compared as written,
                                17 significant digits: bit-identical f32)
+  metrics.py loss-difference A B
+                               the largest relative difference between the
+                               training losses of A and B (same steps)
 """
 import json
 import sys
@@ -46,6 +49,19 @@ def main():
         else:
             print(f"differ in length: {len(a)} vs {len(b)}")
         return 1
+    if cmd == "loss-difference":
+        try:
+            a, b = losses(sys.argv[2]), losses(sys.argv[3])
+        except OSError:
+            a = b = []
+        if not a or not b:
+            print("no losses")
+            return 1
+        if [s for s, _ in a] != [s for s, _ in b]:
+            print("different steps")
+            return 1
+        print("%.3g" % max([abs(x - y) / max(abs(x), 1e-30) for (_, x), (_, y) in zip(a, b)] + [0]))
+        return 0
     print("unknown command " + cmd)
     return 2
 

@@ -5,7 +5,7 @@
 // (sumTo undoes broadcasting).
 //
 //===----------------------------------------------------------------------===//
-#include "GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 
 #include <cmath>
 

@@ -1,5 +1,5 @@
 //===- GradientBuilder.cpp - frond ops for gradient rules ----------------===//
-#include "GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 #include "ShapeUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -4,7 +4,7 @@
 // embedding, cross_entropy and slice; the first two rules are here too.
 //
 //===----------------------------------------------------------------------===//
-#include "GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 #include "ShapeUtils.h"
 
 

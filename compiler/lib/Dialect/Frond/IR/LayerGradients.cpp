@@ -1,5 +1,5 @@
 //===- LayerGradients.cpp - gradient rules of linears, norms, rope, expm -===//
-#include "GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 
 using namespace mlir;
 using namespace mlir::frond;

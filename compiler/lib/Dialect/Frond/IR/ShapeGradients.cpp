@@ -3,7 +3,7 @@
 // transpose, heads, slice, concat, reduce, softmax and cumsum.
 //
 //===----------------------------------------------------------------------===//
-#include "GradientBuilder.h"
+#include "frond/Dialect/Frond/IR/GradientBuilder.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 

@@ -7,8 +7,8 @@
 // operand's shape.
 //
 //===----------------------------------------------------------------------===//
-#ifndef FROND_LIB_DIALECT_FROND_IR_GRADIENTBUILDER_H
-#define FROND_LIB_DIALECT_FROND_IR_GRADIENTBUILDER_H
+#ifndef FROND_DIALECT_FROND_IR_GRADIENTBUILDER_H
+#define FROND_DIALECT_FROND_IR_GRADIENTBUILDER_H
 
 #include "frond/Dialect/Frond/IR/FrondOps.h"
 #include "mlir/IR/Builders.h"
@@ -66,4 +66,4 @@ private:
 
 } // namespace mlir::frond::detail
 
-#endif // FROND_LIB_DIALECT_FROND_IR_GRADIENTBUILDER_H
+#endif // FROND_DIALECT_FROND_IR_GRADIENTBUILDER_H
