@@ -94,7 +94,7 @@ static bool addTrainStep(const ExperimentInstance &e, mlir::ModuleOp module, std
   if (!opt)
     return false;
   std::string whyNot;
-  auto plan = trainStepPlan(*opt, whyNot);
+  auto plan = trainStepPlan(*opt, /*accumulate=*/1, whyNot);
   if (!plan) {
     error = "the optimizer step cannot be compiled: " + whyNot;
     return false;

@@ -16,7 +16,9 @@ namespace {
 bool sameRule(const Hyper &a, const Hyper &b) {
   return a.rule == b.rule && a.lr == b.lr && a.weightDecay == b.weightDecay &&
          a.beta1 == b.beta1 && a.beta2 == b.beta2 && a.eps == b.eps &&
-         a.momentum == b.momentum && a.nesterov == b.nesterov;
+         a.momentum == b.momentum && a.nesterov == b.nesterov && a.nsSteps == b.nsSteps &&
+         a.momentumWarmup == b.momentumWarmup && a.momentumStart == b.momentumStart &&
+         a.faithful == b.faithful;
 }
 
 TrainStepPlan::Rule ruleOf(const Hyper &h) {
@@ -28,6 +30,10 @@ TrainStepPlan::Rule ruleOf(const Hyper &h) {
     r.b1 = float(h.beta1), r.a1 = float(1.0 - h.beta1);
     r.b2 = float(h.beta2), r.a2 = float(1.0 - h.beta2);
     r.eps = float(h.eps);
+  } else if (h.rule == Hyper::Muon) {
+    r.kind = TrainStepPlan::Rule::Muon;
+    r.nesterov = h.nesterov;
+    r.nsSteps = int(h.nsSteps);
   } else {
     r.kind = TrainStepPlan::Rule::SGD;
     r.wd = float(h.weightDecay);
@@ -47,12 +53,19 @@ const Optimizer::Slot *slotOf(const Optimizer &opt, const std::string &path) {
 
 } // namespace
 
-std::shared_ptr<TrainStepPlan> trainStepPlan(const Optimizer &opt, std::string &whyNot) {
+std::shared_ptr<TrainStepPlan> trainStepPlan(const Optimizer &opt, int accumulate,
+                                             std::string &whyNot) {
   auto plan = std::make_shared<TrainStepPlan>();
+  plan->accumulate = accumulate;
   std::vector<const Hyper *> ruleHypers;
   for (const Optimizer::Slot &s : opt.slots()) {
-    if (s.hyper.rule == Hyper::Muon) {
-      whyNot = "Muon's Newton-Schulz iterations run on the host ('" + s.path + "')";
+    if (s.hyper.rule == Hyper::Muon && s.hyper.faithful) {
+      whyNot = "Muon's faithful (bf16) Newton-Schulz runs on the host ('" + s.path + "')";
+      return nullptr;
+    }
+    if (s.hyper.rule == Hyper::Muon && s.shape.size() != 2) {
+      whyNot = "Muon on a parameter of rank " + std::to_string(s.shape.size()) +
+               " runs on the host ('" + s.path + "')";
       return nullptr;
     }
     if (s.t != opt.slots().front().t) {
@@ -82,7 +95,7 @@ std::shared_ptr<TrainStepPlan> trainStepPlan(const Optimizer &opt, std::string &
 
 Tensor trainStepHyper(const TrainStepPlan &plan, Optimizer &opt, int64_t step) {
   const int k = TrainStepPlan::kHyperPerRule;
-  std::vector<float> hyper(std::max<size_t>(plan.rules.size() * size_t(k), 1), 0.0f);
+  std::vector<float> hyper(size_t(std::max(plan.hyperSize(), 1)), 0.0f);
   std::vector<bool> done(plan.rules.size(), false);
   for (const TrainStepPlan::Param &p : plan.params) {
     if (done[size_t(p.rule)])
@@ -98,6 +111,11 @@ Tensor trainStepHyper(const TrainStepPlan &plan, Optimizer &opt, int64_t step) {
       at[0] = float(1.0 - lr * h.weightDecay);
       at[1] = float(-(lr / (1.0 - std::pow(h.beta1, t))));
       at[2] = float(std::sqrt(1.0 - std::pow(h.beta2, t)));
+    } else if (h.rule == Hyper::Muon) {
+      // As runtime::muonUpdate computes them.
+      at[0] = float(1.0 - lr * h.weightDecay);
+      at[1] = float(-lr);
+      at[2] = float(runtime::muonMomentum(h, step));
     } else {
       at[0] = float(-lr);
       at[1] = t <= 1 ? 0.0f : float(h.momentum); // the first update starts the buffer
@@ -115,16 +133,18 @@ std::map<std::string, Tensor> trainStepState(const TrainStepPlan &plan, const Op
   std::map<std::string, Tensor> state;
   for (const TrainStepPlan::Param &p : plan.params) {
     const Optimizer::Slot &s = *slotOf(opt, p.path);
-    std::vector<std::string> names = plan.stateNames(p);
-    for (size_t i = 0; i < names.size(); ++i) {
+    for (const std::string &name : plan.stateNames(p)) {
       Tensor t;
       t.shape = s.shape;
-      t.f32 = i == 0 ? s.m : s.v;
-      state[names[i] + ":" + p.path] = std::move(t);
+      if (name == "grad_sum") // empty between updates
+        t.f32.assign(size_t(Tensor::count(s.shape)), 0.0f);
+      else
+        t.f32 = name == "exp_avg_sq" ? s.v : s.m;
+      state[name + ":" + p.path] = std::move(t);
     }
   }
   Tensor hyper;
-  hyper.shape = {std::max<int64_t>(int64_t(plan.rules.size()) * TrainStepPlan::kHyperPerRule, 1)};
+  hyper.shape = {std::max(plan.hyperSize(), 1)};
   hyper.f32.assign(size_t(hyper.shape[0]), 0.0f);
   state["hyper"] = std::move(hyper);
   return state;

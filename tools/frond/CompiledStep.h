@@ -17,14 +17,17 @@
 
 namespace frond::cli {
 
-/// The compiled form of `opt`'s update, or null with `whyNot` set when it
-/// stays on the host (Muon's Newton-Schulz, or nothing to train).
-std::shared_ptr<jit::TrainStepPlan> trainStepPlan(const runtime::Optimizer &opt,
+/// The compiled form of `opt`'s update over `accumulate` micro-batches
+/// per update, or null with `whyNot` set when it
+/// stays on the host (Muon's faithful bf16 form or a Muon parameter of
+/// rank other than 2, or nothing to train).
+std::shared_ptr<jit::TrainStepPlan> trainStepPlan(const runtime::Optimizer &opt, int accumulate,
                                                   std::string &whyNot);
 
 /// The `hyper` values of update `step` (0-based): per rule of `plan`, its
 /// three values from the scheduled lr and the update count, computed in
-/// double as the host optimizer does. Counts the update in `opt`'s slots.
+/// double as the host optimizer does, and `apply` 0 (the caller sets it for
+/// the last micro-batch). Counts the update in `opt`'s slots.
 runtime::Tensor trainStepHyper(const jit::TrainStepPlan &plan, runtime::Optimizer &opt,
                                int64_t step);
 

@@ -109,11 +109,7 @@ static std::shared_ptr<jit::TrainStepPlan> chooseTrainStep(const Options &o, con
     whyNot = "the default on the CPU; --optimizer-step compiled compiles it";
     return nullptr;
   }
-  if (plan.accumulate > 1) {
-    whyNot = "gradients accumulate over " + std::to_string(plan.accumulate) + " micro-batches";
-    return nullptr;
-  }
-  return trainStepPlan(opt, whyNot);
+  return trainStepPlan(opt, int(plan.accumulate), whyNot);
 }
 
 int trainCommand(const Options &o, const Program &program,
@@ -235,7 +231,7 @@ int trainCommand(const Options &o, const Program &program,
   // `params`; a compiled update keeps them (and its state) in its buffers.
   std::map<std::string, Tensor> stepState;
   if (stepPlan) {
-    if (!trainStepPlan(*opt, stepWhyNot)) // the checkpoint's state may not fit
+    if (!trainStepPlan(*opt, int(plan.accumulate), stepWhyNot)) // the checkpoint's may not fit
       return fail("the compiled optimizer step cannot continue this run: " + stepWhyNot,
                   "resume with --optimizer-step host");
     stepState = trainStepState(*stepPlan, *opt);

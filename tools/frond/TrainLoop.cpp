@@ -294,13 +294,23 @@ bool TrainLoop::lossAndGradients(long long step, double &loss) {
 }
 
 bool TrainLoop::compiledStep(long long step, double &loss, double &gradNorm) {
-  runtime::Batch b = s.data.batchAt(Split::Train, step, plan.batch, plan.seqLen, plan.seed);
-  if (!b.ok())
-    return fail(b.error), false;
-  (*s.stepState)["hyper"] = trainStepHyper(*s.trainStep, s.opt, step);
-  if (!s.grad.run(b, outs, error))
-    return fail(error), false;
-  loss = outs[size_t(s.grad.lossIndex)].at(0);
+  // One call per micro-batch; the last one's `apply` (hyper's last entry)
+  // makes it update.
+  Tensor &hyper = (*s.stepState)["hyper"];
+  hyper = trainStepHyper(*s.trainStep, s.opt, step);
+  loss = 0;
+  for (long long a = 0; a < plan.accumulate; ++a) {
+    runtime::Batch b = s.data.batchAt(Split::Train, step * plan.accumulate + a, plan.batch,
+                                      plan.seqLen, plan.seed);
+    if (!b.ok())
+      return fail(b.error), false;
+    if (plan.accumulate > 1)
+      hyper.f32.back() = a == plan.accumulate - 1 ? 1.0f : 0.0f;
+    if (!s.grad.run(b, outs, error))
+      return fail(error), false;
+    loss += outs[size_t(s.grad.lossIndex)].at(0);
+  }
+  loss /= double(plan.accumulate);
   gradNorm = outs[size_t(s.grad.resultIndex("grad_norm"))].at(0);
   return true;
 }

@@ -298,10 +298,14 @@ bool CompiledModel::compileFresh(ModuleOp module, const CompileOptions &options,
   if (auto builder = llvm::orc::JITTargetMachineBuilder::detectHost())
     if (auto tm = builder->createTargetMachine())
       hostTM = std::move(*tm);
-  auto transformer = makeLLVMOptimizer(options.optLevel, hostTM.get(), options.llvmTuning);
+  // On the GPU the host code is a long straight line of copies and kernel
+  // launches: LLVM's -O2 spends its time there (SLP scheduling and
+  // instruction ordering grow with the block's length) for nothing.
+  unsigned optLevel = onGPU ? std::min(options.optLevel, 1u) : options.optLevel;
+  LLVMTuning tuning = onGPU ? LLVMTuning{false, false, false} : options.llvmTuning;
+  auto transformer = makeLLVMOptimizer(optLevel, hostTM.get(), tuning);
   eo.transformer = transformer;
-  eo.jitCodeGenOptLevel =
-      static_cast<llvm::CodeGenOptLevel>(options.optLevel > 3 ? 3 : options.optLevel);
+  eo.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel > 3 ? 3 : optLevel);
   llvm::StringRef libs[] = {FROND_C_RUNNER_UTILS};
   if (!libs[0].empty())
     eo.sharedLibPaths = libs;

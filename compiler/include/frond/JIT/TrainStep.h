@@ -19,6 +19,12 @@
 //           p <- p + negStep * (m / (sqrt(v) / bc2Sqrt + eps))
 //   SGD     d <- g (+ wd p);  buf <- buf * momNow + d;
 //           d <- nesterov ? d + mom buf : buf;  p <- p + negLr * d
+//   Muon    buf <- buf + (1-beta)(g - buf);  u = nesterov ? g + beta (buf - g) : buf;
+//           X = u (transposed when rows > cols) / (|u|_F + 1e-7), |u|_F summed
+//           in f64; ns_steps times A = X X^T, X = a X + (b A + c A A) X with
+//           (a, b, c) = (3.4445, -4.7750, 2.0315) (frond.matmul: on the GPU
+//           the matmul kernels); p <- p * decay + negLr * (X sqrt(max(1, rows/cols)))
+//           (f32 Newton-Schulz only: the bf16 `faithful` form stays on the host)
 //
 // with g the gradient scaled by clip_norm's factor min(1, max / |g|)
 // (|g| over every updated parameter's gradient, summed in f64 in the step
@@ -42,13 +48,15 @@ struct TrainStepPlan {
   /// same three `hyper` entries, starting at 3 * its index:
   ///   AdamW: decay (1 - lr wd), negStep (-lr / bc1), bc2Sqrt (sqrt(bc2))
   ///   SGD:   negLr (-lr), momNow (0 on the first update, else momentum), unused
+  ///   Muon:  decay, negLr, beta (the momentum at this step, after its warmup)
   struct Rule {
-    enum Kind { AdamW, SGD } kind = AdamW;
+    enum Kind { AdamW, SGD, Muon } kind = AdamW;
     bool weightDecay = false; ///< AdamW: p *= decay; SGD: d += wd p
     float wd = 0;             ///< SGD's weight decay
     float b1 = 0, a1 = 0, b2 = 0, a2 = 0, eps = 0; ///< AdamW: betas and 1 - betas
     float momentum = 0;       ///< SGD (0: no momentum buffer)
-    bool nesterov = false;    ///< SGD
+    bool nesterov = false;    ///< SGD, Muon
+    int nsSteps = 5;          ///< Muon: Newton-Schulz iterations (on 2-D parameters)
   };
   struct Param {
     std::string path; ///< the gradient function's parameter argument
@@ -58,10 +66,13 @@ struct TrainStepPlan {
   std::vector<Param> params;
   enum Clip { None, Norm, Value } clip = None;
   double clipMax = 0;
+  int accumulate = 1; ///< micro-batches per update
 
   static constexpr int kHyperPerRule = 3;
+  /// The entries of `hyper`: three per rule, then `apply` under accumulation.
+  int hyperSize() const;
   /// The state a parameter's rule keeps ("exp_avg", "exp_avg_sq",
-  /// "momentum_buffer"), in argument order.
+  /// "momentum_buffer"), then "grad_sum" under accumulation, in argument order.
   std::vector<std::string> stateNames(const Param &p) const;
 };
 
