@@ -36,7 +36,7 @@ struct Options {
   bool gradient = false;           ///< compile --gradient: add @<model>_grad
   bool trainStep = false;          ///< compile --train-step: @<model>_train_step (implies gradient)
   /// train --optimizer-step: "host" (runtime::Optimizer), "compiled" (the
-  /// update in the gradient function), "" (compiled on cuda when it can be).
+  /// update in the gradient function), "" (compiled when it can be).
   std::string optimizerStep;
   std::string target = "cpu";      ///< compile --target: cpu or cuda
   std::string gpuArch = "sm_80";   ///< compile --gpu-arch (cuda)

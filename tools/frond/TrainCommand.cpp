@@ -95,18 +95,14 @@ int resolvePlan(const Options &o, const ExperimentInstance &e, const runtime::Da
 } // namespace
 
 /// `frond train`.
-/// The optimizer's update compiled into the gradient step, when
-/// --optimizer-step asks for it or (by default) on the GPU; null with
-/// `whyNot` saying why the host updates instead.
+/// The optimizer's update compiled into the gradient step unless
+/// --optimizer-step host asks otherwise or it cannot be (then null with
+/// `whyNot` saying why the host updates instead).
 static std::shared_ptr<jit::TrainStepPlan> chooseTrainStep(const Options &o, const TrainPlan &plan,
                                                            const runtime::Optimizer &opt,
                                                            std::string &whyNot) {
   if (o.optimizerStep == "host") {
     whyNot = "--optimizer-step host";
-    return nullptr;
-  }
-  if (o.optimizerStep.empty() && o.device != "cuda") {
-    whyNot = "the default on the CPU; --optimizer-step compiled compiles it";
     return nullptr;
   }
   return trainStepPlan(opt, int(plan.accumulate), whyNot);
