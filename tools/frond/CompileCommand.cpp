@@ -26,7 +26,9 @@
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace frond::cli {
 
@@ -94,7 +96,9 @@ static bool addTrainStep(const ExperimentInstance &e, mlir::ModuleOp module, std
   if (!opt)
     return false;
   std::string whyNot;
-  auto plan = trainStepPlan(*opt, /*accumulate=*/1, whyNot);
+  // As training compiles it: with the experiment's micro-batches per update.
+  int accumulate = std::max(1, std::atoi(setting(e, "train.accumulate").c_str()));
+  auto plan = trainStepPlan(*opt, accumulate, whyNot);
   if (!plan) {
     error = "the optimizer step cannot be compiled: " + whyNot;
     return false;
