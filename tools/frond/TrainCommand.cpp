@@ -233,6 +233,9 @@ int trainCommand(const Options &o, const Program &program,
     stepState = trainStepState(*stepPlan, *opt);
     grad.keepArguments = true;
   }
+  // The forward keeps the parameters between validation batches (on the
+  // GPU in device memory) instead of copying them in for each.
+  fwd.keepArguments = true;
   if (!grad.bind(params, inputNames, error, stepPlan ? &stepState : nullptr) ||
       !fwd.bind(params, inputNames, error))
     return fail(error);

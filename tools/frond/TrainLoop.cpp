@@ -105,6 +105,15 @@ void BoundFunction::pullArguments() {
                   size_t(kept[i]->numel()) * runtime::elementSize(kept[i]->dtype));
 }
 
+bool BoundFunction::pushArguments(std::string &error) {
+  if (!resident || !keepArguments)
+    return true;
+  for (size_t i = 0; i < kept.size(); ++i)
+    if (kept[i] && !resident->set(i, *kept[i], error))
+      return false;
+  return true;
+}
+
 int BoundFunction::resultIndex(const std::string &name) const {
   for (size_t i = 0; i < fn->results().size(); ++i)
     if (fn->results()[i].name == name)
@@ -180,6 +189,8 @@ void TrainLoop::syncHost() {
 bool TrainLoop::validate(long long step, double &loss) {
   auto t0 = std::chrono::steady_clock::now();
   syncHost();
+  if (!s.fwd.pushArguments(error)) // the parameters, once for all batches
+    return fail(error), false;
   double sum = 0;
   // Task data labels its answers: the first head's next-token accuracy
   // on them (text labels every token; its loss says enough).

@@ -46,12 +46,16 @@ struct BoundFunction {
   bool run(const runtime::Batch &b, std::vector<runtime::Tensor> &outs, std::string &error);
 
   /// For a function that updates its arguments (the compiled optimizer
-  /// step): parameters and optimizer state stay in the call's buffers
-  /// (jit::ResidentCall, on the CPU too), copied in once; only the inputs
-  /// and "hyper" are copied at each call. pullArguments copies the kept
+  /// step), or on the GPU one called on many batches with the same
+  /// parameters (validation's forward): parameters and optimizer state
+  /// stay in the call's buffers (jit::ResidentCall, on the CPU too), copied
+  /// in once; only the inputs and "hyper" are copied at each call. pullArguments copies the kept
   /// ones back into the host tensors they were bound from.
   bool keepArguments = false;
   void pullArguments();
+  /// The other way: the host tensors into the call's buffers, after the
+  /// host changed them (the forward before validating).
+  bool pushArguments(std::string &error);
   /// The result named `name`, -1 if none.
   int resultIndex(const std::string &name) const;
 

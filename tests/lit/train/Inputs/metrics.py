@@ -4,6 +4,8 @@
   metrics.py same-losses A B   exit 1 unless the training losses (step, loss)
                                of A and B are identical (compared as written,
                                17 significant digits: bit-identical f32)
+  metrics.py same-val-losses A B
+                               the same for the validation losses
   metrics.py loss-difference A B
                                the largest relative difference between the
                                training losses of A and B (same steps)
@@ -17,8 +19,8 @@ def rows(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def losses(path):
-    return [(r["step"], r["loss"]) for r in rows(path) if "loss" in r]
+def losses(path, key="loss"):
+    return [(r["step"], r[key]) for r in rows(path) if key in r]
 
 
 def main():
@@ -37,8 +39,9 @@ def main():
         print(f"val loss {'falls' if last < first - 1.0 else 'does not fall'}: "
               f"{first:.4f} -> {last:.4f}")
         return 0
-    if cmd == "same-losses":
-        a, b = losses(sys.argv[2]), losses(sys.argv[3])
+    if cmd in ("same-losses", "same-val-losses"):
+        key = "loss" if cmd == "same-losses" else "val_loss"
+        a, b = losses(sys.argv[2], key), losses(sys.argv[3], key)
         if a == b:
             print(f"identical: {len(a)} losses")
             return 0
