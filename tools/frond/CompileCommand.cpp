@@ -21,7 +21,6 @@
 #include "frond/lang/Parser.h"
 #include "frond/lang/Printer.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/raw_ostream.h"
@@ -105,9 +104,7 @@ static bool addTrainStep(const ExperimentInstance &e, mlir::ModuleOp module, std
   }
   if (!jit::addTrainStep(module, *plan, error))
     return false;
-  for (auto f : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
-    if (f.getName().ends_with("_grad"))
-      f.erase();
+  jit::findFrondFunction(module, "_grad").erase();
   return true;
 }
 

@@ -2,7 +2,6 @@
 #include "CompiledStep.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace frond::cli {
 
@@ -49,6 +48,13 @@ const Optimizer::Slot *slotOf(const Optimizer &opt, const std::string &path) {
     if (s.path == path)
       return &s;
   return nullptr;
+}
+
+/// The slot's vector behind optimizer state `name` (Optimizer::state()'s
+/// names: exp_avg_sq is v, exp_avg and momentum_buffer are m).
+template <typename SlotT>
+auto &stateVector(SlotT &slot, const std::string &name) {
+  return name == "exp_avg_sq" ? slot.v : slot.m;
 }
 
 } // namespace
@@ -139,7 +145,7 @@ std::map<std::string, Tensor> trainStepState(const TrainStepPlan &plan, const Op
       if (name == "grad_sum") // empty between updates
         t.f32.assign(size_t(Tensor::count(s.shape)), 0.0f);
       else
-        t.f32 = name == "exp_avg_sq" ? s.v : s.m;
+        t.f32 = stateVector(s, name);
       state[name + ":" + p.path] = std::move(t);
     }
   }
@@ -152,9 +158,9 @@ std::map<std::string, Tensor> trainStepState(const TrainStepPlan &plan, const Op
 
 void storeTrainStepState(const std::map<std::string, Tensor> &state, Optimizer &opt) {
   for (Optimizer::Slot &s : opt.mutableSlots())
-    for (const char *name : {"exp_avg", "exp_avg_sq", "momentum_buffer"})
-      if (auto it = state.find(std::string(name) + ":" + s.path); it != state.end())
-        (std::strcmp(name, "exp_avg_sq") == 0 ? s.v : s.m) = it->second.f32;
+    for (const std::string name : {"exp_avg", "exp_avg_sq", "momentum_buffer"})
+      if (auto it = state.find(name + ":" + s.path); it != state.end())
+        stateVector(s, name) = it->second.f32;
 }
 
 } // namespace frond::cli

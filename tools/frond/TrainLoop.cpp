@@ -168,6 +168,9 @@ private:
   /// One optimizer step's loss and gradients (accumulated and averaged
   /// over plan.accumulate micro-batches) into `grads`.
   bool lossAndGradients(long long step, double &loss);
+  /// Runs s.grad on micro-batch `a` of `step`, adding its loss to `loss`
+  /// (its other results in `outs`).
+  bool microBatch(long long step, long long a, double &loss);
   /// One step with the update compiled into s.grad: its loss and the
   /// gradient norm (the parameters change in the call's buffers).
   bool compiledStep(long long step, double &loss, double &gradNorm);
@@ -269,17 +272,23 @@ int TrainLoop::nonFinite(const std::string &what, long long step) {
               "add warmup, then start a fresh run");
 }
 
+bool TrainLoop::microBatch(long long step, long long a, double &loss) {
+  runtime::Batch b = s.data.batchAt(Split::Train, step * plan.accumulate + a, plan.batch,
+                                    plan.seqLen, plan.seed);
+  if (!b.ok())
+    return fail(b.error), false;
+  if (!s.grad.run(b, outs, error))
+    return fail(error), false;
+  loss += outs[size_t(s.grad.lossIndex)].at(0);
+  return true;
+}
+
 bool TrainLoop::lossAndGradients(long long step, double &loss) {
   loss = 0;
   grads.clear();
   for (long long a = 0; a < plan.accumulate; ++a) {
-    runtime::Batch b = s.data.batchAt(Split::Train, step * plan.accumulate + a, plan.batch,
-                                      plan.seqLen, plan.seed);
-    if (!b.ok())
-      return fail(b.error), false;
-    if (!s.grad.run(b, outs, error))
-      return fail(error), false;
-    loss += outs[size_t(s.grad.lossIndex)].at(0);
+    if (!microBatch(step, a, loss))
+      return false;
     for (size_t i = 0; i < outs.size(); ++i) {
       const std::string &n = s.grad.fn->results()[i].name;
       if (n.rfind("grad:", 0) != 0)
@@ -311,15 +320,10 @@ bool TrainLoop::compiledStep(long long step, double &loss, double &gradNorm) {
   hyper = trainStepHyper(*s.trainStep, s.opt, step);
   loss = 0;
   for (long long a = 0; a < plan.accumulate; ++a) {
-    runtime::Batch b = s.data.batchAt(Split::Train, step * plan.accumulate + a, plan.batch,
-                                      plan.seqLen, plan.seed);
-    if (!b.ok())
-      return fail(b.error), false;
     if (plan.accumulate > 1)
       hyper.f32.back() = a == plan.accumulate - 1 ? 1.0f : 0.0f;
-    if (!s.grad.run(b, outs, error))
-      return fail(error), false;
-    loss += outs[size_t(s.grad.lossIndex)].at(0);
+    if (!microBatch(step, a, loss))
+      return false;
   }
   loss /= double(plan.accumulate);
   gradNorm = outs[size_t(s.grad.resultIndex("grad_norm"))].at(0);
@@ -370,18 +374,14 @@ int TrainLoop::run() {
     auto t0 = std::chrono::steady_clock::now();
     double loss = 0, gradNorm = 0;
     double lr = s.opt.lrAt(step);
+    if (!(s.trainStep ? compiledStep(step, loss, gradNorm) : lossAndGradients(step, loss)))
+      return 1;
+    if (!std::isfinite(loss))
+      return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
     if (s.trainStep) {
-      if (!compiledStep(step, loss, gradNorm))
-        return 1;
-      if (!std::isfinite(loss))
-        return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
       if (!std::isfinite(gradNorm))
         return nonFinite("a gradient is not finite (norm " + finiteName(gradNorm) + ")", step + 1);
     } else {
-      if (!lossAndGradients(step, loss))
-        return 1;
-      if (!std::isfinite(loss))
-        return nonFinite("the training loss is not finite (" + finiteName(loss) + ")", step + 1);
       if (!s.opt.step(s.params, grads, step, error)) {
         if (error.find("not finite") != std::string::npos)
           return nonFinite("a gradient is not finite (" + error + ")", step + 1);

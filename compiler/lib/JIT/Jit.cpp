@@ -123,6 +123,14 @@ std::string describeOptions(const CompileOptions &o) {
 
 } // namespace
 
+func::FuncOp findFrondFunction(ModuleOp module, llvm::StringRef suffix) {
+  func::FuncOp found;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f->hasAttr("frond.outputs") && !f.isExternal() && f.getName().ends_with(suffix))
+      found = f;
+  return found;
+}
+
 bool addGradient(ModuleOp module, std::string &error) {
   MLIRContext *ctx = module->getContext();
   prepareContext(*ctx);
@@ -164,14 +172,11 @@ CompiledModel::compile(OwningOpRef<ModuleOp> module, std::string &error,
     return nullptr;
   // The function to expose (the forward MLIRGen made, or its gradient),
   // its named arguments and results; every other function goes.
-  func::FuncOp fn;
   std::string suffix = options.trainStep        ? "_train_step"
                        : options.gradient      ? "_grad"
                        : options.entry.empty() ? "_forward"
                                                : options.entry;
-  for (auto f : module->getOps<func::FuncOp>())
-    if (f->hasAttr("frond.outputs") && !f.isExternal() && f.getName().ends_with(suffix))
-      fn = f;
+  func::FuncOp fn = findFrondFunction(*module, suffix);
   if (!fn) {
     error = options.gradient ? "the module has no gradient function"
                              : "the module has no function @..." + suffix +

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frond/JIT/TrainStep.h"
+#include "frond/JIT/Lowering.h"
 
 #include "frond/Dialect/Frond/IR/GradientBuilder.h"
 
@@ -275,10 +276,7 @@ func::FuncOp createStepFunction(const Gradient &grad, const TrainStepPlan &plan,
 bool addTrainStep(ModuleOp module, const TrainStepPlan &plan, std::string &error) {
   MLIRContext *ctx = module->getContext();
   ctx->getOrLoadDialect<bufferization::BufferizationDialect>();
-  func::FuncOp gradFn;
-  for (auto f : module.getOps<func::FuncOp>())
-    if (f->hasAttr("frond.outputs") && !f.isExternal() && f.getName().ends_with("_grad"))
-      gradFn = f;
+  func::FuncOp gradFn = findFrondFunction(module, "_grad");
   if (!gradFn) {
     error = "the module has no gradient function to add the optimizer step to";
     return false;
@@ -315,7 +313,7 @@ bool addTrainStep(ModuleOp module, const TrainStepPlan &plan, std::string &error
   unsigned nextState = nGradArgs;
   for (const TrainStepPlan::Param &p : plan.params) {
     Slot s{&p, {entry.getArgument(grad.argOf.at(p.path))}, Value(), Value()};
-    for (size_t k = 0; k < plan.stateNames(p).size(); ++k)
+    for (size_t k = 0, n = plan.stateNames(p).size(); k < n; ++k)
       s.dests.push_back(entry.getArgument(nextState++));
     s.grad = ret.getOperand(grad.resultOf.at("grad:" + p.path));
     if (plan.accumulate > 1) {

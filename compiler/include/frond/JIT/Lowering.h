@@ -7,6 +7,7 @@
 #ifndef FROND_JIT_LOWERING_H
 #define FROND_JIT_LOWERING_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -68,6 +69,10 @@ bool translateToLLVMIR(mlir::ModuleOp module, unsigned optLevel, std::string &ir
 /// model's gradient function (@<model>_grad). Errors (an op without a
 /// gradient rule, ...) carry their spec locations.
 bool addGradient(mlir::ModuleOp module, std::string &error);
+
+/// The module's compiled function whose name ends in `suffix` ("_forward",
+/// "_grad", ...): a defined func.func carrying frond.outputs; null if none.
+mlir::func::FuncOp findFrondFunction(mlir::ModuleOp module, llvm::StringRef suffix);
 
 } // namespace frond::jit
 
