@@ -36,6 +36,7 @@ void mlir::frond::addBufferizationPasses(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createFrondComputeInDestination());
   bufferization::buildBufferDeallocationPipeline(pm);
   // Deallocation may keep a buffer alive across a loop with
   // bufferization.clone (e.g. a single-trip loop folded away): alloc + copy.

@@ -35,6 +35,14 @@ bool mlir::frond::lowering::onDevice(Operation *op) {
          op->getParentOfType<gpu::GPUFuncOp>();
 }
 
+bool mlir::frond::lowering::isElementwise(linalg::GenericOp op) {
+  if (op.getNumLoops() != op.getNumParallelLoops())
+    return false;
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return op.getMatchingIndexingMap(&init).isIdentity() && !op.payloadUsesValueFromOperand(&init);
+  });
+}
+
 bool mlir::frond::lowering::touchesNoMemory(Operation *op) {
   if (isMemoryEffectFree(op))
     return true;

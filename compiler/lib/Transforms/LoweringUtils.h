@@ -43,6 +43,10 @@ bool onDevice(Operation *op);
 /// arithmetic, gpu.alloc). Unknown effects (a call) count as touching it.
 bool touchesNoMemory(Operation *op);
 
+/// An elementwise generic: every loop parallel, every result written
+/// through the identity map, its payload not reading the results' inits.
+bool isElementwise(linalg::GenericOp op);
+
 /// scf.for over [0, n) with no carried values, `body` given the builder
 /// inside and the induction variable.
 void forEach(OpBuilder &b, Location loc, Value n, function_ref<void(OpBuilder &, Value)> body);
