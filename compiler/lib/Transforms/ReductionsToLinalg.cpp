@@ -55,6 +55,25 @@ const ReduceEntry kReduceTable[] = {
      }},
 };
 
+/// How a reduction's result with its reduced dims dropped maps to the
+/// input's rank: each kept dim groups with the reduced (extent 1) dims
+/// before it; trailing reduced dims join the last group (none at all for a
+/// reduction into a scalar).
+SmallVector<ReassociationIndices> keptDimGroups(int64_t rank, ArrayRef<int64_t> dims) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices current;
+  for (int64_t d = 0; d < rank; ++d) {
+    current.push_back(d);
+    if (!llvm::is_contained(dims, d)) {
+      groups.push_back(current);
+      current.clear();
+    }
+  }
+  if (!current.empty() && !groups.empty())
+    groups.back().append(current.begin(), current.end());
+  return groups;
+}
+
 struct ReduceLowering : OpRewritePattern<ReduceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReduceOp op, PatternRewriter &rw) const final {
@@ -67,6 +86,16 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     const ReduceEntry *e = llvm::find_if(
         kReduceTable, [&](const ReduceEntry &r) { return r.kind == op.getKind(); });
     ArrayRef<int64_t> dims = op.getDims();
+    // Over dims of extent 1 every kind is the element itself: a view, not a
+    // loop nest (on the GPU, the fill and two reduction kernels of a
+    // reduction into a scalar).
+    if (llvm::all_of(dims, [&](int64_t d) { return inType.getDimSize(d) == 1; })) {
+      rw.replaceOp(op, op.getKeepDims() || dims.empty() ? x
+                                        : tensor::CollapseShapeOp::create(
+                                              rw, loc, type, x, keptDimGroups(inType.getRank(), dims))
+                                              .getResult());
+      return success();
+    }
     Value red = buildReduction(rw, loc, x, dims, e->init(rw, loc, acc),
                                [&](OpBuilder &b, Location l, ValueRange a) {
                                  return e->combine(b, l, a[1], convertScalar(b, l, a[0], acc));
@@ -87,22 +116,8 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
                                v = arith::DivFOp::create(b, l, v, count);
                              return convertScalar(b, l, v, elem);
                            });
-    if (op.getKeepDims()) {
-      // Each kept dim groups with the reduced (extent 1) dims before it;
-      // trailing reduced dims join the last group.
-      SmallVector<ReassociationIndices> groups;
-      ReassociationIndices current;
-      for (int64_t d = 0; d < inType.getRank(); ++d) {
-        current.push_back(d);
-        if (!llvm::is_contained(dims, d)) {
-          groups.push_back(current);
-          current.clear();
-        }
-      }
-      if (!current.empty() && !groups.empty())
-        groups.back().append(current.begin(), current.end());
-      red = tensor::ExpandShapeOp::create(rw, loc, type, red, groups);
-    }
+    if (op.getKeepDims())
+      red = tensor::ExpandShapeOp::create(rw, loc, type, red, keptDimGroups(inType.getRank(), dims));
     rw.replaceOp(op, red);
     return success();
   }

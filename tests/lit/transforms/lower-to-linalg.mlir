@@ -155,6 +155,27 @@ func.func @reductions(%x: tensor<?x?x64xf32>) -> (tensor<?x?x1xf32>, tensor<?x?x
 
 // -----
 
+// Over dims of extent 1 a reduction is the element itself: a view (here a
+// hyperparameter sliced out of a vector, as the compiled training step
+// does), no loop nest. A dynamic dim, even of extent 1 at run time, still
+// reduces.
+// CHECK-LABEL: func.func @unit_reductions
+// CHECK: %[[S:.*]] = tensor.extract_slice %arg0[%{{.*}}] [1] [1]
+// CHECK: %[[V:.*]] = tensor.collapse_shape %[[S]] [] : tensor<1xf32> into tensor<f32>
+// CHECK: %[[W:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2]] : tensor<1x4x8xf32> into tensor<4x8xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: return %[[V]], %[[W]], %arg1,
+func.func @unit_reductions(%h: tensor<3xf32>, %x: tensor<1x4x8xf32>, %y: tensor<4x?xf32>) -> (tensor<f32>, tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<4xf32>) {
+  %s = frond.slice %h[2 : 3] dim = 0 : (tensor<3xf32>) -> tensor<1xf32>
+  %v = frond.reduce sum %s dims = [0] : tensor<1xf32> -> tensor<f32>
+  %w = frond.reduce max %x dims = [0] : tensor<1x4x8xf32> -> tensor<4x8xf32>
+  %k = frond.reduce mean %x dims = [0] keep_dims : tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+  %d = frond.reduce sum %y dims = [1] : tensor<4x?xf32> -> tensor<4xf32>
+  return %v, %w, %k, %d : tensor<f32>, tensor<4x8xf32>, tensor<1x4x8xf32>, tensor<4xf32>
+}
+
+// -----
+
 // Softmax and the shifted cross-entropy: log-sum-exp reductions, a gather of
 // the target logit, and a masked mean.
 // CHECK-LABEL: func.func @losses
