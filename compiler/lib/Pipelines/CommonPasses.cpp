@@ -49,7 +49,7 @@ void mlir::frond::addFillPerUsePass(OpPassManager &pm) {
 
 void mlir::frond::addParallelLoopPasses(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFrondReductionsInnermost());
-  pm.addNestedPass<func::FuncOp>(createFrondSplitFullReductions());
+  pm.addNestedPass<func::FuncOp>(createFrondSplitReductions());
   pm.addNestedPass<func::FuncOp>(createFrondHostOpsToParallel());
   // A cache write's per-sample rows (after their copies became linalg.copy).
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());

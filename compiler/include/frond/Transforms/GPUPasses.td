@@ -203,25 +203,38 @@ def FrondParallelScanScatter : Pass<"frond-parallel-scan-scatter", "func::FuncOp
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
 }
 
-def FrondSplitFullReductions : Pass<"frond-split-full-reductions", "func::FuncOp"> {
-  let summary = "a reduction of every loop into scalars, as two parallel stages";
+def FrondSplitReductions : Pass<"frond-split-reductions", "func::FuncOp"> {
+  let summary = "a reduction into few outputs as two parallel stages";
   let description = [{
-    A `linalg.generic` on buffers whose loops are all reductions into
-    rank-0 outputs (a loss summed over batch and time) has no parallel
-    loop: `convert-linalg-to-parallel-loops` makes host `scf.for` loops of
-    it, which on the GPU path read the buffers on the host. This pass
-    splits it into two `scf.parallel` nests: `partials` threads each fold
-    the body over every `partials`-th element of the flattened iteration
-    space (starting from the combiner's neutral element), then one thread
-    folds the partial results into the outputs' values. Ops whose
-    combiner is not a single binary op with a known neutral element
-    (`matchReduction`, `arith::getNeutralElement`) are left as they are.
-    The sum's order changes, so floating-point results differ in the
-    last bits.
+    Mapped as it is, a `linalg.generic` reduction runs a thread per output
+    value folding every reduced element in turn. A reduction into scalars
+    (a loss summed over batch and time) then has no parallel loop at all
+    (`convert-linalg-to-parallel-loops` makes host `scf.for` loops of it,
+    which on the GPU path read the buffers on the host), and a reduction
+    into a few columns (a bias or layer-norm gradient summed over batch x
+    time into [d]) is one block of d threads, each walking every row, on
+    one of the GPU's multiprocessors. This pass splits such an op (on
+    buffers, its parallel loops first, each output indexed by exactly
+    them) into two `scf.parallel` nests: C chunks x the outputs' positions
+    fold the body over every C-th element of the flattened reduced loops,
+    starting from the combiner's neutral element, into a [C, outputs]
+    buffer; then a thread per output position folds its C partial results
+    into the output's value.
+
+    A reduction into scalars gets C = `partials`. One into outputs of
+    static extent N ≤ `max-outputs` whose reduced loops are dynamic or
+    span at least 4096 elements gets C = 65536 / N clamped to
+    [2, `partials`] (enough threads to fill the GPU; consecutive threads
+    read consecutive columns). Other reductions, and ops whose combiner is
+    not a single binary op with a known neutral element (`matchReduction`,
+    `arith::getNeutralElement`), are left as they are. The sum's order
+    changes, so floating-point results differ in the last bits.
   }];
   let options = [
     Option<"partials", "partials", "int64_t", /*default=*/"256",
-           "threads of the first stage, and partial results of the second">,
+           "chunks of a reduction into scalars, and at most that many for others">,
+    Option<"maxOutputs", "max-outputs", "int64_t", /*default=*/"4096",
+           "largest number of output values a reduction split into chunks may have">,
   ];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];

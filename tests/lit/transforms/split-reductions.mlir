@@ -1,5 +1,5 @@
-// RUN: frond-opt %s -frond-split-full-reductions=partials=64 -split-input-file | FileCheck %s
-// RUN: not frond-opt %s -frond-split-full-reductions=partials=0 -split-input-file 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: frond-opt %s -frond-split-reductions=partials=64 -split-input-file | FileCheck %s
+// RUN: not frond-opt %s -frond-split-reductions=partials=0 -split-input-file 2>&1 | FileCheck %s --check-prefix=ZERO
 // ZERO: partials must be at least 1, found 0
 
 // A masked loss summed over batch and time: 64 threads each fold the body
@@ -87,7 +87,7 @@ func.func @max_and_product(%x: memref<1000xf32>, %max: memref<f32>, %prod: memre
 // -----
 
 // Left alone: a combiner of two ops (compare and select), and a reduction
-// with a parallel loop.
+// into outputs over only 8 reduced elements (a thread per output suffices).
 // CHECK-LABEL: func.func @not_split
 // CHECK-NOT: scf.parallel
 // CHECK: linalg.generic
@@ -110,6 +110,81 @@ func.func @not_split(%x: memref<8xf32>, %out: memref<f32>, %m: memref<4x8xf32>, 
   ^bb0(%a: f32, %acc: f32):
     %y = arith.addf %acc, %a : f32
     linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// A bias gradient: dout [b, t, 256] summed over batch and time (parallel
+// loop first, as frond-reductions-innermost leaves it). As it was, one
+// block of 256 threads each walked all b x t rows; split, 65536 / 256 = 256
+// chunks, capped at partials (64 here), x 256 columns fold every 64th row
+// into partial[c, d] (the column innermost: consecutive threads read
+// consecutive elements), then 256 threads add their 64 partials to the
+// output.
+// CHECK-LABEL: func.func @column_sum
+// CHECK-SAME: (%[[X:.*]]: memref<?x?x256xf32>, %[[OUT:.*]]: memref<256xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: %[[PART:.*]] = memref.alloc() : memref<64x256xf32>
+// CHECK: scf.parallel (%[[C:.*]], %[[D:.*]]) = (%[[C0]], %[[C0]]) to (%[[C64]], %[[N:.*]]) step
+// CHECK:   scf.for %[[I:.*]] = %[[C]] to %{{.*}} step %[[C64]] iter_args
+// CHECK:     %[[BT:.*]]:2 = affine.delinearize_index %[[I]] into
+// CHECK:     memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK:   memref.store %{{.*}}, %[[PART]][%[[C]], %[[D]]]
+// CHECK: scf.parallel (%[[E:.*]]) = (%[[C0]]) to (%[[N]]) step (%[[C1]])
+// CHECK:   %[[INIT:.*]] = memref.load %[[OUT]][%[[E]]]
+// CHECK:   scf.for %[[J:.*]] = %[[C0]] to %[[C64]] step %[[C1]] iter_args(%{{.*}} = %[[INIT]])
+// CHECK:     memref.load %[[PART]][%[[J]], %[[E]]]
+// CHECK:   memref.store %{{.*}}, %[[OUT]][%[[E]]]
+// CHECK: memref.dealloc %[[PART]]
+// CHECK-NOT: linalg.generic
+#in = affine_map<(d, b, t) -> (b, t, d)>
+#col = affine_map<(d, b, t) -> (d)>
+func.func @column_sum(%x: memref<?x?x256xf32>, %out: memref<256xf32>) {
+  linalg.generic {indexing_maps = [#in, #col], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : memref<?x?x256xf32>) outs(%out : memref<256xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %y = arith.addf %acc, %a : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: outputs of dynamic extent (rows of a layer norm: plenty of
+// threads already), more outputs than max-outputs, and outputs indexed by
+// the parallel loops out of order.
+// CHECK-LABEL: func.func @columns_not_split
+// CHECK-NOT: scf.parallel
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: scf.parallel
+#r3 = affine_map<(i, j) -> (i, j)>
+#r1 = affine_map<(i, j) -> (i)>
+#big = affine_map<(i, j, k) -> (k, i, j)>
+#bigout = affine_map<(i, j, k) -> (i, j)>
+#swapped = affine_map<(i, j, k) -> (j, i)>
+func.func @columns_not_split(%x: memref<?x256xf32>, %rows: memref<?xf32>, %y: memref<?x64x128xf32>, %wide: memref<64x128xf32>, %z: memref<?x16x8xf32>, %t: memref<8x16xf32>) {
+  linalg.generic {indexing_maps = [#r3, #r1], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x256xf32>) outs(%rows : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#big, #bigout], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%y : memref<?x64x128xf32>) outs(%wide : memref<64x128xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#big, #swapped], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%z : memref<?x16x8xf32>) outs(%t : memref<8x16xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
   }
   return
 }
