@@ -44,8 +44,9 @@ namespace {
 /// `consumer`: both elementwise over the same loops, the consumer reading
 /// every produced value through the identity map; every other user comes
 /// after the consumer in the block (so the merged op dominates them), and
-/// nothing in between has memory effects (a write into an argument's buffer
-/// must not move before a read of that argument).
+/// nothing in between has memory effects (the producer's reads move down to
+/// the consumer: past a write into an argument's buffer, they would see the
+/// new values).
 bool canShare(linalg::GenericOp producer, linalg::GenericOp consumer) {
   if (producer->hasOneUse() || !producer.hasPureTensorSemantics() || !isElementwise(producer) ||
       !isElementwise(consumer) || producer.getNumLoops() != consumer.getNumLoops() ||

@@ -104,7 +104,7 @@ int64_t chunksFor(linalg::GenericOp op, int64_t partials, int64_t maxOutputs) {
       reduced *= n;
     }
   }
-  if (outputs > maxOutputs || (!dynamicReduced && reduced < kMinReduced))
+  if (outputs == 0 || outputs > maxOutputs || (!dynamicReduced && reduced < kMinReduced))
     return 0;
   return std::clamp<int64_t>(kTargetThreads / outputs, 2, std::max<int64_t>(partials, 2));
 }
