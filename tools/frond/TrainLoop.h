@@ -49,8 +49,9 @@ struct BoundFunction {
   /// step), or on the GPU one called on many batches with the same
   /// parameters (validation's forward): parameters and optimizer state
   /// stay in the call's buffers (jit::ResidentCall, on the CPU too), copied
-  /// in once; only the inputs and "hyper" are copied at each call. pullArguments copies the kept
-  /// ones back into the host tensors they were bound from.
+  /// in once; only the inputs and "hyper" are copied at each call.
+  /// pullArguments copies the kept ones back into the host tensors they
+  /// were bound from.
   bool keepArguments = false;
   void pullArguments();
   /// The other way: the host tensors into the call's buffers, after the

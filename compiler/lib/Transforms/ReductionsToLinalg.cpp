@@ -81,21 +81,22 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     Value x = op.getInput();
     auto inType = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
-    Type elem = inType.getElementType();
-    Type acc = accumulationType(elem);
-    const ReduceEntry *e = llvm::find_if(
-        kReduceTable, [&](const ReduceEntry &r) { return r.kind == op.getKind(); });
     ArrayRef<int64_t> dims = op.getDims();
     // Over dims of extent 1 every kind is the element itself: a view, not a
     // loop nest (on the GPU, the fill and two reduction kernels of a
     // reduction into a scalar).
     if (llvm::all_of(dims, [&](int64_t d) { return inType.getDimSize(d) == 1; })) {
-      rw.replaceOp(op, op.getKeepDims() || dims.empty() ? x
-                                        : tensor::CollapseShapeOp::create(
-                                              rw, loc, type, x, keptDimGroups(inType.getRank(), dims))
-                                              .getResult());
+      Value view = x;
+      if (!op.getKeepDims() && !dims.empty())
+        view = tensor::CollapseShapeOp::create(rw, loc, type, x,
+                                               keptDimGroups(inType.getRank(), dims));
+      rw.replaceOp(op, view);
       return success();
     }
+    Type elem = inType.getElementType();
+    Type acc = accumulationType(elem);
+    const ReduceEntry *e = llvm::find_if(
+        kReduceTable, [&](const ReduceEntry &r) { return r.kind == op.getKind(); });
     Value red = buildReduction(rw, loc, x, dims, e->init(rw, loc, acc),
                                [&](OpBuilder &b, Location l, ValueRange a) {
                                  return e->combine(b, l, a[1], convertScalar(b, l, a[0], acc));
